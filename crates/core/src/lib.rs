@@ -1,0 +1,38 @@
+//! # mercury-core
+//!
+//! The vocabulary every part of mercury speaks, and nothing else: exchange
+//! and symbol identifiers, exact [`Price`]s, [`Quote`]s, [`Subscription`]s,
+//! and the [`QuoteSource`] contract that each exchange crate implements.
+//!
+//! This crate does **no I/O** and knows nothing of actix, sockets or timers.
+//! A `QuoteSource` is a sans-I/O protocol state machine: the caller hands it
+//! text frames and the time they arrived, and it hands back [`SourceEvent`]s.
+//! That is what lets exchange crates be tested on recorded frames alone, and
+//! lets other programs reuse mercury's codecs without its runtime.
+//!
+//! ```
+//! use mercury_core::{Price, QuoteKind};
+//! // Prices are exact decimals: every wire form of a number keeps its value.
+//! let a: Price = "0.00001814".parse().unwrap();
+//! let b: Price = "1.814e-05".parse().unwrap();
+//! assert_eq!(a, b);
+//! assert_eq!("fair".parse::<QuoteKind>().unwrap(), QuoteKind::Fair);
+//! ```
+#![deny(missing_docs)]
+
+mod error;
+mod ids;
+mod price;
+mod quote;
+mod source;
+mod timestamp;
+
+pub use error::{DecodeError, Error};
+pub use ids::{ExchangeId, Symbol};
+pub use price::Price;
+pub use quote::{Quote, QuoteKind, Subscription};
+pub use source::{
+    Control, Endpoints, ExchangeDescriptor, ExchangeError, HeartbeatPolicy, Outgoing, QuoteSource,
+    SkipReason, SourceEvent, WireFrame,
+};
+pub use timestamp::{Clock, SystemClock, Timestamp};

@@ -1,0 +1,159 @@
+//! Points in time, and the clock that tells them.
+
+use crate::Error;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
+
+/// A point in time, UTC, with nanosecond resolution.
+///
+/// Parsed from ISO-8601 / RFC 3339 (`2021-07-22T22:36:08.396Z`); displayed
+/// with milliseconds and a `Z`, as exchanges print it.
+///
+/// ```
+/// use mercury_core::Timestamp;
+/// let t: Timestamp = "2021-07-22T22:36:08.396Z".parse().unwrap();
+/// assert_eq!(t.to_string(), "2021-07-22T22:36:08.396Z");
+/// assert_eq!(t.unix_nanos(), 1_626_993_368_396_000_000);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp(i128);
+
+impl Timestamp {
+    /// The Unix epoch.
+    pub const UNIX_EPOCH: Timestamp = Timestamp(0);
+
+    /// A timestamp from nanoseconds since the Unix epoch.
+    pub const fn from_unix_nanos(nanos: i128) -> Self {
+        Timestamp(nanos)
+    }
+
+    /// Nanoseconds since the Unix epoch.
+    pub const fn unix_nanos(&self) -> i128 {
+        self.0
+    }
+
+    /// The time elapsed from `earlier` to `self`, or zero if `earlier` is later.
+    pub fn saturating_since(&self, earlier: Timestamp) -> Duration {
+        let nanos = self.0.saturating_sub(earlier.0).max(0);
+        Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+    }
+
+    /// This time plus `duration`.
+    pub fn saturating_add(&self, duration: Duration) -> Timestamp {
+        Timestamp(self.0.saturating_add(duration.as_nanos() as i128))
+    }
+
+    fn to_datetime(self) -> Option<OffsetDateTime> {
+        OffsetDateTime::from_unix_timestamp_nanos(self.0).ok()
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        OffsetDateTime::parse(text, &Rfc3339)
+            .map(|t| Timestamp(t.unix_timestamp_nanos()))
+            .map_err(|_| Error::Parse {
+                what: "timestamp",
+                input: text.chars().take(64).collect(),
+            })
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let format = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        );
+        match self.to_datetime().map(|t| t.to_offset(UtcOffset::UTC)) {
+            Some(t) => match t.format(&format) {
+                Ok(text) => f.write_str(&text),
+                Err(_) => write!(f, "@{}ns", self.0),
+            },
+            None => write!(f, "@{}ns", self.0),
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    /// Serialized as the RFC 3339 text with milliseconds.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A source of the current time. Injected wherever time matters, so that
+/// tests can control it.
+pub trait Clock: Send + Sync {
+    /// The current time.
+    fn now(&self) -> Timestamp;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(since) => Timestamp(since.as_nanos() as i128),
+            Err(before) => Timestamp(-(before.duration().as_nanos() as i128)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_exchange_times() {
+        for text in ["2021-07-22T22:36:08.396Z", "2017-03-12T00:00:00.000Z"] {
+            let t: Timestamp = text.parse().unwrap();
+            assert_eq!(t.to_string(), text);
+        }
+        let t: Timestamp = "2020-01-29T11:31:20+01:00".parse().unwrap();
+        assert_eq!(t.to_string(), "2020-01-29T10:31:20.000Z");
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_time() {
+        for bad in ["", "yesterday", "2021-13-01T00:00:00Z", "2021-07-22"] {
+            assert!(bad.parse::<Timestamp>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn arithmetic_saturates() {
+        let t = Timestamp::from_unix_nanos(1_000);
+        assert_eq!(
+            t.saturating_since(Timestamp::from_unix_nanos(400))
+                .as_nanos(),
+            600
+        );
+        assert_eq!(Timestamp::UNIX_EPOCH.saturating_since(t), Duration::ZERO);
+        assert_eq!(
+            t.saturating_add(Duration::from_nanos(5)).unix_nanos(),
+            1_005
+        );
+    }
+
+    #[test]
+    fn system_clock_is_after_2020() {
+        let t = SystemClock.now();
+        assert!(t > "2020-01-01T00:00:00Z".parse().unwrap());
+    }
+}
