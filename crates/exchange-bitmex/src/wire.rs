@@ -1,0 +1,418 @@
+//! Typed wire structs for what BitMEX sends, named after the venue.
+//!
+//! Every struct borrows from the frame text where it can and ignores fields
+//! it does not know: BitMEX adds fields over time (`pool` on acks and quote
+//! rows since 2026), and a decoder that rejects them breaks on a Tuesday.
+//! Prices stay as the raw JSON number text ([`RawValue`]) until they are
+//! turned into exact [`Price`]s — never through `f64`.
+
+use mercury_core::{DecodeError, Price, Timestamp};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::time::Duration;
+
+/// Longest excerpt of offending input quoted in an error message.
+const EXCERPT_CHARS: usize = 120;
+
+/// Turns a serde error into a bounded, typed decode error.
+pub(crate) fn malformed(error: &serde_json::Error) -> DecodeError {
+    DecodeError::Malformed(excerpt(&error.to_string()))
+}
+
+/// At most [`EXCERPT_CHARS`] characters of `text`, for error messages.
+pub(crate) fn excerpt(text: &str) -> String {
+    let mut out: String = text.chars().take(EXCERPT_CHARS).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// Every message BitMEX sends, as one flat envelope: which fields are
+/// present decides what the message is (see [`BitmexMessage`]).
+#[derive(Debug, Deserialize)]
+pub(crate) struct BitmexEnvelope<'a> {
+    #[serde(borrow, default)]
+    pub table: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub action: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub data: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub filter: Option<BitmexFilter<'a>>,
+    #[serde(default)]
+    pub success: Option<bool>,
+    #[serde(borrow, default)]
+    pub subscribe: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub unsubscribe: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub request: Option<&'a RawValue>,
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(borrow, default)]
+    pub error: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub meta: Option<BitmexMeta<'a>>,
+    #[serde(borrow, default)]
+    pub info: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub version: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub timestamp: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub docs: Option<&'a RawValue>,
+    #[serde(default)]
+    pub limit: Option<BitmexLimit>,
+    #[serde(borrow, default)]
+    pub usage: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub ops: Option<&'a RawValue>,
+}
+
+/// The `filter` object of a `partial`: which symbol the image covers.
+///
+/// `{"symbol":"XBTUSD"}` for `instrument:XBTUSD`; `{}` for `trade:*`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BitmexFilter<'a> {
+    /// The one symbol the image covers; absent when it covers every symbol.
+    #[serde(borrow, default)]
+    pub symbol: Option<Cow<'a, str>>,
+}
+
+/// The `meta` object of an error frame.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BitmexMeta<'a> {
+    /// Seconds to wait before retrying, on 429 (`{"retryAfter":1}`).
+    #[serde(borrow, default, rename = "retryAfter")]
+    pub retry_after: Option<&'a RawValue>,
+}
+
+/// The `limit` object of a welcome: `{"remaining":39}`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct BitmexLimit {
+    /// Connections this IP may still open.
+    #[serde(default)]
+    pub remaining: Option<u64>,
+}
+
+/// The greeting on a new connection. Only `info` is guaranteed:
+///
+/// `{"info":"Welcome to the BitMEX Realtime API.","version":"2021-07-14T01:26:29.000Z","timestamp":"2021-07-22T22:36:07.865Z","docs":"https://www.bitmex.com/app/wsAPI","limit":{"remaining":39}}`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BitmexWelcome {
+    /// The greeting text.
+    pub info: String,
+    /// The server build (a timestamp in 2020–21, `2.0.0` in 2026), as sent.
+    pub version: Option<String>,
+    /// Connections this IP may still open, when the server says.
+    pub limit_remaining: Option<u64>,
+}
+
+/// A subscribe or unsubscribe acknowledgement, one per topic:
+///
+/// `{"success":true,"subscribe":"trade:*","request":{"op":"subscribe","args":"trade:*"}}`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BitmexAck {
+    /// Whether the server accepted the request.
+    pub success: bool,
+    /// The topic subscribed to, e.g. `instrument:XBTUSD`.
+    pub subscribe: Option<String>,
+    /// The topic unsubscribed from.
+    pub unsubscribe: Option<String>,
+    /// The request the ack answers, as echoed.
+    pub request: Option<BitmexRequest>,
+}
+
+/// A client request as the server echoes it. `args` may be one string or a
+/// list: `{"op":"subscribe","args":"trade:*"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BitmexRequest {
+    /// The operation, e.g. `subscribe`.
+    #[serde(default)]
+    pub op: String,
+    /// The arguments, always as a list.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub args: Vec<String>,
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(arg) => vec![arg],
+        OneOrMany::Many(args) => args,
+    })
+}
+
+/// An error the server reports in-band. `meta` and `request` can be absent:
+///
+/// `{"status":429,"error":"Rate limit exceeded, retry in 1 seconds.","meta":{"retryAfter":1},"request":{"op":"subscribe","args":["instrument:XBTUSD"]}}`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BitmexError {
+    /// 400 (bad request, unknown table or symbol), 401 (auth), 429 (rate
+    /// limit), …; absent on some old frames.
+    pub status: Option<u16>,
+    /// The server's message, verbatim.
+    pub error: String,
+    /// `meta.retryAfter`, when given.
+    pub retry_after: Option<Duration>,
+    /// The request echoed back, as JSON text.
+    pub request: Option<String>,
+}
+
+/// One `table` frame: `{"table":"instrument","action":"update","data":[…]}`.
+#[derive(Debug, Clone)]
+pub struct BitmexTable<'a> {
+    /// The table, e.g. `instrument`, `quote`, `trade`, `orderBookL2`.
+    pub table: Cow<'a, str>,
+    /// `partial`, `update`, `insert` or `delete`.
+    pub action: BitmexAction,
+    /// The `filter` of a partial (which symbol the image covers).
+    pub filter: Option<BitmexFilter<'a>>,
+    /// The rows, still as JSON text; decoded per table.
+    pub data: Option<&'a RawValue>,
+}
+
+/// What a table frame does to the client's image of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BitmexAction {
+    /// The full image of the table (for the filter); the first frame of any table.
+    Partial,
+    /// Rows changed; each carries its key plus only the fields that changed.
+    Update,
+    /// New rows.
+    Insert,
+    /// Rows removed.
+    Delete,
+    /// An action this client does not know.
+    Other,
+}
+
+impl BitmexAction {
+    fn parse(action: &str) -> Self {
+        match action {
+            "partial" => BitmexAction::Partial,
+            "update" => BitmexAction::Update,
+            "insert" => BitmexAction::Insert,
+            "delete" => BitmexAction::Delete,
+            _ => BitmexAction::Other,
+        }
+    }
+}
+
+/// Everything BitMEX can send, classified.
+#[derive(Debug, Clone)]
+pub enum BitmexMessage<'a> {
+    /// The greeting on connect.
+    Welcome(BitmexWelcome),
+    /// A subscribe/unsubscribe acknowledgement.
+    Ack(BitmexAck),
+    /// An in-band error.
+    Error(BitmexError),
+    /// Table data.
+    Table(BitmexTable<'a>),
+    /// The text `pong`, the answer to the text `ping`.
+    Pong,
+    /// An informational object that is not a welcome (the reply to `help`).
+    Info(String),
+}
+
+impl<'a> BitmexMessage<'a> {
+    /// Parses and classifies one text frame.
+    ///
+    /// ```
+    /// use mercury_exchange_bitmex::wire::BitmexMessage;
+    /// let frame = r#"{"success":true,"subscribe":"instrument:XBTUSD","request":{"op":"subscribe","args":["instrument:XBTUSD"]}}"#;
+    /// assert!(matches!(BitmexMessage::parse(frame), Ok(BitmexMessage::Ack(_))));
+    /// ```
+    pub fn parse(text: &'a str) -> Result<Self, DecodeError> {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Err(DecodeError::Empty);
+        }
+        if trimmed == "pong" {
+            return Ok(BitmexMessage::Pong);
+        }
+        if !trimmed.starts_with('{') {
+            return match serde_json::from_str::<serde::de::IgnoredAny>(trimmed) {
+                Ok(_) => Err(DecodeError::UnknownShape(excerpt(trimmed))),
+                Err(e) => Err(malformed(&e)),
+            };
+        }
+        let envelope: BitmexEnvelope<'a> =
+            serde_json::from_str(trimmed).map_err(|e| malformed(&e))?;
+        classify(envelope, trimmed)
+    }
+}
+
+fn classify<'a>(env: BitmexEnvelope<'a>, text: &str) -> Result<BitmexMessage<'a>, DecodeError> {
+    if let Some(table) = env.table {
+        let action = env
+            .action
+            .as_deref()
+            .map_or(BitmexAction::Other, BitmexAction::parse);
+        return Ok(BitmexMessage::Table(BitmexTable {
+            table,
+            action,
+            filter: env.filter,
+            data: env.data,
+        }));
+    }
+    if env.status.is_some() || env.error.is_some() {
+        let retry_after = match env.meta.and_then(|m| m.retry_after) {
+            Some(raw) => Some(parse_seconds(raw.get())?),
+            None => None,
+        };
+        return Ok(BitmexMessage::Error(BitmexError {
+            status: env.status,
+            error: env.error.map(Cow::into_owned).unwrap_or_default(),
+            retry_after,
+            request: env.request.map(|r| excerpt(r.get())),
+        }));
+    }
+    if let Some(success) = env.success {
+        let request = match env.request {
+            Some(raw) => Some(serde_json::from_str(raw.get()).map_err(|e| malformed(&e))?),
+            None => None,
+        };
+        return Ok(BitmexMessage::Ack(BitmexAck {
+            success,
+            subscribe: env.subscribe.map(Cow::into_owned),
+            unsubscribe: env.unsubscribe.map(Cow::into_owned),
+            request,
+        }));
+    }
+    if let Some(info) = env.info {
+        if env.usage.is_some() || env.ops.is_some() {
+            return Ok(BitmexMessage::Info(excerpt(&info)));
+        }
+        let version = env
+            .version
+            .map(|raw| match serde_json::from_str::<String>(raw.get()) {
+                Ok(text) => text,
+                Err(_) => excerpt(raw.get()),
+            });
+        let _ = (env.timestamp, env.docs);
+        return Ok(BitmexMessage::Welcome(BitmexWelcome {
+            info: info.into_owned(),
+            version,
+            limit_remaining: env.limit.and_then(|l| l.remaining),
+        }));
+    }
+    Err(DecodeError::UnknownShape(excerpt(text)))
+}
+
+/// A non-negative number of seconds as JSON number text (`1`, `0.5`), to
+/// millisecond precision, without going through a float.
+fn parse_seconds(text: &str) -> Result<Duration, DecodeError> {
+    let invalid = || {
+        DecodeError::Malformed(format!(
+            "retryAfter {:?} is not a number of seconds",
+            excerpt(text)
+        ))
+    };
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 9 || !digits(whole) || !digits(fraction) {
+        return Err(invalid());
+    }
+    let seconds: u64 = whole.parse().map_err(|_| invalid())?;
+    let millis = fraction
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(3)
+        .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'));
+    Ok(Duration::from_secs(seconds) + Duration::from_millis(millis))
+}
+
+/// An exact price from the raw JSON of a field: a number, or a string
+/// holding one. `null` carries no value.
+pub(crate) fn price_of(raw: Option<&RawValue>) -> Result<Option<Price>, DecodeError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let text = raw.get();
+    if text == "null" {
+        return Ok(None);
+    }
+    let number = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    number
+        .parse()
+        .map(Some)
+        .map_err(|_| DecodeError::InvalidPrice(excerpt(text)))
+}
+
+/// A timestamp from the text of a row's `timestamp` field.
+pub(crate) fn time_of(text: Option<&str>) -> Result<Option<Timestamp>, DecodeError> {
+    match text {
+        None => Ok(None),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .map_err(|_| DecodeError::InvalidTimestamp(excerpt(text))),
+    }
+}
+
+/// A row of the `instrument` table; only the fields mercury uses.
+///
+/// `{"symbol":"XBTUSD","fairPrice":9277.2,"markPrice":9277.2,"lastPrice":9281,"timestamp":"2020-01-29T11:31:20.000Z",…}`
+#[derive(Debug, Deserialize)]
+pub struct BitmexInstrumentRow<'a> {
+    /// The instrument.
+    #[serde(borrow)]
+    pub symbol: Cow<'a, str>,
+    /// The row's time.
+    #[serde(borrow, default)]
+    pub timestamp: Option<Cow<'a, str>>,
+    /// `fairPrice`, when this row carries it.
+    #[serde(borrow, default, rename = "fairPrice")]
+    pub fair_price: Option<&'a RawValue>,
+    /// `markPrice`, when this row carries it.
+    #[serde(borrow, default, rename = "markPrice")]
+    pub mark_price: Option<&'a RawValue>,
+    /// `lastPrice`, when this row carries it.
+    #[serde(borrow, default, rename = "lastPrice")]
+    pub last_price: Option<&'a RawValue>,
+}
+
+/// A row of the `quote` table (best bid and ask).
+///
+/// `{"timestamp":"2021-07-22T22:35:53.978Z","symbol":"XRPU21","bidSize":15,"bidPrice":0.00001814,"askPrice":0.00001819,"askSize":1703}`
+#[derive(Debug, Deserialize)]
+pub struct BitmexQuoteRow<'a> {
+    /// The instrument.
+    #[serde(borrow)]
+    pub symbol: Cow<'a, str>,
+    /// The row's time.
+    #[serde(borrow, default)]
+    pub timestamp: Option<Cow<'a, str>>,
+    /// Best bid.
+    #[serde(borrow, default, rename = "bidPrice")]
+    pub bid_price: Option<&'a RawValue>,
+    /// Best ask.
+    #[serde(borrow, default, rename = "askPrice")]
+    pub ask_price: Option<&'a RawValue>,
+}
+
+/// A row of the `trade` table.
+///
+/// `{"timestamp":"2021-03-12T02:00:04.608Z","symbol":"XBTUSD","side":"Sell","size":900,"price":56927,…}`
+#[derive(Debug, Deserialize)]
+pub struct BitmexTradeRow<'a> {
+    /// The instrument.
+    #[serde(borrow)]
+    pub symbol: Cow<'a, str>,
+    /// The trade's time.
+    #[serde(borrow, default)]
+    pub timestamp: Option<Cow<'a, str>>,
+    /// The trade price.
+    #[serde(borrow, default)]
+    pub price: Option<&'a RawValue>,
+}
