@@ -1,0 +1,259 @@
+//! The collector actor: one place where quotes from every connector meet,
+//! get their global sequence number, and go to whoever asked for them.
+
+use crate::error::{FetchError, FetchFailed};
+use crate::messages::{
+    CancelFetches, CollectorStats, ConnectionId, ConnectionSnapshot, ConnectionState,
+    ConnectorOutput, Fetch, GetStats, Subscribe, Tick,
+};
+use actix::{Actor, AsyncContext, Context, Handler, Recipient, ResponseFuture};
+use mercury_core::{Quote, Subscription};
+use tokio::sync::oneshot;
+use tracing::{debug, warn};
+
+type FetchReply = oneshot::Sender<Result<Vec<Tick>, FetchFailed>>;
+
+struct PendingFetch {
+    id: u64,
+    subscriptions: Vec<Subscription>,
+    n: usize,
+    received: Vec<Tick>,
+    reply: Option<FetchReply>,
+}
+
+struct Consumer {
+    subscriptions: Vec<Subscription>,
+    recipient: Recipient<Tick>,
+}
+
+/// Merges the quotes of any number of connectors. See the crate docs for
+/// the guarantees it keeps.
+#[derive(Default)]
+pub struct Collector {
+    last_seq: u64,
+    next_fetch: u64,
+    fetches: Vec<PendingFetch>,
+    consumers: Vec<Consumer>,
+    connections: Vec<ConnectionSnapshot>,
+    consumer_drops: u64,
+}
+
+impl Collector {
+    /// A collector with no connections, fetches or consumers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn on_quotes(&mut self, connection: ConnectionId, quotes: Vec<Quote>) {
+        if let Some(snapshot) = self
+            .connections
+            .iter_mut()
+            .find(|c| c.connection == connection)
+        {
+            snapshot.quotes += quotes.len() as u64;
+            if matches!(snapshot.state, ConnectionState::Subscribing) {
+                snapshot.state = ConnectionState::Streaming;
+            }
+        }
+        for quote in quotes {
+            self.last_seq += 1;
+            let tick = Tick {
+                seq: self.last_seq,
+                connection,
+                quote,
+            };
+            self.deliver(&tick);
+        }
+        self.fetches.retain(|f| f.reply.is_some());
+    }
+
+    fn deliver(&mut self, tick: &Tick) {
+        for fetch in &mut self.fetches {
+            if fetch.reply.is_some() && wants(&fetch.subscriptions, &tick.quote) {
+                fetch.received.push(tick.clone());
+                if fetch.received.len() == fetch.n {
+                    let received = std::mem::take(&mut fetch.received);
+                    if let Some(reply) = fetch.reply.take() {
+                        let _ = reply.send(Ok(received));
+                    }
+                }
+            }
+        }
+        let mut drops = 0;
+        self.consumers.retain(|consumer| {
+            if !wants(&consumer.subscriptions, &tick.quote) {
+                return true;
+            }
+            match consumer.recipient.try_send(tick.clone()) {
+                Ok(()) => true,
+                Err(actix::prelude::SendError::Full(_)) => {
+                    drops += 1;
+                    true
+                }
+                Err(actix::prelude::SendError::Closed(_)) => false,
+            }
+        });
+        self.consumer_drops += drops;
+    }
+
+    fn on_state(
+        &mut self,
+        connection: ConnectionId,
+        exchange: mercury_core::ExchangeId,
+        state: ConnectionState,
+    ) {
+        debug!(%connection, %exchange, %state, "connection state");
+        if let ConnectionState::Failed(error) = &state {
+            // A failed connector has given up: fetches that need its
+            // exchange cannot complete.
+            for fetch in &mut self.fetches {
+                if fetch.subscriptions.iter().any(|s| s.exchange == exchange) {
+                    fail(
+                        fetch,
+                        FetchError::Connection {
+                            error: error.clone(),
+                        },
+                    );
+                }
+            }
+            self.fetches.retain(|f| f.reply.is_some());
+        }
+        match self
+            .connections
+            .iter_mut()
+            .find(|c| c.connection == connection)
+        {
+            Some(snapshot) => snapshot.state = state,
+            None => self.connections.push(ConnectionSnapshot {
+                connection,
+                exchange,
+                state,
+                quotes: 0,
+            }),
+        }
+    }
+}
+
+/// Whether a request for `subscriptions` wants `quote` (empty: everything).
+fn wants(subscriptions: &[Subscription], quote: &Quote) -> bool {
+    subscriptions.is_empty() || subscriptions.iter().any(|s| s.matches(quote))
+}
+
+fn fail(fetch: &mut PendingFetch, reason: FetchError) {
+    if let Some(reply) = fetch.reply.take() {
+        let received = std::mem::take(&mut fetch.received);
+        let _ = reply.send(Err(FetchFailed { reason, received }));
+    }
+}
+
+impl Actor for Collector {
+    type Context = Context<Self>;
+}
+
+impl Handler<ConnectorOutput> for Collector {
+    type Result = ();
+
+    fn handle(&mut self, output: ConnectorOutput, _: &mut Context<Self>) {
+        match output {
+            ConnectorOutput::Quotes {
+                connection, quotes, ..
+            } => self.on_quotes(connection, quotes),
+            ConnectorOutput::State {
+                connection,
+                exchange,
+                state,
+            } => self.on_state(connection, exchange, state),
+            ConnectorOutput::ExchangeError { connection, error } => {
+                warn!(%connection, status = ?error.status, message = %error.message, "exchange error");
+            }
+        }
+    }
+}
+
+impl Handler<Fetch> for Collector {
+    type Result = ResponseFuture<Result<Vec<Tick>, FetchFailed>>;
+
+    fn handle(&mut self, fetch: Fetch, ctx: &mut Context<Self>) -> Self::Result {
+        let (reply, answer) = oneshot::channel();
+        let wanted = fetch.n;
+        if fetch.n == 0 {
+            let _ = reply.send(Ok(Vec::new()));
+        } else {
+            self.next_fetch += 1;
+            let id = self.next_fetch;
+            self.fetches.push(PendingFetch {
+                id,
+                subscriptions: fetch.subscriptions,
+                n: fetch.n,
+                received: Vec::with_capacity(fetch.n.min(4096)),
+                reply: Some(reply),
+            });
+            let waited = fetch.timeout;
+            ctx.run_later(fetch.timeout, move |collector, _| {
+                for pending in collector.fetches.iter_mut().filter(|f| f.id == id) {
+                    let received = pending.received.len();
+                    fail(
+                        pending,
+                        FetchError::Timeout {
+                            wanted,
+                            received,
+                            waited,
+                        },
+                    );
+                }
+                collector.fetches.retain(|f| f.reply.is_some());
+            });
+        }
+        Box::pin(async move {
+            answer.await.unwrap_or_else(|_| {
+                Err(FetchFailed {
+                    reason: FetchError::Cancelled {
+                        wanted,
+                        received: 0,
+                    },
+                    received: Vec::new(),
+                })
+            })
+        })
+    }
+}
+
+impl Handler<Subscribe> for Collector {
+    type Result = ();
+
+    fn handle(&mut self, subscribe: Subscribe, _: &mut Context<Self>) {
+        self.consumers.push(Consumer {
+            subscriptions: subscribe.subscriptions,
+            recipient: subscribe.recipient,
+        });
+    }
+}
+
+impl Handler<CancelFetches> for Collector {
+    type Result = ();
+
+    fn handle(&mut self, _: CancelFetches, _: &mut Context<Self>) {
+        for fetch in &mut self.fetches {
+            let (wanted, received) = (fetch.n, fetch.received.len());
+            fail(fetch, FetchError::Cancelled { wanted, received });
+        }
+        self.fetches.clear();
+    }
+}
+
+impl Handler<GetStats> for Collector {
+    type Result = actix::MessageResult<GetStats>;
+
+    fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
+        actix::MessageResult(CollectorStats {
+            quotes: self.last_seq,
+            consumer_drops: self.consumer_drops,
+            connections: self.connections.clone(),
+            fetches: self
+                .fetches
+                .iter()
+                .map(|f| (f.received.len(), f.n))
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,266 @@
+//! The errors of `mercury-collector`, with what each means for a retry.
+
+use crate::messages::Tick;
+use mercury_core::ExchangeError;
+use std::time::Duration;
+use thiserror::Error;
+
+/// Why a connection ended or could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ConnectorError {
+    /// The URL cannot be used (bad scheme, no host).
+    #[error("invalid URL {url:?}: {detail}; use ws://HOST[:PORT]/PATH or wss://…")]
+    InvalidUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The host name could not be resolved.
+    #[error("cannot resolve the host of {url}: {detail}; check the URL and your DNS")]
+    Dns {
+        /// The URL given.
+        url: String,
+        /// The resolver's message.
+        detail: String,
+    },
+    /// TCP connection failed (refused, unreachable).
+    #[error("cannot connect to {url}: {detail}; is the server running and reachable?")]
+    Connect {
+        /// The URL given.
+        url: String,
+        /// The operating system's message.
+        detail: String,
+    },
+    /// The TLS handshake failed.
+    #[error("TLS with {url} failed: {detail}")]
+    Tls {
+        /// The URL given.
+        url: String,
+        /// The TLS library's message.
+        detail: String,
+    },
+    /// The TCP/TLS connection was not made in time.
+    #[error("connecting to {url} timed out after {after:?}")]
+    ConnectTimeout {
+        /// The URL given.
+        url: String,
+        /// The configured limit.
+        after: Duration,
+    },
+    /// The WebSocket upgrade did not complete in time.
+    #[error("the WebSocket handshake with {url} timed out after {after:?}")]
+    HandshakeTimeout {
+        /// The URL given.
+        url: String,
+        /// The configured limit.
+        after: Duration,
+    },
+    /// The server answered the upgrade with a status other than 101.
+    #[error("{url} refused the WebSocket upgrade with HTTP {status} (expected 101 Switching Protocols){}", hint_for_status(*status))]
+    HandshakeRejected {
+        /// The URL given.
+        url: String,
+        /// The HTTP status of the answer.
+        status: u16,
+    },
+    /// The upgrade failed for another reason (bad headers, protocol error).
+    #[error("the WebSocket handshake with {url} failed: {detail}")]
+    Handshake {
+        /// The URL given.
+        url: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// Connected and subscribed, but no quote arrived in time.
+    #[error(
+        "no quote arrived within {after:?} of subscribing ({frames} frames received, {skipped} undecodable)"
+    )]
+    NoData {
+        /// The configured limit.
+        after: Duration,
+        /// Frames received meanwhile.
+        frames: u64,
+        /// Of those, frames that could not be decoded.
+        skipped: u64,
+    },
+    /// The link went silent and did not answer the heartbeat ping.
+    #[error(
+        "the connection went silent for {silent_for:?} and did not answer a ping: the link is dead"
+    )]
+    HeartbeatTimeout {
+        /// How long nothing arrived.
+        silent_for: Duration,
+    },
+    /// The server closed the WebSocket.
+    #[error("the server closed the connection (code {}{})", code.map_or("none".to_string(), |c| c.to_string()), reason.as_ref().map_or(String::new(), |r| format!(": {r}")))]
+    Closed {
+        /// The close code, if the server sent one.
+        code: Option<u16>,
+        /// The close reason text, if any.
+        reason: Option<String>,
+    },
+    /// The TCP connection ended without a WebSocket close.
+    #[error("the connection dropped without a close frame")]
+    Disconnected,
+    /// The peer broke the WebSocket protocol (e.g. a frame over the size limit).
+    #[error("WebSocket protocol error: {0}")]
+    Protocol(String),
+    /// The exchange reported an error that ends the session.
+    #[error("the exchange reported an error{}: {}", .0.status.map_or(String::new(), |s| format!(" (status {s})")), .0.message)]
+    Exchange(ExchangeError),
+    /// The subscriptions could not be turned into requests.
+    #[error("cannot subscribe: {0}")]
+    Subscribe(String),
+}
+
+fn hint_for_status(status: u16) -> &'static str {
+    match status {
+        200 => "; the URL is not a WebSocket endpoint",
+        401 | 403 => "; access denied",
+        404 => "; check the path of the URL",
+        429 => "; rate limited, wait before retrying",
+        500..=599 => "; the server is in trouble, try again later",
+        _ => "",
+    }
+}
+
+impl ConnectorError {
+    /// Whether connecting again (after a backoff) can help.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ConnectorError::InvalidUrl { .. }
+            | ConnectorError::Tls { .. }
+            | ConnectorError::Subscribe(_) => false,
+            ConnectorError::HandshakeRejected { status, .. } => {
+                *status == 429 || (500..=599).contains(status)
+            }
+            ConnectorError::Exchange(error) => error.retryable,
+            _ => true,
+        }
+    }
+}
+
+/// Why a fetch ended without its N quotes.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// Not enough quotes arrived before the deadline.
+    #[error("timed out after {waited:?}: {received} of {wanted} quotes arrived")]
+    Timeout {
+        /// Quotes asked for.
+        wanted: usize,
+        /// Quotes that arrived.
+        received: usize,
+        /// The deadline.
+        waited: Duration,
+    },
+    /// A connection the fetch depends on failed for good.
+    #[error("{error}")]
+    Connection {
+        /// What failed.
+        error: ConnectorError,
+    },
+    /// The fetch was cancelled (e.g. Ctrl-C).
+    #[error("cancelled with {received} of {wanted} quotes")]
+    Cancelled {
+        /// Quotes asked for.
+        wanted: usize,
+        /// Quotes that arrived.
+        received: usize,
+    },
+}
+
+/// A failed fetch: why, and the quotes that did arrive, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{reason}")]
+pub struct FetchFailed {
+    /// Why the fetch failed.
+    pub reason: FetchError,
+    /// What arrived before it failed.
+    pub received: Vec<Tick>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_follows_the_cause() {
+        let url = || "ws://x".to_string();
+        assert!(ConnectorError::Disconnected.is_retryable());
+        assert!(
+            ConnectorError::HeartbeatTimeout {
+                silent_for: Duration::from_secs(10)
+            }
+            .is_retryable()
+        );
+        assert!(
+            ConnectorError::HandshakeRejected {
+                url: url(),
+                status: 429
+            }
+            .is_retryable()
+        );
+        assert!(
+            ConnectorError::HandshakeRejected {
+                url: url(),
+                status: 503
+            }
+            .is_retryable()
+        );
+        assert!(
+            !ConnectorError::HandshakeRejected {
+                url: url(),
+                status: 200
+            }
+            .is_retryable()
+        );
+        assert!(
+            !ConnectorError::InvalidUrl {
+                url: url(),
+                detail: "x".into()
+            }
+            .is_retryable()
+        );
+        let fatal = ExchangeError {
+            status: Some(400),
+            message: "Unknown symbol".into(),
+            retryable: false,
+            retry_after: None,
+            request: None,
+        };
+        assert!(!ConnectorError::Exchange(fatal.clone()).is_retryable());
+        assert_eq!(
+            ConnectorError::Exchange(fatal).to_string(),
+            "the exchange reported an error (status 400): Unknown symbol"
+        );
+    }
+
+    #[test]
+    fn messages_say_what_to_try() {
+        let e = ConnectorError::HandshakeRejected {
+            url: "ws://h/".into(),
+            status: 200,
+        };
+        assert_eq!(
+            e.to_string(),
+            "ws://h/ refused the WebSocket upgrade with HTTP 200 (expected 101 Switching Protocols); the URL is not a WebSocket endpoint"
+        );
+        let e = FetchError::Timeout {
+            wanted: 10,
+            received: 3,
+            waited: Duration::from_secs(5),
+        };
+        assert_eq!(e.to_string(), "timed out after 5s: 3 of 10 quotes arrived");
+        let e = ConnectorError::Closed {
+            code: Some(1001),
+            reason: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "the server closed the connection (code 1001)"
+        );
+    }
+}

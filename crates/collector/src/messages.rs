@@ -1,0 +1,209 @@
+//! The messages between connectors, the collector and its clients.
+
+use crate::error::{ConnectorError, FetchFailed};
+use actix::{Message, Recipient};
+use mercury_core::{ExchangeError, ExchangeId, Quote, Subscription};
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Identifies one connector (one logical connection, across reconnects).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(pub u64);
+
+impl ConnectionId {
+    /// A process-wide unique id.
+    pub fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        ConnectionId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "conn-{}", self.0)
+    }
+}
+
+/// A quote as the collector hands it out: numbered in arrival order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tick {
+    /// Global sequence number: 1, 2, 3, … in arrival order at the collector,
+    /// with no gaps and no duplicates.
+    pub seq: u64,
+    /// The connection it came from.
+    pub connection: ConnectionId,
+    /// The quote.
+    pub quote: Quote,
+}
+
+impl Message for Tick {
+    type Result = ();
+}
+
+/// Where a connection stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionState {
+    /// Opening the socket and upgrading.
+    Connecting {
+        /// The URL.
+        url: String,
+    },
+    /// Upgraded; subscribe requests sent.
+    Subscribing,
+    /// Quotes are flowing.
+    Streaming,
+    /// Gave up; the connector has stopped.
+    Failed(ConnectorError),
+    /// Stopped on request.
+    Stopped,
+}
+
+impl fmt::Display for ConnectionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectionState::Connecting { .. } => f.write_str("connecting"),
+            ConnectionState::Subscribing => f.write_str("subscribing"),
+            ConnectionState::Streaming => f.write_str("streaming"),
+            ConnectionState::Failed(_) => f.write_str("failed"),
+            ConnectionState::Stopped => f.write_str("stopped"),
+        }
+    }
+}
+
+/// Counts one message in flight from a connector to the collector; the
+/// count drops when the collector has handled (dropped) the message.
+#[derive(Debug)]
+pub struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    /// Counts one more message in flight on `counter` until dropped.
+    pub fn new(counter: &Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::AcqRel);
+        InFlight(counter.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// What a connector tells the collector. From one connector these arrive
+/// in the order they happened (one mailbox, first in first out).
+#[derive(Debug)]
+pub enum ConnectorOutput {
+    /// The quotes of one frame, in row order.
+    Quotes {
+        /// The connection.
+        connection: ConnectionId,
+        /// The quotes.
+        quotes: Vec<Quote>,
+        /// Keeps the connector's in-flight count until handled.
+        in_flight: InFlight,
+    },
+    /// The connection changed state.
+    State {
+        /// The connection.
+        connection: ConnectionId,
+        /// Its exchange.
+        exchange: ExchangeId,
+        /// The new state.
+        state: ConnectionState,
+    },
+    /// The exchange reported an error that did not end the connection.
+    ExchangeError {
+        /// The connection.
+        connection: ConnectionId,
+        /// The error.
+        error: ExchangeError,
+    },
+}
+
+impl Message for ConnectorOutput {
+    type Result = ();
+}
+
+/// Ask the collector for the next `n` quotes matching `subscriptions`.
+///
+/// Answered with exactly `n` [`Tick`]s in arrival order, or with
+/// [`FetchFailed`] (timeout, a connection that failed for good, or
+/// cancellation) carrying what did arrive.
+#[derive(Debug, Clone)]
+pub struct Fetch {
+    /// Which quotes count.
+    pub subscriptions: Vec<Subscription>,
+    /// How many.
+    pub n: usize,
+    /// How long to wait at most.
+    pub timeout: Duration,
+}
+
+impl Message for Fetch {
+    type Result = Result<Vec<Tick>, FetchFailed>;
+}
+
+/// Stream every quote matching `subscriptions` (all quotes if empty) to
+/// `recipient`, from now on.
+///
+/// Slow consumers: delivery uses `try_send`, so the consumer's own mailbox
+/// (bounded; actix's default capacity is 16) is its queue. When it is full
+/// the quote is dropped *for that consumer only* and counted in
+/// [`CollectorStats::consumer_drops`]; the collector never blocks and never
+/// buffers without bound.
+#[derive(Debug, Clone)]
+pub struct Subscribe {
+    /// Which quotes to deliver; empty means all.
+    pub subscriptions: Vec<Subscription>,
+    /// Who receives them.
+    pub recipient: Recipient<Tick>,
+}
+
+impl Message for Subscribe {
+    type Result = ();
+}
+
+/// End every pending fetch now with [`FetchError::Cancelled`](crate::FetchError::Cancelled).
+#[derive(Debug, Clone, Copy)]
+pub struct CancelFetches;
+
+impl Message for CancelFetches {
+    type Result = ();
+}
+
+/// Ask for the collector's counters and the state of each connection.
+#[derive(Debug, Clone, Copy)]
+pub struct GetStats;
+
+impl Message for GetStats {
+    type Result = CollectorStats;
+}
+
+/// A snapshot of the collector.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CollectorStats {
+    /// Quotes received from all connectors.
+    pub quotes: u64,
+    /// Quotes dropped because a streaming consumer's queue was full.
+    pub consumer_drops: u64,
+    /// Each known connection.
+    pub connections: Vec<ConnectionSnapshot>,
+    /// `(received, wanted)` of each pending fetch.
+    pub fetches: Vec<(usize, usize)>,
+}
+
+/// One connection as the collector sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionSnapshot {
+    /// The connection.
+    pub connection: ConnectionId,
+    /// Its exchange.
+    pub exchange: ExchangeId,
+    /// Its latest state.
+    pub state: ConnectionState,
+    /// Quotes received from it.
+    pub quotes: u64,
+}

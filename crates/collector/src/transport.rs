@@ -1,0 +1,155 @@
+//! Building the awc WebSocket client, and turning its errors into
+//! [`ConnectorError`]s a user can act on.
+//!
+//! TLS is rustls with the webpki roots and ALPN `http/1.1` only: a server
+//! that negotiates `h2` cannot upgrade to a WebSocket.
+
+use crate::error::ConnectorError;
+use awc::error::{ConnectError, SendRequestError, WsClientError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The limits of each phase of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// TCP connect plus TLS handshake.
+    pub connect: Duration,
+    /// The whole WebSocket upgrade, from the first byte to `101`.
+    pub handshake: Duration,
+    /// From sending the subscriptions to the first quote.
+    pub first_data: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            handshake: Duration::from_secs(10),
+            first_data: Duration::from_secs(30),
+        }
+    }
+}
+
+/// An awc client for WebSocket connections with these limits.
+pub(crate) fn client(timeouts: &Timeouts) -> Result<awc::Client, ConnectorError> {
+    let connector = awc::Connector::new()
+        .rustls_0_23(Arc::new(tls_config()?))
+        .timeout(timeouts.connect)
+        .handshake_timeout(timeouts.connect);
+    Ok(awc::Client::builder()
+        .connector(connector)
+        .timeout(timeouts.handshake)
+        .max_http_version(awc::http::Version::HTTP_11)
+        .finish())
+}
+
+fn tls_config() -> Result<rustls::ClientConfig, ConnectorError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ConnectorError::Tls {
+            url: String::new(),
+            detail: e.to_string(),
+        })?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Checks the scheme and host before any I/O.
+pub(crate) fn check_url(url: &str) -> Result<(), ConnectorError> {
+    let invalid = |detail: &str| ConnectorError::InvalidUrl {
+        url: url.to_string(),
+        detail: detail.to_string(),
+    };
+    let uri: awc::http::Uri = url
+        .parse()
+        .map_err(|e: awc::http::uri::InvalidUri| invalid(&e.to_string()))?;
+    match uri.scheme_str() {
+        Some("ws" | "wss") => {}
+        Some(other) => return Err(invalid(&format!("scheme {other:?} is not ws or wss"))),
+        None => return Err(invalid("no scheme")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(invalid("no host"));
+    }
+    Ok(())
+}
+
+/// A user-facing error for a failed upgrade.
+pub(crate) fn map_ws_error(url: &str, error: WsClientError, timeouts: &Timeouts) -> ConnectorError {
+    let url = url.to_string();
+    match error {
+        WsClientError::InvalidResponseStatus(status) => ConnectorError::HandshakeRejected {
+            url,
+            status: status.as_u16(),
+        },
+        WsClientError::SendRequest(SendRequestError::Connect(connect)) => match connect {
+            ConnectError::Resolver(e) => ConnectorError::Dns {
+                url,
+                detail: e.to_string(),
+            },
+            ConnectError::NoRecords | ConnectError::Unresolved => ConnectorError::Dns {
+                url,
+                detail: connect.to_string(),
+            },
+            ConnectError::Timeout => ConnectorError::ConnectTimeout {
+                url,
+                after: timeouts.connect,
+            },
+            ConnectError::Io(e) if is_tls_failure(&e) => ConnectorError::Tls {
+                url,
+                detail: e.to_string(),
+            },
+            other => ConnectorError::Connect {
+                url,
+                detail: other.to_string(),
+            },
+        },
+        WsClientError::SendRequest(SendRequestError::Url(e)) => ConnectorError::InvalidUrl {
+            url,
+            detail: e.to_string(),
+        },
+        WsClientError::SendRequest(SendRequestError::Timeout) => ConnectorError::HandshakeTimeout {
+            url,
+            after: timeouts.handshake,
+        },
+        other => ConnectorError::Handshake {
+            url,
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn is_tls_failure(error: &std::io::Error) -> bool {
+    error
+        .get_ref()
+        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+        || error.kind() == std::io::ErrorKind::InvalidData
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_before_any_io() {
+        assert!(check_url("wss://ws.bitmex.com/realtime").is_ok());
+        assert!(check_url("ws://127.0.0.1:9/realtime").is_ok());
+        for bad in ["http://x/", "ftp://x/", "ws://", "not a url", "/realtime"] {
+            assert!(
+                matches!(check_url(bad), Err(ConnectorError::InvalidUrl { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn tls_config_offers_only_http_1_1() {
+        let config = tls_config().unwrap();
+        assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
+    }
+}

@@ -1,0 +1,98 @@
+//! BitMEX conversations for the mock server, built from real frames.
+//!
+//! The welcome and the XBTUSD instrument partial are real recorded frames
+//! (see `SOURCES.md` beside the fixtures). No permissively licensed capture
+//! has a run of XBTUSD `fairPrice` updates, so those updates are synthetic,
+//! in the exact shape of the real ones (`symbol`, `timestamp` and only the
+//! changed fields), and are named as such here.
+
+use crate::{Step, bitmex_frames};
+
+/// The real welcome of the 2021-07-22 production session.
+pub fn welcome() -> String {
+    bitmex_frames("cryptofeed_2021-07-22_session.jsonl").swap_remove(0)
+}
+
+/// An ack in the shape of the real ones, for `topic`.
+pub fn ack(topic: &str) -> String {
+    format!(
+        r#"{{"success":true,"subscribe":"{topic}","request":{{"op":"subscribe","args":["{topic}"]}}}}"#
+    )
+}
+
+/// The real XBTUSD instrument partial captured by ccxt (fairPrice 9277.2).
+pub fn instrument_partial() -> String {
+    bitmex_frames("ccxt_instrument-XBTUSD_partial.jsonl").swap_remove(0)
+}
+
+/// A synthetic instrument update carrying `fairPrice` (and `markPrice`).
+pub fn fair_update(symbol: &str, fair: &str, second: u32) -> String {
+    format!(
+        r#"{{"table":"instrument","action":"update","data":[{{"symbol":"{symbol}","fairPrice":{fair},"markPrice":{fair},"fairBasis":0.5,"timestamp":"2026-11-24T06:00:{:02}.000Z"}}]}}"#,
+        second % 60
+    )
+}
+
+/// A synthetic instrument update without `fairPrice` — the common case.
+pub fn update_without_fair(symbol: &str, second: u32) -> String {
+    format!(
+        r#"{{"table":"instrument","action":"update","data":[{{"symbol":"{symbol}","impactBidPrice":9277,"impactMidPrice":9277.25,"impactAskPrice":9277.5,"volume":{second},"timestamp":"2026-11-24T06:00:{:02}.500Z"}}]}}"#,
+        second % 60
+    )
+}
+
+/// The opening of a session: welcome, wait for the subscribe request,
+/// ack it, then the real partial.
+pub fn opening() -> Vec<Step> {
+    vec![
+        Step::Send(welcome()),
+        Step::AwaitText("instrument:XBTUSD".into()),
+        Step::Send(ack("instrument:XBTUSD")),
+        Step::Send(instrument_partial()),
+    ]
+}
+
+/// A whole XBTUSD session: the opening, then for each of `fairs` one
+/// update without `fairPrice` and one with it, `gap` apart.
+pub fn fair_session(fairs: &[&str], gap: std::time::Duration) -> Vec<Step> {
+    let mut steps = opening();
+    for (i, fair) in fairs.iter().enumerate() {
+        let second = i as u32;
+        steps.push(Step::Send(update_without_fair("XBTUSD", second)));
+        steps.push(Step::Pause(gap));
+        steps.push(Step::Send(fair_update("XBTUSD", fair, second)));
+    }
+    steps
+}
+
+/// An oracle independent of the codec: the text of every `fairPrice`
+/// number the script sends in an `instrument` frame once the XBTUSD
+/// partial has gone out, in order.
+pub fn fair_prices_sent(steps: &[Step]) -> Vec<String> {
+    let mut imaged = false;
+    let mut prices = Vec::new();
+    for step in steps {
+        let (Step::Send(text) | Step::SendFragmented(text, _)) = step else {
+            continue;
+        };
+        if !text.contains(r#""table":"instrument""#) {
+            continue;
+        }
+        imaged |= text.contains(r#""action":"partial""#);
+        if !imaged {
+            continue;
+        }
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(r#""fairPrice":"#) {
+            rest = &rest[at + r#""fairPrice":"#.len()..];
+            let number: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || matches!(c, '-' | '.' | 'e' | 'E' | '+'))
+                .collect();
+            if !number.is_empty() {
+                prices.push(number);
+            }
+        }
+    }
+    prices
+}

@@ -1,0 +1,20 @@
+//! # mercury-testkit
+//!
+//! Test support shared by mercury's crates: a scriptable WebSocket server
+//! ([`MockServer`]) that listens on `127.0.0.1:0` and plays a [`Script`] to
+//! every connection, and access to the real recorded BitMEX frames kept in
+//! the repository ([`bitmex_fixture`]).
+//!
+//! The server runs on its own thread with its own actix system, so any test
+//! — a plain `#[test]` driving the `collector` binary, or an
+//! `#[actix_rt::test]` driving actors — can use it. It stops when dropped.
+#![deny(missing_docs)]
+// Test support: a missing fixture or a server that cannot bind must fail the test loudly.
+#![allow(clippy::panic)]
+
+pub mod bitmex;
+mod fixtures;
+mod server;
+
+pub use fixtures::{bitmex_fixture, bitmex_fixture_dir, bitmex_frames};
+pub use server::{MockServer, Script, Step};
