@@ -2,38 +2,55 @@
 
 use clap::Parser;
 use mercury_cli::args::Cli;
+use mercury_cli::{Outcome, UsageError};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
+
+/// Logs by default: our own warnings, others' errors only.
+const DEFAULT_LOG: &str =
+    "error,mercury_core=warn,mercury_exchange_bitmex=warn,mercury_collector=warn,mercury_cli=warn";
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors exit with 2
     init_logging(cli.verbose);
     let stdout = std::io::stdout();
     match mercury_cli::run(&cli, &mut stdout.lock()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Interrupted { wanted, received }) => {
+            report(&format!(
+                "interrupted: printed {received} of {wanted} quotes"
+            ));
+            ExitCode::from(130)
+        }
+        Err(error) if error.is::<UsageError>() => {
+            report(&format!("{error}; see 'collector --help'"));
+            ExitCode::from(2)
+        }
         Err(error) => {
-            #[allow(clippy::print_stderr)] // the one place errors reach the user
-            {
-                eprintln!("error: {}", one_line(&error));
-            }
+            report(&format!("{error:#}"));
             ExitCode::from(1)
         }
     }
 }
 
-/// The error and its causes on one line.
-fn one_line(error: &anyhow::Error) -> String {
-    format!("{error:#}").replace('\n', " ")
+/// The one place errors reach the user: one line on stderr.
+fn report(message: &str) {
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("error: {}", message.replace('\n', " "));
+    }
 }
 
 /// Logs go to stderr; `RUST_LOG` wins over `-v`.
 fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "debug",
-        _ => "trace",
+    let filter = match (std::env::var("RUST_LOG"), verbose) {
+        (Ok(spec), _) if !spec.is_empty() => EnvFilter::new(spec),
+        (_, 0) => EnvFilter::new(DEFAULT_LOG),
+        (_, 1) => EnvFilter::new(
+            "info,mercury_collector=debug,mercury_cli=debug,mercury_exchange_bitmex=debug",
+        ),
+        _ => EnvFilter::new("trace"),
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -9,7 +9,7 @@ use crate::messages::{
 use actix::{Actor, AsyncContext, Context, Handler, Recipient, ResponseFuture};
 use mercury_core::{Quote, Subscription};
 use tokio::sync::oneshot;
-use tracing::{debug, warn};
+use tracing::debug;
 
 type FetchReply = oneshot::Sender<Result<Vec<Tick>, FetchFailed>>;
 
@@ -164,7 +164,7 @@ impl Handler<ConnectorOutput> for Collector {
                 state,
             } => self.on_state(connection, exchange, state),
             ConnectorOutput::ExchangeError { connection, error } => {
-                warn!(%connection, status = ?error.status, message = %error.message, "exchange error");
+                debug!(%connection, status = ?error.status, message = %error.message, "exchange error");
             }
         }
     }

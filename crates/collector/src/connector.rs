@@ -25,7 +25,7 @@ use mercury_core::{
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tracing::{Span, debug, info, warn};
+use tracing::{Span, debug, info};
 
 type WsFramed = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
 type WsSink = SplitSink<WsFramed, WsMessage>;
@@ -78,7 +78,9 @@ pub struct ConnectionCounters {
     pub frames: u64,
     /// Messages that could not be decoded and were skipped.
     pub skipped: u64,
-    /// Quotes forwarded.
+    /// Quotes the source decoded, wanted or not.
+    pub decoded: u64,
+    /// Quotes forwarded (those the subscriptions ask for).
     pub quotes: u64,
 }
 
@@ -218,7 +220,7 @@ impl Connector {
 
         let first_data = self.config.timeouts.first_data;
         ctx.run_later(first_data, move |act, ctx| {
-            if act.counters.quotes == 0 {
+            if act.counters.decoded == 0 {
                 let ConnectionCounters {
                     frames, skipped, ..
                 } = act.counters;
@@ -318,15 +320,19 @@ impl Connector {
         };
         for event in self.events.drain(..) {
             match event {
-                SourceEvent::Quote(quote) if wanted(&quote) => quotes.push(quote),
-                SourceEvent::Quote(_) => {}
+                SourceEvent::Quote(quote) => {
+                    self.counters.decoded += 1;
+                    if wanted(&quote) {
+                        quotes.push(quote);
+                    }
+                }
                 SourceEvent::Control(Control::Subscribed { topic }) => debug!(%topic, "subscribed"),
                 SourceEvent::Control(Control::Skipped { reason, table }) => {
                     debug!(?reason, %table, "frame skipped by the source")
                 }
                 SourceEvent::Control(control) => debug!(?control, "control"),
                 SourceEvent::ExchangeError(error) => {
-                    warn!(status = ?error.status, message = %error.message, "exchange error");
+                    info!(status = ?error.status, message = %error.message, "exchange error");
                     self.output.do_send(ConnectorOutput::ExchangeError {
                         connection: self.id,
                         error: error.clone(),
@@ -403,7 +409,8 @@ impl Connector {
         }
         self.done = true;
         let _entered = self.span.clone().entered();
-        warn!(%error, frames = self.counters.frames, skipped = self.counters.skipped, "connection failed");
+        // Reported to the caller as a value; logged here for -v only.
+        info!(%error, frames = self.counters.frames, skipped = self.counters.skipped, "connection failed");
         self.report(ConnectionState::Failed(error));
         ctx.stop();
     }

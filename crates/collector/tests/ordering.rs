@@ -310,9 +310,12 @@ async fn a_slow_consumer_loses_quotes_counted_and_never_blocks_the_collector() {
     });
     let stuck = rx.await.unwrap();
     let (block_tx, block_rx) = std::sync::mpsc::channel::<()>();
+    let (entered_tx, entered_rx) = tokio::sync::oneshot::channel();
     busy.spawn_fn(move || {
+        let _ = entered_tx.send(());
         let _ = block_rx.recv_timeout(Duration::from_secs(10));
     });
+    entered_rx.await.unwrap(); // the consumer's thread is now blocked
     collector
         .send(Subscribe {
             subscriptions: vec![],

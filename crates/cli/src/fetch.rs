@@ -1,0 +1,146 @@
+//! `collector fetch`: wire a connector to a collector, ask for N quotes,
+//! print them.
+
+use crate::args::FetchArgs;
+use crate::{Outcome, UsageError, output};
+use actix::Actor;
+use indicatif::{ProgressBar, ProgressStyle};
+use mercury_collector::{
+    CancelFetches, Collector, CollectorStats, Connector, ConnectorConfig, Fetch, FetchError,
+    GetStats, StopConnector,
+};
+use mercury_core::{QuoteKind, Subscription};
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+/// How often the progress line refreshes.
+const PROGRESS_EVERY: Duration = Duration::from_millis(200);
+/// How long to wait for a polite close before leaving anyway.
+const STOP_GRACE: Duration = Duration::from_millis(1500);
+/// First data must come within this, or the whole timeout if shorter.
+const FIRST_DATA: Duration = Duration::from_secs(30);
+
+/// Runs one fetch to completion on its own actix system.
+pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let exchange = args.exchange;
+    let kind: QuoteKind = args.kind.map_or(exchange.default_kind, Into::into);
+    if !exchange.kinds.contains(&kind) {
+        return Err(UsageError(format!("{} does not offer {kind} quotes", exchange.name)).into());
+    }
+    let url = match (&args.url, args.testnet) {
+        (Some(url), _) => url.clone(),
+        (None, testnet) => exchange
+            .endpoints
+            .select(testnet)
+            .ok_or_else(|| UsageError(format!("{} has no testnet", exchange.name)))?
+            .to_string(),
+    };
+    let subscriptions = vec![Subscription::new(
+        exchange.id.clone(),
+        args.symbol.as_str(),
+        kind,
+    )];
+    let source = (exchange.new_source)();
+    // Refuse a symbol the exchange cannot be asked for before any I/O.
+    source
+        .subscribe_messages(&subscriptions)
+        .map_err(|e| UsageError(e.to_string()))?;
+
+    let n = args.n as usize;
+    let mut config = ConnectorConfig::new(url, subscriptions.clone());
+    config.timeouts.first_data = FIRST_DATA.min(args.timeout);
+    let progress = (std::io::stderr().is_terminal()).then(|| progress_bar(n));
+
+    let result = actix_rt::System::new().block_on(async move {
+        let collector = Collector::new().start();
+        // Registered before the connector starts, so no quote can slip by.
+        let mut fetch = Box::pin(collector.send(Fetch {
+            subscriptions,
+            n,
+            timeout: args.timeout,
+        }));
+        let connector = Connector::new(source, config, collector.clone().recipient()).start();
+        let mut ticker = actix_rt::time::interval(PROGRESS_EVERY);
+        let mut ctrl_c = Box::pin(actix_rt::signal::ctrl_c());
+        let mut interrupted = false;
+        let answer = loop {
+            tokio::select! {
+                answer = &mut fetch => break answer,
+                _ = &mut ctrl_c, if !interrupted => {
+                    interrupted = true;
+                    collector.do_send(CancelFetches);
+                }
+                _ = ticker.tick(), if progress.is_some() => {
+                    if let (Some(bar), Ok(stats)) = (&progress, collector.send(GetStats).await) {
+                        show(bar, &stats);
+                    }
+                }
+            }
+        };
+        if let Some(bar) = &progress {
+            bar.finish_and_clear();
+        }
+        let _ = actix_rt::time::timeout(STOP_GRACE, connector.send(StopConnector)).await;
+        answer
+    });
+
+    let answer = result
+        .map_err(|e| anyhow::anyhow!("internal: the collector stopped unexpectedly ({e})"))?;
+    match answer {
+        Ok(ticks) => {
+            output::write(out, args.format, &ticks)?;
+            Ok(Outcome::Done)
+        }
+        Err(failed) => {
+            if !failed.received.is_empty() {
+                output::write(out, args.format, &failed.received)?;
+            }
+            match failed.reason {
+                FetchError::Cancelled { wanted, received } => {
+                    Ok(Outcome::Interrupted { wanted, received })
+                }
+                FetchError::Timeout {
+                    wanted,
+                    received,
+                    waited,
+                } => Err(anyhow::anyhow!(
+                    "timed out after {}: {received} of {wanted} {kind} quotes for {} arrived; try a longer --timeout, or check the symbol and --kind",
+                    humanize(waited),
+                    args.symbol,
+                )),
+                reason => Err(anyhow::anyhow!("{reason}")),
+            }
+        }
+    }
+}
+
+fn humanize(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    if millis.is_multiple_of(1000) {
+        format!("{}s", millis / 1000)
+    } else {
+        format!("{}.{:03}s", millis / 1000, millis % 1000)
+    }
+}
+
+fn progress_bar(n: usize) -> ProgressBar {
+    let bar = ProgressBar::new(n as u64);
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {msg:12} [{bar:30}] {pos}/{len} quotes  {elapsed}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message("connecting");
+    bar
+}
+
+fn show(bar: &ProgressBar, stats: &CollectorStats) {
+    if let Some((received, _)) = stats.fetches.first() {
+        bar.set_position(*received as u64);
+    }
+    if let Some(connection) = stats.connections.first() {
+        bar.set_message(connection.state.to_string());
+    }
+    bar.tick();
+}
