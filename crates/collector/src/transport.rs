@@ -148,6 +148,68 @@ mod tests {
     }
 
     #[test]
+    fn awc_errors_become_errors_a_user_can_act_on() {
+        let t = Timeouts::default();
+        let url = "wss://nowhere.invalid/realtime";
+        let connect = |e: ConnectError| WsClientError::SendRequest(SendRequestError::Connect(e));
+        let dns = map_ws_error(
+            url,
+            connect(ConnectError::Resolver(Box::new(std::io::Error::other(
+                "no such host",
+            )))),
+            &t,
+        );
+        assert!(
+            matches!(&dns, ConnectorError::Dns { detail, .. } if detail == "no such host"),
+            "{dns:?}"
+        );
+        assert!(dns.to_string().contains("check the URL and your DNS"));
+        assert!(matches!(
+            map_ws_error(url, connect(ConnectError::Unresolved), &t),
+            ConnectorError::Dns { .. }
+        ));
+        assert_eq!(
+            map_ws_error(url, connect(ConnectError::Timeout), &t),
+            ConnectorError::ConnectTimeout {
+                url: url.into(),
+                after: t.connect
+            }
+        );
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(matches!(
+            map_ws_error(url, connect(ConnectError::Io(refused)), &t),
+            ConnectorError::Connect { .. }
+        ));
+        let bad_cert = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::Expired),
+        );
+        assert!(matches!(
+            map_ws_error(url, connect(ConnectError::Io(bad_cert)), &t),
+            ConnectorError::Tls { .. }
+        ));
+        assert_eq!(
+            map_ws_error(
+                url,
+                WsClientError::SendRequest(SendRequestError::Timeout),
+                &t
+            ),
+            ConnectorError::HandshakeTimeout {
+                url: url.into(),
+                after: t.handshake
+            }
+        );
+        let status = awc::http::StatusCode::TOO_MANY_REQUESTS;
+        assert_eq!(
+            map_ws_error(url, WsClientError::InvalidResponseStatus(status), &t),
+            ConnectorError::HandshakeRejected {
+                url: url.into(),
+                status: 429
+            }
+        );
+    }
+
+    #[test]
     fn tls_config_offers_only_http_1_1() {
         let config = tls_config().unwrap();
         assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
