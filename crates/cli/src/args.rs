@@ -57,9 +57,10 @@ pub struct FetchArgs {
     /// How many quotes to print.
     #[arg(short = 'n', long = "count", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub n: u32,
-    /// Which price [default: the exchange's default, `fair` on BitMEX].
-    #[arg(long, value_enum)]
-    pub kind: Option<KindArg>,
+    /// Which price: fair, mark, last, bid, ask or trade [default: the
+    /// exchange's default, `fair` on BitMEX].
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: Option<QuoteKind>,
     /// Connect here instead of the exchange's production endpoint.
     #[arg(long, conflicts_with = "testnet")]
     pub url: Option<String>,
@@ -85,34 +86,8 @@ pub enum Format {
     Csv,
 }
 
-/// A quote kind on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KindArg {
-    /// Fair price.
-    Fair,
-    /// Mark price.
-    Mark,
-    /// Last traded price.
-    Last,
-    /// Best bid.
-    Bid,
-    /// Best ask.
-    Ask,
-    /// Each trade's price.
-    Trade,
-}
-
-impl From<KindArg> for QuoteKind {
-    fn from(kind: KindArg) -> Self {
-        match kind {
-            KindArg::Fair => QuoteKind::Fair,
-            KindArg::Mark => QuoteKind::Mark,
-            KindArg::Last => QuoteKind::Last,
-            KindArg::Bid => QuoteKind::Bid,
-            KindArg::Ask => QuoteKind::Ask,
-            KindArg::Trade => QuoteKind::Trade,
-        }
-    }
+fn parse_kind(text: &str) -> Result<QuoteKind, String> {
+    text.parse().map_err(|e: mercury_core::Error| e.to_string())
 }
 
 fn parse_exchange(id: &str) -> Result<&'static ExchangeDescriptor, String> {

@@ -23,7 +23,7 @@ const FIRST_DATA: Duration = Duration::from_secs(30);
 /// Runs one fetch to completion on its own actix system.
 pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let exchange = args.exchange;
-    let kind: QuoteKind = args.kind.map_or(exchange.default_kind, Into::into);
+    let kind: QuoteKind = args.kind.unwrap_or(exchange.default_kind);
     if !exchange.kinds.contains(&kind) {
         return Err(UsageError(format!("{} does not offer {kind} quotes", exchange.name)).into());
     }

@@ -3,25 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
 use mercury_core::Price;
-use mercury_testkit::bitmex::{self, fair_prices_sent, fair_session};
+use mercury_testkit::bitmex::{self, SAMPLE_FAIRS as FAIRS, fair_prices_sent, fair_session};
 use mercury_testkit::{MockServer, Script, Step};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-const FAIRS: [&str; 12] = [
-    "43210.5",
-    "43210",
-    "1.814e-05",
-    "28667.0",
-    "43211.25",
-    "1188212.1300000001",
-    "43212",
-    "43213.5",
-    "43214",
-    "43215.75",
-    "43216",
-    "43217",
-];
 
 fn collector(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_collector"))

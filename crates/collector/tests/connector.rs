@@ -9,24 +9,9 @@ use mercury_collector::{
 };
 use mercury_core::{HeartbeatPolicy, Outgoing, Price, QuoteKind, Subscription};
 use mercury_exchange_bitmex::{BitmexSource, EXCHANGE_ID};
-use mercury_testkit::bitmex::{self, fair_prices_sent, fair_session};
+use mercury_testkit::bitmex::{self, SAMPLE_FAIRS as FAIRS, fair_prices_sent, fair_session};
 use mercury_testkit::{MockServer, Script, Step};
 use std::time::Duration;
-
-const FAIRS: [&str; 12] = [
-    "43210.5",
-    "43210",
-    "1.814e-05",
-    "28667.0",
-    "43211.25",
-    "1188212.1300000001",
-    "43212",
-    "43213.5",
-    "43214",
-    "43215.75",
-    "43216",
-    "43217",
-];
 
 fn xbt_fair() -> Vec<Subscription> {
     vec![Subscription::new(EXCHANGE_ID, "XBTUSD", QuoteKind::Fair)]

@@ -6,7 +6,24 @@
 //! in the exact shape of the real ones (`symbol`, `timestamp` and only the
 //! changed fields), and are named as such here.
 
-use crate::{Step, bitmex_frames};
+use crate::{Step, bitmex_frames, number_texts};
+
+/// Synthetic fair prices in every number form the wire uses (integer,
+/// decimal, exponent, trailing `.0`, binary noise), for scripted sessions.
+pub const SAMPLE_FAIRS: [&str; 12] = [
+    "43210.5",
+    "43210",
+    "1.814e-05",
+    "28667.0",
+    "43211.25",
+    "1188212.1300000001",
+    "43212",
+    "43213.5",
+    "43214",
+    "43215.75",
+    "43216",
+    "43217",
+];
 
 /// The real welcome of the 2021-07-22 production session.
 pub fn welcome() -> String {
@@ -82,17 +99,7 @@ pub fn fair_prices_sent(steps: &[Step]) -> Vec<String> {
         if !imaged {
             continue;
         }
-        let mut rest = text.as_str();
-        while let Some(at) = rest.find(r#""fairPrice":"#) {
-            rest = &rest[at + r#""fairPrice":"#.len()..];
-            let number: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_digit() || matches!(c, '-' | '.' | 'e' | 'E' | '+'))
-                .collect();
-            if !number.is_empty() {
-                prices.push(number);
-            }
-        }
+        prices.extend(number_texts(text, "fairPrice"));
     }
     prices
 }

@@ -25,3 +25,23 @@ pub fn bitmex_frames(file: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// An oracle independent of any codec: the text of every JSON *number*
+/// that follows the key `"field":` in `frame`, in order. Metadata such as
+/// `"types":{"fairPrice":"float"}` holds strings, so it is not counted.
+pub fn number_texts(frame: &str, field: &str) -> Vec<String> {
+    let key = format!("\"{field}\":");
+    let mut found = Vec::new();
+    let mut rest = frame;
+    while let Some(at) = rest.find(&key) {
+        rest = &rest[at + key.len()..];
+        let token: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
+            .collect();
+        if !token.is_empty() {
+            found.push(token);
+        }
+    }
+    found
+}

@@ -16,5 +16,5 @@ pub mod bitmex;
 mod fixtures;
 mod server;
 
-pub use fixtures::{bitmex_fixture, bitmex_fixture_dir, bitmex_frames};
+pub use fixtures::{bitmex_fixture, bitmex_fixture_dir, bitmex_frames, number_texts};
 pub use server::{MockServer, Script, Step};

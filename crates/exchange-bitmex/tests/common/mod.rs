@@ -5,22 +5,11 @@ use mercury_core::{
     Control, Quote, QuoteKind, QuoteSource, SkipReason, SourceEvent, Timestamp, WireFrame,
 };
 use mercury_exchange_bitmex::BitmexSource;
-use std::path::PathBuf;
 
-/// The folder of real frames copied from the shared material.
-pub fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-/// The frames of one fixture file, one per line.
-pub fn frames(file: &str) -> Vec<String> {
-    let path = fixtures_dir().join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_owned)
-        .collect()
-}
+#[allow(unused_imports)] // each test crate uses a different part
+pub use mercury_testkit::{
+    bitmex_fixture_dir as fixtures_dir, bitmex_frames as frames, number_texts,
+};
 
 /// Decodes `frames` in order on one fresh source; panics on a decode error.
 pub fn decode_session(frames: &[String]) -> Vec<Vec<SourceEvent>> {
@@ -75,26 +64,6 @@ pub fn field_of(kind: QuoteKind) -> &'static str {
         QuoteKind::Ask => "askPrice",
         QuoteKind::Trade => "price",
     }
-}
-
-/// An oracle independent of the decoder: the text of every JSON *number*
-/// that follows the key `"field":` in `frame`, in order. (Metadata such as
-/// `"types":{"fairPrice":"float"}` holds strings, so it is not counted.)
-pub fn number_texts(frame: &str, field: &str) -> Vec<String> {
-    let key = format!("\"{field}\":");
-    let mut found = Vec::new();
-    let mut rest = frame;
-    while let Some(at) = rest.find(&key) {
-        rest = &rest[at + key.len()..];
-        let token: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
-            .collect();
-        if !token.is_empty() {
-            found.push(token);
-        }
-    }
-    found
 }
 
 /// The lines of an `expected/` answer file.
