@@ -12,6 +12,8 @@ Examples:
   collector fetch bitmex XBTUSD --format json    JSON Lines, one quote per line
   collector fetch bitmex XBTUSD --url ws://127.0.0.1:8080/realtime
                                                  Against another server (e.g. a simulator)
+  collector fetch bitmex XBTUSD --sim            Offline, against the built-in simulator
+  collector sim bitmex --listen 127.0.0.1:8080   Run the simulator alone (--drop-after N, … for faults)
   collector exchanges                            The exchanges, endpoints and quote kinds
   collector completions bash > /etc/bash_completion.d/collector
 
@@ -37,6 +39,8 @@ pub struct Cli {
 pub enum Command {
     /// Print the next N quotes of one instrument, in arrival order, then exit.
     Fetch(FetchArgs),
+    /// Run an exchange simulator on this machine (prints its URL, serves until Ctrl-C).
+    Sim(SimArgs),
     /// List the registered exchanges with their default endpoints and quote kinds.
     Exchanges,
     /// Print shell completions for `collector`.
@@ -62,8 +66,11 @@ pub struct FetchArgs {
     #[arg(long, value_parser = parse_kind)]
     pub kind: Option<QuoteKind>,
     /// Connect here instead of the exchange's production endpoint.
-    #[arg(long, conflicts_with = "testnet")]
+    #[arg(long, conflicts_with_all = ["testnet", "sim"])]
     pub url: Option<String>,
+    /// Start the exchange's simulator on 127.0.0.1 and fetch from it (offline).
+    #[arg(long, conflicts_with = "testnet")]
+    pub sim: bool,
     /// Use the exchange's testnet endpoint.
     #[arg(long)]
     pub testnet: bool,
@@ -73,6 +80,68 @@ pub struct FetchArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// `collector sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// The exchange to simulate (see `collector exchanges`).
+    #[arg(value_parser = parse_exchange)]
+    pub exchange: &'static ExchangeDescriptor,
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
+    /// Seed of the price walk.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Seconds between fair price changes (decimals allowed).
+    #[arg(long, default_value = "0.1", value_parser = parse_seconds)]
+    pub fair_interval: Duration,
+    /// Send data as fast as the socket takes it (for benchmarks).
+    #[arg(long)]
+    pub firehose: bool,
+    /// The instruments to list, comma-separated [default: the venue's own].
+    #[arg(long, value_delimiter = ',')]
+    pub symbols: Vec<String>,
+    /// Write every frame sent to this file as JSON Lines.
+    #[arg(long)]
+    pub log: Option<std::path::PathBuf>,
+    /// Stop after this many seconds instead of waiting for Ctrl-C.
+    #[arg(long, value_parser = parse_seconds)]
+    pub duration: Option<Duration>,
+    /// Fault: drop the TCP connection after N frames.
+    #[arg(long, value_name = "N", help_heading = "Faults")]
+    pub drop_after: Option<u64>,
+    /// Fault: close with --close-code after N frames.
+    #[arg(long, value_name = "N", help_heading = "Faults")]
+    pub close_after: Option<u64>,
+    /// The close code for --close-after.
+    #[arg(long, default_value_t = 1011, help_heading = "Faults")]
+    pub close_code: u16,
+    /// Fault: after N frames send nothing and ignore pings.
+    #[arg(long, value_name = "N", help_heading = "Faults")]
+    pub stall_after: Option<u64>,
+    /// Fault: a garbage (non-JSON) frame before every Nth frame.
+    #[arg(long, value_name = "N", help_heading = "Faults")]
+    pub garbage_every: Option<u64>,
+    /// Fault: after N frames send a 429 error with --retry-after and close.
+    #[arg(long, value_name = "N", help_heading = "Faults")]
+    pub rate_limit_after: Option<u64>,
+    /// Seconds in the 429 frame of --rate-limit-after.
+    #[arg(long, default_value_t = 1, help_heading = "Faults")]
+    pub retry_after: u64,
+    /// Fault: refuse the first K upgrades with HTTP 429 and Retry-After.
+    #[arg(long, value_name = "K", default_value_t = 0, help_heading = "Faults")]
+    pub refuse_first: u32,
+    /// Fault: answer HTTP 200 without upgrading to a WebSocket.
+    #[arg(long, help_heading = "Faults")]
+    pub http_200: bool,
+    /// Fault: pad every partial to more than 1 MB.
+    #[arg(long, help_heading = "Faults")]
+    pub big_partials: bool,
+    /// Apply the faults only to the first K connections (0: all).
+    #[arg(long, value_name = "K", default_value_t = 0, help_heading = "Faults")]
+    pub faulty_connections: u32,
 }
 
 /// How quotes are printed.

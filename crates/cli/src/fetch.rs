@@ -10,6 +10,7 @@ use mercury_collector::{
     GetStats, StopConnector,
 };
 use mercury_core::{QuoteKind, Subscription};
+use mercury_simulator::{Simulator, SimulatorConfig};
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
@@ -27,6 +28,11 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     if !exchange.kinds.contains(&kind) {
         return Err(UsageError(format!("{} does not offer {kind} quotes", exchange.name)).into());
     }
+    let simulated = if args.sim {
+        Some(crate::sim::venue_of(exchange)?)
+    } else {
+        None
+    };
     let url = match (&args.url, args.testnet) {
         (Some(url), _) => url.clone(),
         (None, testnet) => exchange
@@ -52,6 +58,16 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let progress = (std::io::stderr().is_terminal()).then(|| progress_bar(n));
 
     let result = actix_rt::System::new().block_on(async move {
+        // --sim: the simulator runs in this process, on 127.0.0.1, and the
+        // fetch goes through the real WebSocket stack to it.
+        let _simulator = match simulated {
+            Some(new_venue) => {
+                let simulator = Simulator::start(SimulatorConfig::loopback(), new_venue)?;
+                config.url = simulator.url();
+                Some(simulator)
+            }
+            None => None,
+        };
         let collector = Collector::new().start();
         // Registered before the connector starts, so no quote can slip by.
         let mut fetch = Box::pin(collector.send(Fetch {
@@ -81,8 +97,8 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             bar.finish_and_clear();
         }
         let _ = actix_rt::time::timeout(STOP_GRACE, connector.send(StopConnector)).await;
-        answer
-    });
+        Ok::<_, anyhow::Error>(answer)
+    })?;
 
     let answer = result
         .map_err(|e| anyhow::anyhow!("internal: the collector stopped unexpectedly ({e})"))?;

@@ -10,6 +10,7 @@ mod exchanges;
 mod fetch;
 mod output;
 pub mod registry;
+mod sim;
 
 use args::{Cli, Command};
 use clap::CommandFactory;
@@ -38,6 +39,7 @@ pub struct UsageError(pub String);
 pub fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Fetch(args) => fetch::run(args, out),
+        Command::Sim(args) => sim::run(args, out),
         Command::Exchanges => exchanges::print(out).map(|()| Outcome::Done),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "collector", out);

@@ -307,3 +307,57 @@ fn live_bitmex_ten_fair_prices() {
             .all(|l| l["price"].as_str().unwrap().parse::<Price>().is_ok())
     );
 }
+
+#[test]
+fn sim_fetch_runs_offline_through_the_real_stack() {
+    let started = Instant::now();
+    let out = collector(&[
+        "fetch", "bitmex", "XBTUSD", "-n", "10", "--sim", "--format", "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 10);
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line["seq"], i as u64 + 1);
+        assert_eq!(
+            (line["symbol"].as_str(), line["kind"].as_str()),
+            (Some("XBTUSD"), Some("fair"))
+        );
+        assert!(line["price"].as_str().unwrap().parse::<Price>().is_ok());
+    }
+    // The default venue changes fairPrice every 100 ms: ~1 s for ten.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn sim_serves_until_its_duration_and_prints_its_url() {
+    let out = collector(&["sim", "bitmex", "--duration", "0.3"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = stdout(&out);
+    assert!(
+        url.starts_with("ws://127.0.0.1:") && url.trim_end().ends_with("/realtime"),
+        "{url}"
+    );
+}

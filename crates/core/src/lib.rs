@@ -26,6 +26,7 @@ mod price;
 mod quote;
 mod source;
 mod timestamp;
+mod venue;
 
 pub use error::{DecodeError, Error};
 pub use ids::{ExchangeId, Symbol};
@@ -36,3 +37,4 @@ pub use source::{
     SkipReason, SourceEvent, WireFrame,
 };
 pub use timestamp::{Clock, SystemClock, Timestamp};
+pub use venue::{Venue, VenueConfig, VenueFactory};

@@ -244,4 +244,6 @@ pub struct ExchangeDescriptor {
     pub default_kind: QuoteKind,
     /// Makes a source in its initial state.
     pub new_source: fn() -> Box<dyn QuoteSource>,
+    /// Makes a simulated venue for one connection, where the exchange has one.
+    pub new_venue: Option<crate::VenueFactory>,
 }

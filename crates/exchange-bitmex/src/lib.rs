@@ -20,6 +20,7 @@
 mod source;
 mod subscribe;
 mod tables;
+mod venue;
 pub mod wire;
 
 pub use source::{
@@ -27,8 +28,11 @@ pub use source::{
 };
 pub use subscribe::{MAX_TOPICS_PER_REQUEST, topic};
 pub use tables::Table;
+pub use venue::{BitmexVenue, DEFAULT_SYMBOLS};
 
-use mercury_core::{Endpoints, ExchangeDescriptor, ExchangeId, QuoteKind, QuoteSource};
+use mercury_core::{
+    Endpoints, ExchangeDescriptor, ExchangeId, QuoteKind, QuoteSource, Venue, VenueConfig,
+};
 
 /// `bitmex`.
 pub const EXCHANGE_ID: ExchangeId = ExchangeId::from_static("bitmex");
@@ -50,8 +54,13 @@ pub const DESCRIPTOR: ExchangeDescriptor = ExchangeDescriptor {
     kinds: KINDS,
     default_kind: QuoteKind::Fair,
     new_source,
+    new_venue: Some(new_venue),
 };
 
 fn new_source() -> Box<dyn QuoteSource> {
     Box::new(BitmexSource::new())
+}
+
+fn new_venue(config: &VenueConfig) -> Box<dyn Venue> {
+    Box::new(BitmexVenue::new(config))
 }

@@ -127,7 +127,7 @@ pub struct BitmexAck {
 
 /// A client request as the server echoes it. `args` may be one string or a
 /// list: `{"op":"subscribe","args":"trade:*"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct BitmexRequest {
     /// The operation, e.g. `subscribe`.
     #[serde(default)]

@@ -1,0 +1,63 @@
+//! `collector sim`: an exchange simulator on this machine.
+
+use crate::args::SimArgs;
+use crate::{Outcome, UsageError};
+use mercury_core::{ExchangeDescriptor, VenueConfig};
+use mercury_simulator::{Faults, Simulator, SimulatorConfig, VenueFactory};
+use std::io::Write;
+use std::time::Duration;
+
+/// The venue factory of `exchange`, or a usage error if it has none.
+pub fn venue_of(exchange: &ExchangeDescriptor) -> Result<VenueFactory, UsageError> {
+    exchange
+        .new_venue
+        .ok_or_else(|| UsageError(format!("{} has no simulator", exchange.name)))
+}
+
+/// Runs the simulator until Ctrl-C or `--duration`; prints its URL first.
+pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let new_venue = venue_of(args.exchange)?;
+    let config = SimulatorConfig {
+        listen: args.listen,
+        venue: VenueConfig {
+            seed: args.seed,
+            fair_interval: args.fair_interval,
+            firehose: args.firehose,
+            symbols: args.symbols.clone(),
+            ..VenueConfig::default()
+        },
+        faults: Faults {
+            drop_after: args.drop_after,
+            close_after: args.close_after.map(|n| (n, args.close_code)),
+            stall_after: args.stall_after,
+            garbage_every: args.garbage_every,
+            rate_limit_after: args
+                .rate_limit_after
+                .map(|n| (n, Duration::from_secs(args.retry_after))),
+            refuse_first: args.refuse_first,
+            http_200: args.http_200,
+            big_partials: args.big_partials,
+            faulty_connections: args.faulty_connections,
+        },
+        log: args.log.clone(),
+    };
+    actix_rt::System::new().block_on(async move {
+        let simulator = Simulator::start(config, new_venue)?;
+        writeln!(out, "{}", simulator.url())?;
+        out.flush()?;
+        let ctrl_c = actix_rt::signal::ctrl_c();
+        match args.duration {
+            Some(duration) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    () = actix_rt::time::sleep(duration) => {}
+                }
+            }
+            None => {
+                let _ = ctrl_c.await;
+            }
+        }
+        simulator.stop().await;
+        Ok(Outcome::Done)
+    })
+}

@@ -1,0 +1,17 @@
+//! # mercury-simulator
+//!
+//! A WebSocket server on loopback that hosts any exchange's simulated
+//! [`Venue`](mercury_core::Venue). The venue (from the exchange crate)
+//! decides which frames to send when; this crate owns the sockets, the
+//! timers, the [`Faults`] and the [`FrameLog`]. It powers
+//! `collector sim` and `collector fetch … --sim`, and the fault tests.
+#![deny(missing_docs)]
+
+mod faults;
+mod log;
+mod server;
+
+pub use faults::{Faults, REFUSAL_RETRY_AFTER};
+pub use log::{FrameLog, LogEntry, LogEvent, read_log};
+pub use mercury_core::VenueFactory;
+pub use server::{Simulator, SimulatorConfig, SimulatorError};

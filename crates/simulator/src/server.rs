@@ -1,0 +1,359 @@
+//! The WebSocket server: one task per connection, driven by the venue.
+
+use crate::faults::{Faults, REFUSAL_RETRY_AFTER};
+use crate::log::{FrameLog, LogEntry, LogEvent};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
+use futures_util::StreamExt;
+use mercury_core::{Clock, SystemClock, VenueConfig, VenueFactory};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::time::Instant;
+
+/// The largest client message the simulator reads.
+const MAX_CLIENT_FRAME: usize = 1 << 20;
+/// Size of the padding that makes a partial "big".
+const BIG_PARTIAL_PADDING: usize = 1 << 20;
+/// In firehose mode, yield to the runtime after this many frames.
+const FIREHOSE_BATCH: u32 = 64;
+
+/// Where the simulator listens and how it behaves.
+#[derive(Debug, Clone)]
+pub struct SimulatorConfig {
+    /// The address to bind (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// How the venue makes its data.
+    pub venue: VenueConfig,
+    /// What goes wrong.
+    pub faults: Faults,
+    /// Where to write the frame log, if anywhere.
+    pub log: Option<PathBuf>,
+}
+
+impl SimulatorConfig {
+    /// Healthy defaults on 127.0.0.1 with a free port.
+    pub fn loopback() -> Self {
+        SimulatorConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            venue: VenueConfig::default(),
+            faults: Faults::default(),
+            log: None,
+        }
+    }
+}
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimulatorError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The frame log could not be created.
+    #[error("cannot create the frame log {path}: {source}")]
+    Log {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+struct Shared {
+    venue: VenueConfig,
+    new_venue: VenueFactory,
+    faults: Faults,
+    log: Option<FrameLog>,
+    connections: AtomicU64,
+}
+
+/// A running simulator. Serves until [`stop`](Self::stop) or the end of the
+/// actix system it was started on.
+pub struct Simulator {
+    addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Simulator {
+    /// Binds and starts serving on the current actix system (call it inside
+    /// one); returns once the socket listens.
+    pub fn start(
+        config: SimulatorConfig,
+        new_venue: VenueFactory,
+    ) -> Result<Simulator, SimulatorError> {
+        let log = match &config.log {
+            Some(path) => Some(
+                FrameLog::create(path).map_err(|source| SimulatorError::Log {
+                    path: path.clone(),
+                    source,
+                })?,
+            ),
+            None => None,
+        };
+        let shared = Arc::new(Shared {
+            venue: config.venue,
+            new_venue,
+            faults: config.faults,
+            log,
+            connections: AtomicU64::new(0),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::from(shared.clone()))
+                .default_service(web::to(serve))
+        })
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(1)
+        .bind(config.listen)
+        .map_err(|source| SimulatorError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let addr = server.addrs().first().copied().unwrap_or(config.listen);
+        let server = server.run();
+        let handle = server.handle();
+        actix_rt::spawn(server);
+        tracing::info!(%addr, "simulator listening");
+        Ok(Simulator { addr, handle })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `ws://ADDR/realtime`.
+    pub fn url(&self) -> String {
+        format!("ws://{}/realtime", self.addr)
+    }
+
+    /// Stops accepting and closes connections.
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
+}
+
+async fn serve(
+    req: HttpRequest,
+    body: web::Payload,
+    shared: web::Data<Shared>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let shared = shared.into_inner();
+    let connection = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
+    let faults = &shared.faults;
+    let refuse = |status: actix_web::http::StatusCode| {
+        log(
+            &shared,
+            connection,
+            LogEvent::Refused {
+                status: status.as_u16(),
+            },
+        );
+        HttpResponse::build(status)
+    };
+    if connection <= u64::from(faults.refuse_first) {
+        return Ok(refuse(actix_web::http::StatusCode::TOO_MANY_REQUESTS)
+            .insert_header(("Retry-After", REFUSAL_RETRY_AFTER.as_secs().to_string()))
+            .body("Rate limit exceeded"));
+    }
+    if faults.http_200 {
+        return Ok(refuse(actix_web::http::StatusCode::OK)
+            .body("<html><body>not a WebSocket</body></html>"));
+    }
+    let (response, session, stream) = actix_ws::handle(&req, body)?;
+    let query = Some(req.query_string().to_owned()).filter(|q| !q.is_empty());
+    actix_rt::spawn(run_connection(
+        shared.clone(),
+        connection,
+        query,
+        session,
+        stream.max_frame_size(MAX_CLIENT_FRAME),
+    ));
+    Ok(response)
+}
+
+fn log(shared: &Shared, connection: u64, event: LogEvent) {
+    if let Some(log) = &shared.log {
+        log.write(&LogEntry { connection, event });
+    }
+}
+
+/// What the connection does after a send.
+enum Flow {
+    Go,
+    Stall,
+    End,
+}
+
+/// Sends frames for one connection, applying its faults.
+struct Sender {
+    shared: Arc<Shared>,
+    connection: u64,
+    session: Session,
+    faulty: bool,
+    sent: u64,
+}
+
+impl Sender {
+    async fn send_all(&mut self, frames: &mut Vec<String>) -> Flow {
+        for frame in frames.drain(..) {
+            match self.send(frame).await {
+                Flow::Go => {}
+                other => return other,
+            }
+        }
+        Flow::Go
+    }
+
+    async fn send(&mut self, mut frame: String) -> Flow {
+        let shared = self.shared.clone();
+        let faults = &shared.faults;
+        if self.faulty {
+            if let Some(flow) = self.due_fault().await {
+                return flow;
+            }
+            let garbage_due = faults
+                .garbage_every
+                .is_some_and(|n| n > 0 && (self.sent + 1).is_multiple_of(n));
+            if garbage_due && !self.text("\u{1}garbage, not JSON {".to_owned()).await {
+                return Flow::End;
+            }
+            if faults.big_partials && frame.contains(r#""action":"partial""#) {
+                frame.insert_str(
+                    1,
+                    &format!(r#""padding":"{}","#, "x".repeat(BIG_PARTIAL_PADDING)),
+                );
+            }
+        }
+        if self.text(frame).await {
+            Flow::Go
+        } else {
+            Flow::End
+        }
+    }
+
+    /// The fault whose frame count has been reached, acted upon.
+    async fn due_fault(&mut self) -> Option<Flow> {
+        let faults = self.shared.faults.clone();
+        let sent = self.sent;
+        if faults.drop_after.is_some_and(|n| sent >= n) {
+            log(&self.shared, self.connection, LogEvent::Dropped);
+            return Some(Flow::End);
+        }
+        if let Some((n, code)) = faults.close_after.filter(|(n, _)| sent >= *n) {
+            let _ = n;
+            self.close(code).await;
+            return Some(Flow::End);
+        }
+        if let Some((_, retry_after)) = faults.rate_limit_after.filter(|(n, _)| sent >= *n) {
+            let seconds = retry_after.as_secs();
+            let error = format!(
+                r#"{{"status":429,"error":"Rate limit exceeded, retry in {seconds} seconds.","meta":{{"retryAfter":{seconds}}},"request":{{"op":"subscribe","args":[]}}}}"#
+            );
+            self.text(error).await;
+            self.close(1008).await;
+            return Some(Flow::End);
+        }
+        if faults.stall_after.is_some_and(|n| sent >= n) {
+            log(&self.shared, self.connection, LogEvent::Stalled);
+            return Some(Flow::Stall);
+        }
+        None
+    }
+
+    async fn text(&mut self, frame: String) -> bool {
+        log(
+            &self.shared,
+            self.connection,
+            LogEvent::Sent {
+                frame: frame.clone(),
+            },
+        );
+        self.sent += 1;
+        self.session.text(frame).await.is_ok()
+    }
+
+    async fn close(&mut self, code: u16) {
+        log(&self.shared, self.connection, LogEvent::Closed { code });
+        let reason = CloseReason {
+            code: CloseCode::from(code),
+            description: None,
+        };
+        let _ = self.session.clone().close(Some(reason)).await;
+    }
+}
+
+async fn run_connection(
+    shared: Arc<Shared>,
+    connection: u64,
+    query: Option<String>,
+    session: Session,
+    mut stream: MessageStream,
+) {
+    let clock = SystemClock;
+    let mut venue = (shared.new_venue)(&shared.venue);
+    let faulty = shared.faults.applies_to(connection);
+    let mut sender = Sender {
+        shared,
+        connection,
+        session,
+        faulty,
+        sent: 0,
+    };
+    let mut out = Vec::new();
+    venue.on_connect(query.as_deref(), clock.now(), &mut out);
+    let mut stalled = match sender.send_all(&mut out).await {
+        Flow::Go => false,
+        Flow::Stall => true,
+        Flow::End => return,
+    };
+    let mut next_event = Instant::now() + venue.next_event_in();
+    let mut burst = 0u32;
+    loop {
+        tokio::select! {
+            message = stream.next() => {
+                let Some(Ok(message)) = message else { return };
+                if stalled {
+                    continue;
+                }
+                match message {
+                    Message::Text(text) => venue.on_text(&text, clock.now(), &mut out),
+                    Message::Ping(bytes) => {
+                        let _ = sender.session.pong(&bytes).await;
+                        continue;
+                    }
+                    Message::Close(_) => return,
+                    _ => continue,
+                }
+            }
+            () = tokio::time::sleep_until(next_event), if !stalled => {
+                venue.on_event(clock.now(), &mut out);
+                let interval = venue.next_event_in();
+                if interval.is_zero() {
+                    burst += 1;
+                    if burst >= FIREHOSE_BATCH {
+                        burst = 0;
+                        tokio::task::yield_now().await;
+                    }
+                    next_event = Instant::now();
+                } else {
+                    next_event += interval;
+                }
+            }
+        }
+        match sender.send_all(&mut out).await {
+            Flow::Go => {}
+            Flow::Stall => stalled = true,
+            Flow::End => return,
+        }
+    }
+}
