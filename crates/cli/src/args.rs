@@ -80,6 +80,13 @@ pub struct FetchArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Reconnect at most this many times in a row before giving up.
+    #[arg(long, default_value_t = 10)]
+    pub max_attempts: u32,
+    /// Heartbeat override for tests: ping after this much silence, and
+    /// declare the link dead after as much again.
+    #[arg(long, hide = true, value_parser = parse_seconds)]
+    pub heartbeat: Option<Duration>,
 }
 
 /// `collector sim`.
@@ -127,7 +134,8 @@ pub struct SimArgs {
     /// Fault: after N frames send a 429 error with --retry-after and close.
     #[arg(long, value_name = "N", help_heading = "Faults")]
     pub rate_limit_after: Option<u64>,
-    /// Seconds in the 429 frame of --rate-limit-after.
+    /// Seconds to ask for: in the 429 frame of --rate-limit-after and in
+    /// the Retry-After header of --refuse-first.
     #[arg(long, default_value_t = 1, help_heading = "Faults")]
     pub retry_after: u64,
     /// Fault: refuse the first K upgrades with HTTP 429 and Retry-After.

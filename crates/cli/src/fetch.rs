@@ -54,7 +54,16 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
 
     let n = args.n as usize;
     let mut config = ConnectorConfig::new(url, subscriptions.clone());
-    config.timeouts.first_data = FIRST_DATA.min(args.timeout);
+    // Half the overall timeout at most, so that a silent server is retried
+    // at least once before the fetch gives up.
+    config.timeouts.first_data = FIRST_DATA.min(args.timeout / 2);
+    config.backoff.max_attempts = Some(args.max_attempts);
+    if let Some(idle) = args.heartbeat {
+        let mut policy = source.heartbeat();
+        policy.idle = idle;
+        policy.pong_deadline = idle;
+        config.heartbeat = Some(policy);
+    }
     let progress = (std::io::stderr().is_terminal()).then(|| progress_bar(n));
 
     let result = actix_rt::System::new().block_on(async move {
@@ -119,11 +128,20 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                     wanted,
                     received,
                     waited,
-                } => Err(anyhow::anyhow!(
-                    "timed out after {}: {received} of {wanted} {kind} quotes for {} arrived; try a longer --timeout, or check the symbol and --kind",
-                    humanize(waited),
-                    args.symbol,
-                )),
+                    last_error,
+                } => {
+                    let hint = match last_error {
+                        Some(error) => format!("the connection kept failing (last: {error})"),
+                        None => {
+                            "try a longer --timeout, or check the symbol and --kind".to_string()
+                        }
+                    };
+                    Err(anyhow::anyhow!(
+                        "timed out after {}: {received} of {wanted} {kind} quotes for {} arrived; {hint}",
+                        humanize(waited),
+                        args.symbol,
+                    ))
+                }
                 reason => Err(anyhow::anyhow!("{reason}")),
             }
         }

@@ -15,6 +15,9 @@ struct Row {
     price: String,
     exchange_time: Option<String>,
     received_at: String,
+    /// Present (and true) only on the first quote after a reconnect.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    after_gap: bool,
 }
 
 impl Row {
@@ -28,6 +31,7 @@ impl Row {
             price: q.price.to_string(),
             exchange_time: q.exchange_time.map(|t| t.to_string()),
             received_at: q.received_at.to_string(),
+            after_gap: tick.after_gap,
         }
     }
 
@@ -131,6 +135,7 @@ mod tests {
                 received_at: "2026-11-24T06:00:05.013Z".parse().unwrap(),
                 conn_seq: seq,
             },
+            after_gap: false,
         }
     }
 

@@ -35,6 +35,7 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 .rate_limit_after
                 .map(|n| (n, Duration::from_secs(args.retry_after))),
             refuse_first: args.refuse_first,
+            refusal_retry_after: Some(Duration::from_secs(args.retry_after)),
             http_200: args.http_200,
             big_partials: args.big_partials,
             faulty_connections: args.faulty_connections,

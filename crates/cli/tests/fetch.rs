@@ -226,7 +226,7 @@ fn a_server_close_mid_fetch_exits_1() {
     let mut steps = fair_session(&FAIRS[..2], Duration::from_millis(1));
     steps.push(Step::Close(1011));
     let server = MockServer::start(Script::new(steps));
-    let out = fetch(&server.url(), &["--format", "json"]);
+    let out = fetch(&server.url(), &["--format", "json", "--max-attempts", "0"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(one_error_line(&out).contains("closed the connection (code 1011)"));
     assert_eq!(stdout(&out).lines().count(), 3);

@@ -36,6 +36,7 @@ pub struct Collector {
     consumers: Vec<Consumer>,
     connections: Vec<ConnectionSnapshot>,
     consumer_drops: u64,
+    last_error: Option<Box<crate::error::ConnectorError>>,
 }
 
 impl Collector {
@@ -44,7 +45,15 @@ impl Collector {
         Self::default()
     }
 
-    fn on_quotes(&mut self, connection: ConnectionId, quotes: Vec<Quote>) {
+    fn on_quotes(
+        &mut self,
+        connection: ConnectionId,
+        quotes: Vec<Quote>,
+        gap: Option<std::time::Duration>,
+    ) {
+        if let Some(gap) = gap {
+            tracing::info!(%connection, ?gap, "quotes resumed after a gap");
+        }
         if let Some(snapshot) = self
             .connections
             .iter_mut()
@@ -55,12 +64,13 @@ impl Collector {
                 snapshot.state = ConnectionState::Streaming;
             }
         }
-        for quote in quotes {
+        for (i, quote) in quotes.into_iter().enumerate() {
             self.last_seq += 1;
             let tick = Tick {
                 seq: self.last_seq,
                 connection,
                 quote,
+                after_gap: i == 0 && gap.is_some(),
             };
             self.deliver(&tick);
         }
@@ -103,6 +113,10 @@ impl Collector {
         state: ConnectionState,
     ) {
         debug!(%connection, %exchange, %state, "connection state");
+        if let ConnectionState::Reconnecting { error, .. } | ConnectionState::Failed(error) = &state
+        {
+            self.last_error = Some(Box::new(error.clone()));
+        }
         if let ConnectionState::Failed(error) = &state {
             // A failed connector has given up: fetches that need its
             // exchange cannot complete.
@@ -156,8 +170,11 @@ impl Handler<ConnectorOutput> for Collector {
     fn handle(&mut self, output: ConnectorOutput, _: &mut Context<Self>) {
         match output {
             ConnectorOutput::Quotes {
-                connection, quotes, ..
-            } => self.on_quotes(connection, quotes),
+                connection,
+                quotes,
+                gap,
+                ..
+            } => self.on_quotes(connection, quotes, gap),
             ConnectorOutput::State {
                 connection,
                 exchange,
@@ -190,14 +207,17 @@ impl Handler<Fetch> for Collector {
             });
             let waited = fetch.timeout;
             ctx.run_later(fetch.timeout, move |collector, _| {
+                let last_error = collector.last_error.clone();
                 for pending in collector.fetches.iter_mut().filter(|f| f.id == id) {
                     let received = pending.received.len();
+                    let last_error = last_error.clone();
                     fail(
                         pending,
                         FetchError::Timeout {
                             wanted,
                             received,
                             waited,
+                            last_error,
                         },
                     );
                 }

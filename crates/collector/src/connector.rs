@@ -8,10 +8,12 @@
 //! logged at debug and skipped. The connect step is one method so that a
 //! reconnect loop can call it again.
 
+use crate::backoff::{Backoff, Schedule};
 use crate::error::ConnectorError;
 use crate::frames::{Assembled, Reassembler};
 use crate::heartbeat::{Beat, Heartbeat};
 use crate::messages::{ConnectionId, ConnectionState, ConnectorOutput, InFlight};
+use crate::retry_after::{MAX_RETRY_AFTER, RetryAfterSlot};
 use crate::transport::{self, Timeouts};
 use actix::io::{SinkWrite, WriteHandler};
 use actix::prelude::*;
@@ -55,6 +57,8 @@ pub struct ConnectorConfig {
     pub heartbeat: Option<HeartbeatPolicy>,
     /// The bound on quote batches in flight to the collector.
     pub max_in_flight: usize,
+    /// When to reconnect after a retryable failure.
+    pub backoff: Backoff,
 }
 
 impl ConnectorConfig {
@@ -67,6 +71,7 @@ impl ConnectorConfig {
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             heartbeat: None,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            backoff: Backoff::default(),
         }
     }
 }
@@ -108,6 +113,15 @@ pub struct Connector {
     counters: ConnectionCounters,
     last_exchange_error: Option<mercury_core::ExchangeError>,
     closed_by_server: Option<ConnectorError>,
+    schedule: Schedule,
+    /// Handles of the live connection's stream and timers, cancelled on teardown.
+    handles: Vec<SpawnHandle>,
+    live: bool,
+    /// The live connection has forwarded a quote.
+    streaming: bool,
+    ever_connected: bool,
+    connected_at: Option<Instant>,
+    gap_since: Option<Instant>,
     stopping: bool,
     done: bool,
 }
@@ -120,6 +134,7 @@ impl Connector {
         output: Recipient<ConnectorOutput>,
     ) -> Self {
         let id = ConnectionId::next();
+        let schedule = Schedule::new(config.backoff.clone());
         let span = tracing::info_span!("connection", %id, exchange = %source.exchange(), url = %config.url);
         Connector {
             id,
@@ -136,6 +151,13 @@ impl Connector {
             counters: ConnectionCounters::default(),
             last_exchange_error: None,
             closed_by_server: None,
+            schedule,
+            handles: Vec::new(),
+            live: false,
+            streaming: false,
+            ever_connected: false,
+            connected_at: None,
+            gap_since: None,
             stopping: false,
             done: false,
         }
@@ -162,14 +184,23 @@ impl Connector {
 
     fn connect(&mut self, ctx: &mut Context<Self>) {
         let url = self.config.url.clone();
+        let attempt = self.schedule.attempts();
+        self.span = tracing::info_span!("connection", id = %self.id, exchange = %self.source.exchange(), url = %url, attempt);
+        let _entered = self.span.clone().entered();
         info!("connecting");
         self.report(ConnectionState::Connecting { url: url.clone() });
         self.source.reset();
         self.reassembler.clear();
+        self.counters.decoded = 0;
+        self.last_exchange_error = None;
+        self.closed_by_server = None;
         let timeouts = self.config.timeouts;
-        let client = match transport::check_url(&url).and_then(|()| transport::client(&timeouts)) {
+        let retry_after = RetryAfterSlot::default();
+        let client = match transport::check_url(&url)
+            .and_then(|()| transport::client(&timeouts, retry_after.clone()))
+        {
             Ok(client) => client,
-            Err(error) => return self.fail(error, ctx),
+            Err(error) => return self.connection_failed(error, ctx),
         };
         let request = client
             .ws(url.as_str())
@@ -177,7 +208,12 @@ impl Connector {
         let upgrade = async move {
             match actix_rt::time::timeout(timeouts.handshake, request.connect()).await {
                 Ok(Ok((_response, framed))) => Ok(framed),
-                Ok(Err(error)) => Err(transport::map_ws_error(&url, error, &timeouts)),
+                Ok(Err(error)) => Err(transport::map_ws_error(
+                    &url,
+                    error,
+                    &timeouts,
+                    retry_after.take(),
+                )),
                 Err(_elapsed) => Err(ConnectorError::HandshakeTimeout {
                     url,
                     after: timeouts.handshake,
@@ -189,7 +225,7 @@ impl Connector {
                 .into_actor(self)
                 .map(|result, act, ctx| match result {
                     Ok(framed) => act.on_connected(framed, ctx),
-                    Err(error) => act.fail(error, ctx),
+                    Err(error) => act.connection_failed(error, ctx),
                 }),
         );
     }
@@ -199,10 +235,15 @@ impl Connector {
         info!("connected");
         let (sink, stream) = framed.split();
         self.sink = Some(SinkWrite::new(sink, ctx));
-        ctx.add_stream(stream);
+        self.handles.push(ctx.add_stream(stream));
+        self.live = true;
+        self.ever_connected = true;
+        self.connected_at = Some(Instant::now());
         let messages = match self.source.subscribe_messages(&self.config.subscriptions) {
             Ok(messages) => messages,
-            Err(error) => return self.fail(ConnectorError::Subscribe(error.to_string()), ctx),
+            Err(error) => {
+                return self.connection_failed(ConnectorError::Subscribe(error.to_string()), ctx);
+            }
         };
         for message in &messages {
             self.send(message);
@@ -215,25 +256,27 @@ impl Connector {
             .clone()
             .unwrap_or_else(|| self.source.heartbeat());
         let heartbeat = Heartbeat::new(policy, Instant::now());
-        ctx.run_interval(heartbeat.check_every(), |act, ctx| act.check_heartbeat(ctx));
+        self.handles
+            .push(ctx.run_interval(heartbeat.check_every(), |act, ctx| act.check_heartbeat(ctx)));
         self.heartbeat = Some(heartbeat);
 
         let first_data = self.config.timeouts.first_data;
-        ctx.run_later(first_data, move |act, ctx| {
-            if act.counters.decoded == 0 {
-                let ConnectionCounters {
-                    frames, skipped, ..
-                } = act.counters;
-                act.fail(
-                    ConnectorError::NoData {
-                        after: first_data,
-                        frames,
-                        skipped,
-                    },
-                    ctx,
-                );
-            }
-        });
+        let (frames_before, skipped_before) = (self.counters.frames, self.counters.skipped);
+        self.handles
+            .push(ctx.run_later(first_data, move |act, ctx| {
+                if act.counters.decoded == 0 {
+                    let frames = act.counters.frames - frames_before;
+                    let skipped = act.counters.skipped - skipped_before;
+                    act.connection_failed(
+                        ConnectorError::NoData {
+                            after: first_data,
+                            frames,
+                            skipped,
+                        },
+                        ctx,
+                    );
+                }
+            }));
     }
 
     fn send(&mut self, message: &Outgoing) {
@@ -255,7 +298,7 @@ impl Connector {
                 self.send(&ping);
             }
             Beat::Dead { silent_for } => {
-                self.fail(ConnectorError::HeartbeatTimeout { silent_for }, ctx)
+                self.connection_failed(ConnectorError::HeartbeatTimeout { silent_for }, ctx)
             }
         }
     }
@@ -270,7 +313,7 @@ impl Connector {
             Frame::Continuation(item) => match self.reassembler.push(item) {
                 Ok(Some(message)) => message,
                 Ok(None) => return,
-                Err(error) => return self.fail(error, ctx),
+                Err(error) => return self.connection_failed(error, ctx),
             },
             Frame::Ping(bytes) => {
                 if let Some(sink) = self.sink.as_mut() {
@@ -346,14 +389,15 @@ impl Connector {
             }
         }
         if !quotes.is_empty() {
-            if self.counters.quotes == 0 {
+            if !self.streaming {
+                self.streaming = true;
                 self.report(ConnectionState::Streaming);
             }
             self.counters.quotes += quotes.len() as u64;
             self.forward_quotes(quotes, ctx);
         }
         if let Some(error) = fatal {
-            self.fail(ConnectorError::Exchange(error), ctx);
+            self.connection_failed(ConnectorError::Exchange(error), ctx);
         }
     }
 
@@ -361,9 +405,14 @@ impl Connector {
     /// bound, waits until the collector has handled this one, which stops
     /// this actor from reading its socket meanwhile (backpressure).
     fn forward_quotes(&mut self, quotes: Vec<mercury_core::Quote>, ctx: &mut Context<Self>) {
+        let gap = self.gap_since.take().map(|since| since.elapsed());
+        if let Some(gap) = gap {
+            info!(?gap, "quotes flow again after a gap");
+        }
         let message = ConnectorOutput::Quotes {
             connection: self.id,
             quotes,
+            gap,
             in_flight: InFlight::new(&self.in_flight),
         };
         if self.in_flight.load(Ordering::Acquire) <= self.config.max_in_flight {
@@ -384,33 +433,101 @@ impl Connector {
             return self.finish(ctx);
         }
         self.closed_by_server = Some(ConnectorError::Closed { code, reason: text });
+        // The server has spoken: no heartbeat verdict on a closing link.
+        self.heartbeat = None;
         // Wait for the peer to end the TCP stream after our echo, but not forever.
-        ctx.run_later(CLOSE_GRACE, |act, ctx| act.connection_ended(ctx));
+        self.handles
+            .push(ctx.run_later(CLOSE_GRACE, |act, ctx| act.connection_ended(ctx)));
     }
 
     fn connection_ended(&mut self, ctx: &mut Context<Self>) {
         if self.stopping {
             return self.finish(ctx);
         }
-        let error = match (
+        if !self.live {
+            return;
+        }
+        self.connection_failed(ConnectorError::Disconnected, ctx);
+    }
+
+    /// What ended the connection: what the server said (a retryable error
+    /// frame, then its Close) wins over what we noticed next (EOF, a dead
+    /// heartbeat), because it carries the reason and any `retryAfter`.
+    fn cause(&mut self, noticed: ConnectorError) -> ConnectorError {
+        match (
             self.last_exchange_error.take(),
             self.closed_by_server.take(),
         ) {
             (Some(exchange), _) => ConnectorError::Exchange(exchange),
             (None, Some(closed)) => closed,
-            (None, None) => ConnectorError::Disconnected,
-        };
-        self.fail(error, ctx);
+            (None, None) => noticed,
+        }
     }
 
-    fn fail(&mut self, error: ConnectorError, ctx: &mut Context<Self>) {
+    /// Ends the live connection: its stream, timers and sink.
+    fn teardown(&mut self, ctx: &mut Context<Self>) {
+        for handle in self.handles.drain(..) {
+            ctx.cancel_future(handle);
+        }
+        if let Some(mut sink) = self.sink.take() {
+            sink.close();
+        }
+        self.heartbeat = None;
+        self.live = false;
+        self.streaming = false;
+        if let Some(since) = self.connected_at.take() {
+            self.schedule.connection_lasted(since.elapsed());
+        }
+    }
+
+    /// Whether `error` deserves another attempt. A first connection that
+    /// cannot even reach the host fails fast (most likely a wrong URL);
+    /// once a link has worked, every retryable failure is retried.
+    fn should_retry(&self, error: &ConnectorError) -> bool {
+        let unreachable = matches!(
+            error,
+            ConnectorError::Connect { .. }
+                | ConnectorError::Dns { .. }
+                | ConnectorError::ConnectTimeout { .. }
+        );
+        error.is_retryable() && !self.stopping && (self.ever_connected || !unreachable)
+    }
+
+    /// The connection failed: reconnect after a backoff, or give up.
+    fn connection_failed(&mut self, error: ConnectorError, ctx: &mut Context<Self>) {
         if self.done {
             return;
         }
-        self.done = true;
         let _entered = self.span.clone().entered();
+        let mut error = self.cause(error);
+        self.teardown(ctx);
         // Reported to the caller as a value; logged here for -v only.
         info!(%error, frames = self.counters.frames, skipped = self.counters.skipped, "connection failed");
+        if self.should_retry(&error) {
+            if let Some(delay) = self.schedule.next_delay(retry_after(&error)) {
+                if self.counters.quotes > 0 {
+                    // Quotes were flowing: the next ones come after a gap.
+                    self.gap_since.get_or_insert_with(Instant::now);
+                }
+                let attempt = self.schedule.attempts();
+                info!(?delay, attempt, "reconnecting");
+                self.report(ConnectionState::Reconnecting {
+                    attempt,
+                    delay,
+                    error,
+                });
+                ctx.run_later(delay, |act, ctx| act.connect(ctx));
+                return;
+            }
+            let attempts = self.schedule.attempts();
+            if attempts > 0 {
+                error = ConnectorError::GaveUp {
+                    attempts,
+                    last: Box::new(error),
+                };
+            }
+        }
+        self.done = true;
         self.report(ConnectionState::Failed(error));
         ctx.stop();
     }
@@ -419,6 +536,7 @@ impl Connector {
         if self.done {
             return;
         }
+        self.teardown(ctx);
         self.done = true;
         self.report(ConnectionState::Stopped);
         ctx.stop();
@@ -429,7 +547,6 @@ impl Actor for Connector {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let _entered = self.span.clone().entered();
         self.connect(ctx);
     }
 }
@@ -439,7 +556,7 @@ impl StreamHandler<Result<Frame, WsProtocolError>> for Connector {
         let _entered = self.span.clone().entered();
         match item {
             Ok(frame) => self.on_frame(frame, ctx),
-            Err(error) => self.fail(ConnectorError::Protocol(error.to_string()), ctx),
+            Err(error) => self.connection_failed(ConnectorError::Protocol(error.to_string()), ctx),
         }
     }
 
@@ -451,9 +568,13 @@ impl StreamHandler<Result<Frame, WsProtocolError>> for Connector {
 
 impl WriteHandler<WsProtocolError> for Connector {
     fn error(&mut self, error: WsProtocolError, ctx: &mut Context<Self>) -> Running {
-        self.fail(ConnectorError::Protocol(error.to_string()), ctx);
-        Running::Stop
+        self.connection_failed(ConnectorError::Protocol(error.to_string()), ctx);
+        Running::Continue
     }
+
+    /// The sink closed (our teardown, or the peer). The default would stop
+    /// the actor; the read side and the reconnect logic decide instead.
+    fn finished(&mut self, _: &mut Context<Self>) {}
 }
 
 impl Handler<StopConnector> for Connector {
@@ -469,4 +590,16 @@ impl Handler<StopConnector> for Connector {
             None => self.finish(ctx),
         }
     }
+}
+
+/// The wait a server asked for, if any: the in-band error's `retryAfter`
+/// or the refused upgrade's `Retry-After` header, at most
+/// [`MAX_RETRY_AFTER`].
+fn retry_after(error: &ConnectorError) -> Option<Duration> {
+    let asked = match error {
+        ConnectorError::Exchange(exchange) => exchange.retry_after,
+        ConnectorError::HandshakeRejected { retry_after, .. } => *retry_after,
+        _ => None,
+    };
+    asked.map(|wait| wait.min(MAX_RETRY_AFTER))
 }

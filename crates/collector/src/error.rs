@@ -58,12 +58,14 @@ pub enum ConnectorError {
         after: Duration,
     },
     /// The server answered the upgrade with a status other than 101.
-    #[error("{url} refused the WebSocket upgrade with HTTP {status} (expected 101 Switching Protocols){}", hint_for_status(*status))]
+    #[error("{url} refused the WebSocket upgrade with HTTP {status} (expected 101 Switching Protocols){}{}", hint_for_status(*status), retry_after.map_or(String::new(), |d| format!(" (Retry-After: {d:?})")))]
     HandshakeRejected {
         /// The URL given.
         url: String,
         /// The HTTP status of the answer.
         status: u16,
+        /// The wait its `Retry-After` header asked for (HTTP 429, 503).
+        retry_after: Option<Duration>,
     },
     /// The upgrade failed for another reason (bad headers, protocol error).
     #[error("the WebSocket handshake with {url} failed: {detail}")]
@@ -110,6 +112,14 @@ pub enum ConnectorError {
     /// The exchange reported an error that ends the session.
     #[error("the exchange reported an error{}: {}", .0.status.map_or(String::new(), |s| format!(" (status {s})")), .0.message)]
     Exchange(ExchangeError),
+    /// Reconnecting failed this many times in a row.
+    #[error("gave up after {attempts} reconnect attempts; the last error: {last}")]
+    GaveUp {
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: Box<ConnectorError>,
+    },
     /// The subscriptions could not be turned into requests.
     #[error("cannot subscribe: {0}")]
     Subscribe(String),
@@ -132,7 +142,8 @@ impl ConnectorError {
         match self {
             ConnectorError::InvalidUrl { .. }
             | ConnectorError::Tls { .. }
-            | ConnectorError::Subscribe(_) => false,
+            | ConnectorError::Subscribe(_)
+            | ConnectorError::GaveUp { .. } => false,
             ConnectorError::HandshakeRejected { status, .. } => {
                 *status == 429 || (500..=599).contains(status)
             }
@@ -147,7 +158,7 @@ impl ConnectorError {
 #[non_exhaustive]
 pub enum FetchError {
     /// Not enough quotes arrived before the deadline.
-    #[error("timed out after {waited:?}: {received} of {wanted} quotes arrived")]
+    #[error("timed out after {waited:?}: {received} of {wanted} quotes arrived{}", last_error.as_ref().map_or(String::new(), |e| format!(" (last connection error: {e})")))]
     Timeout {
         /// Quotes asked for.
         wanted: usize,
@@ -155,6 +166,8 @@ pub enum FetchError {
         received: usize,
         /// The deadline.
         waited: Duration,
+        /// The latest failure of a connection the fetch depends on, if any.
+        last_error: Option<Box<ConnectorError>>,
     },
     /// A connection the fetch depends on failed for good.
     #[error("{error}")]
@@ -199,21 +212,24 @@ mod tests {
         assert!(
             ConnectorError::HandshakeRejected {
                 url: url(),
-                status: 429
+                status: 429,
+                retry_after: None,
             }
             .is_retryable()
         );
         assert!(
             ConnectorError::HandshakeRejected {
                 url: url(),
-                status: 503
+                status: 503,
+                retry_after: None,
             }
             .is_retryable()
         );
         assert!(
             !ConnectorError::HandshakeRejected {
                 url: url(),
-                status: 200
+                status: 200,
+                retry_after: None,
             }
             .is_retryable()
         );
@@ -243,6 +259,7 @@ mod tests {
         let e = ConnectorError::HandshakeRejected {
             url: "ws://h/".into(),
             status: 200,
+            retry_after: None,
         };
         assert_eq!(
             e.to_string(),
@@ -252,6 +269,7 @@ mod tests {
             wanted: 10,
             received: 3,
             waited: Duration::from_secs(5),
+            last_error: None,
         };
         assert_eq!(e.to_string(), "timed out after 5s: 3 of 10 quotes arrived");
         let e = ConnectorError::Closed {

@@ -50,14 +50,17 @@
 //! ```
 #![deny(missing_docs)]
 
+mod backoff;
 mod collector;
 mod connector;
 mod error;
 mod frames;
 mod heartbeat;
 mod messages;
+mod retry_after;
 mod transport;
 
+pub use backoff::{Backoff, Schedule};
 pub use collector::Collector;
 pub use connector::{
     ConnectionCounters, Connector, ConnectorConfig, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_IN_FLIGHT,
@@ -68,4 +71,5 @@ pub use messages::{
     CancelFetches, CollectorStats, ConnectionId, ConnectionSnapshot, ConnectionState,
     ConnectorOutput, Fetch, GetStats, InFlight, Subscribe, Tick,
 };
+pub use retry_after::MAX_RETRY_AFTER;
 pub use transport::Timeouts;

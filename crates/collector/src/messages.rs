@@ -36,6 +36,9 @@ pub struct Tick {
     pub connection: ConnectionId,
     /// The quote.
     pub quote: Quote,
+    /// The first quote of its connection after a reconnect: quotes may
+    /// have been missed just before it.
+    pub after_gap: bool,
 }
 
 impl Message for Tick {
@@ -55,6 +58,15 @@ pub enum ConnectionState {
     Subscribing,
     /// Quotes are flowing.
     Streaming,
+    /// The link failed; the next attempt comes after `delay`.
+    Reconnecting {
+        /// The attempt about to be made (1 for the first reconnect).
+        attempt: u32,
+        /// The wait before it.
+        delay: Duration,
+        /// Why the link failed.
+        error: ConnectorError,
+    },
     /// Gave up; the connector has stopped.
     Failed(ConnectorError),
     /// Stopped on request.
@@ -67,6 +79,9 @@ impl fmt::Display for ConnectionState {
             ConnectionState::Connecting { .. } => f.write_str("connecting"),
             ConnectionState::Subscribing => f.write_str("subscribing"),
             ConnectionState::Streaming => f.write_str("streaming"),
+            ConnectionState::Reconnecting { attempt, .. } => {
+                write!(f, "reconnecting (attempt {attempt})")
+            }
             ConnectionState::Failed(_) => f.write_str("failed"),
             ConnectionState::Stopped => f.write_str("stopped"),
         }
@@ -102,6 +117,9 @@ pub enum ConnectorOutput {
         connection: ConnectionId,
         /// The quotes.
         quotes: Vec<Quote>,
+        /// Set on the first batch after a reconnect: how long quotes were
+        /// interrupted (from the failure to this batch).
+        gap: Option<Duration>,
         /// Keeps the connector's in-flight count until handled.
         in_flight: InFlight,
     },

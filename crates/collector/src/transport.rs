@@ -5,6 +5,7 @@
 //! that negotiates `h2` cannot upgrade to a WebSocket.
 
 use crate::error::ConnectorError;
+use crate::retry_after::{RememberRetryAfter, RetryAfterSlot};
 use awc::error::{ConnectError, SendRequestError, WsClientError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,8 +31,12 @@ impl Default for Timeouts {
     }
 }
 
-/// An awc client for WebSocket connections with these limits.
-pub(crate) fn client(timeouts: &Timeouts) -> Result<awc::Client, ConnectorError> {
+/// An awc client for WebSocket connections with these limits. A refused
+/// upgrade leaves its `Retry-After` in `retry_after`.
+pub(crate) fn client(
+    timeouts: &Timeouts,
+    retry_after: RetryAfterSlot,
+) -> Result<awc::Client, ConnectorError> {
     let connector = awc::Connector::new()
         .rustls_0_23(Arc::new(tls_config()?))
         .timeout(timeouts.connect)
@@ -40,6 +45,7 @@ pub(crate) fn client(timeouts: &Timeouts) -> Result<awc::Client, ConnectorError>
         .connector(connector)
         .timeout(timeouts.handshake)
         .max_http_version(awc::http::Version::HTTP_11)
+        .wrap(RememberRetryAfter(retry_after))
         .finish())
 }
 
@@ -79,13 +85,20 @@ pub(crate) fn check_url(url: &str) -> Result<(), ConnectorError> {
     Ok(())
 }
 
-/// A user-facing error for a failed upgrade.
-pub(crate) fn map_ws_error(url: &str, error: WsClientError, timeouts: &Timeouts) -> ConnectorError {
+/// A user-facing error for a failed upgrade; `retry_after` is what the
+/// refusal's `Retry-After` header asked for, if anything.
+pub(crate) fn map_ws_error(
+    url: &str,
+    error: WsClientError,
+    timeouts: &Timeouts,
+    retry_after: Option<Duration>,
+) -> ConnectorError {
     let url = url.to_string();
     match error {
         WsClientError::InvalidResponseStatus(status) => ConnectorError::HandshakeRejected {
             url,
             status: status.as_u16(),
+            retry_after,
         },
         WsClientError::SendRequest(SendRequestError::Connect(connect)) => match connect {
             ConnectError::Resolver(e) => ConnectorError::Dns {
@@ -158,6 +171,7 @@ mod tests {
                 "no such host",
             )))),
             &t,
+            None,
         );
         assert!(
             matches!(&dns, ConnectorError::Dns { detail, .. } if detail == "no such host"),
@@ -165,11 +179,11 @@ mod tests {
         );
         assert!(dns.to_string().contains("check the URL and your DNS"));
         assert!(matches!(
-            map_ws_error(url, connect(ConnectError::Unresolved), &t),
+            map_ws_error(url, connect(ConnectError::Unresolved), &t, None),
             ConnectorError::Dns { .. }
         ));
         assert_eq!(
-            map_ws_error(url, connect(ConnectError::Timeout), &t),
+            map_ws_error(url, connect(ConnectError::Timeout), &t, None),
             ConnectorError::ConnectTimeout {
                 url: url.into(),
                 after: t.connect
@@ -177,7 +191,7 @@ mod tests {
         );
         let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
         assert!(matches!(
-            map_ws_error(url, connect(ConnectError::Io(refused)), &t),
+            map_ws_error(url, connect(ConnectError::Io(refused)), &t, None),
             ConnectorError::Connect { .. }
         ));
         let bad_cert = std::io::Error::new(
@@ -185,14 +199,15 @@ mod tests {
             rustls::Error::InvalidCertificate(rustls::CertificateError::Expired),
         );
         assert!(matches!(
-            map_ws_error(url, connect(ConnectError::Io(bad_cert)), &t),
+            map_ws_error(url, connect(ConnectError::Io(bad_cert)), &t, None),
             ConnectorError::Tls { .. }
         ));
         assert_eq!(
             map_ws_error(
                 url,
                 WsClientError::SendRequest(SendRequestError::Timeout),
-                &t
+                &t,
+                None,
             ),
             ConnectorError::HandshakeTimeout {
                 url: url.into(),
@@ -201,10 +216,16 @@ mod tests {
         );
         let status = awc::http::StatusCode::TOO_MANY_REQUESTS;
         assert_eq!(
-            map_ws_error(url, WsClientError::InvalidResponseStatus(status), &t),
+            map_ws_error(
+                url,
+                WsClientError::InvalidResponseStatus(status),
+                &t,
+                Some(Duration::from_secs(7))
+            ),
             ConnectorError::HandshakeRejected {
                 url: url.into(),
-                status: 429
+                status: 429,
+                retry_after: Some(Duration::from_secs(7)),
             }
         );
     }

@@ -29,6 +29,8 @@ async fn fetch_with(
         timeout: Duration::from_secs(10),
     });
     let mut config = ConnectorConfig::new(url, xbt_fair());
+    // One connection per test here; reconnecting is tested in reconnect.rs.
+    config.backoff.max_attempts = Some(0);
     tweak(&mut config);
     Connector::new(Box::new(BitmexSource::new()), config, collector.recipient()).start();
     fetch.await.unwrap()
@@ -300,12 +302,21 @@ async fn http_200_instead_of_an_upgrade_names_the_status() {
         error,
         ConnectorError::HandshakeRejected {
             url: server.url(),
-            status: 200
+            status: 200,
+            retry_after: None,
         }
     );
     let server = MockServer::start(Script::reject(429));
     let error = connection_error(fetch_with(server.url(), 10, |_| {}).await.unwrap_err());
     assert!(error.is_retryable());
+    let ConnectorError::HandshakeRejected { retry_after, .. } = error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(
+        retry_after,
+        Some(Duration::from_secs(1)),
+        "read from the Retry-After header"
+    );
 }
 
 #[actix::test]

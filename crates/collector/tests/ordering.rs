@@ -30,6 +30,7 @@ fn batch(connection: ConnectionId, quotes: Vec<Quote>) -> ConnectorOutput {
     ConnectorOutput::Quotes {
         connection,
         quotes,
+        gap: None,
         in_flight: InFlight::new(&Arc::new(AtomicUsize::new(0))),
     }
 }
@@ -197,7 +198,8 @@ async fn a_fetch_times_out_with_what_arrived() {
         FetchError::Timeout {
             wanted: 5,
             received: 2,
-            waited: Duration::from_millis(200)
+            waited: Duration::from_millis(200),
+            last_error: None,
         }
     );
     assert_eq!(

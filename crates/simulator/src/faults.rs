@@ -19,6 +19,9 @@ pub struct Faults {
     pub rate_limit_after: Option<(u64, Duration)>,
     /// Refuse the first K upgrade requests with HTTP 429 and `Retry-After`.
     pub refuse_first: u32,
+    /// The `Retry-After` of those refusals, in whole seconds
+    /// (default [`REFUSAL_RETRY_AFTER`]).
+    pub refusal_retry_after: Option<Duration>,
     /// Answer every upgrade request with HTTP 200 and a page, no WebSocket.
     pub http_200: bool,
     /// Pad every `partial` to more than 1 MB (an unknown field).
@@ -33,7 +36,12 @@ impl Faults {
     pub fn applies_to(&self, connection: u64) -> bool {
         self.faulty_connections == 0 || connection <= u64::from(self.faulty_connections)
     }
+
+    /// The `Retry-After` sent with refused upgrades.
+    pub fn refusal_retry_after(&self) -> Duration {
+        self.refusal_retry_after.unwrap_or(REFUSAL_RETRY_AFTER)
+    }
 }
 
-/// The Retry-After the simulator asks for on refused upgrades.
+/// The Retry-After the simulator asks for on refused upgrades by default.
 pub const REFUSAL_RETRY_AFTER: Duration = Duration::from_secs(1);

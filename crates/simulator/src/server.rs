@@ -1,6 +1,6 @@
 //! The WebSocket server: one task per connection, driven by the venue.
 
-use crate::faults::{Faults, REFUSAL_RETRY_AFTER};
+use crate::faults::Faults;
 use crate::log::{FrameLog, LogEntry, LogEvent};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
@@ -162,7 +162,10 @@ async fn serve(
     };
     if connection <= u64::from(faults.refuse_first) {
         return Ok(refuse(actix_web::http::StatusCode::TOO_MANY_REQUESTS)
-            .insert_header(("Retry-After", REFUSAL_RETRY_AFTER.as_secs().to_string()))
+            .insert_header((
+                "Retry-After",
+                faults.refusal_retry_after().as_secs().to_string(),
+            ))
             .body("Rate limit exceeded"));
     }
     if faults.http_200 {

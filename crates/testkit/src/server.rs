@@ -181,9 +181,11 @@ async fn serve(
     if let Some(status) = script.reject_with_status {
         let status = actix_web::http::StatusCode::from_u16(status)
             .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
-        return Ok(HttpResponse::build(status)
-            .insert_header(("Retry-After", "1"))
-            .body("not a websocket"));
+        let mut response = HttpResponse::build(status);
+        if matches!(status.as_u16(), 429 | 503) {
+            response.insert_header(("Retry-After", "1"));
+        }
+        return Ok(response.body("not a websocket"));
     }
     let (response, session, stream) = actix_ws::handle(&req, body)?;
     let stream = stream.max_frame_size(16 << 20);
