@@ -1,10 +1,190 @@
 //! Cross-crate end-to-end tests of mercury live in this package, one file
-//! per scenario (see `Cargo.toml`). This library holds only their helpers.
+//! per scenario (see `Cargo.toml`). This library holds only their helpers:
+//! the fixtures, and the `collector` binary run as a process with a bound
+//! on its run time.
 #![deny(missing_docs)]
+// Test support: a failure here is a failed test, and should be loud.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{OnceLock, mpsc};
+use std::time::{Duration, Instant};
 
 /// The repository's copy of the real BitMEX frames.
 pub fn bitmex_fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/exchange-bitmex/tests/fixtures")
+}
+
+/// The `collector` binary of this workspace, brought up to date once per
+/// test process: `cargo test -p mercury-tests` alone would otherwise run a
+/// stale binary (cargo builds another package's binaries only for that
+/// package's own tests).
+pub fn collector_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(build_collector).clone()
+}
+
+fn build_collector() -> PathBuf {
+    // target/<profile>/deps/<this test> → target/<profile>/collector
+    let profile_dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent()?.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("target/debug"));
+    let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    build
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "mercury-cli",
+            "--bin",
+            "collector",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if profile_dir.ends_with("release") {
+        build.arg("--release");
+    }
+    let status = build.status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "cannot build the collector binary"
+    );
+    profile_dir.join(format!("collector{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// A `collector` command with a clean log environment.
+pub fn collector() -> Command {
+    let mut command = Command::new(collector_binary());
+    command.env_remove("RUST_LOG").stdin(Stdio::null());
+    command
+}
+
+/// Runs `command` to its end, killing it (and failing the test) if it takes
+/// longer than `limit`.
+pub fn run_bounded(command: &mut Command, limit: Duration) -> Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < limit => std::thread::sleep(Duration::from_millis(10)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{command:?} did not finish within {limit:?}");
+            }
+        }
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    }
+}
+
+/// Reads `pipe` to its end on a thread of its own, so that a child never
+/// blocks on a full pipe.
+pub fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+/// `collector sim bitmex` running in its own process on 127.0.0.1:0,
+/// logging every frame it sends; killed when dropped.
+pub struct SimProcess {
+    child: Child,
+    url: String,
+    log: PathBuf,
+}
+
+impl SimProcess {
+    /// Starts the simulator with `args` (faults, intervals) and waits for
+    /// the URL it prints. It stops by itself after two minutes unless
+    /// `args` give another `--duration`.
+    pub fn start(name: &str, args: &[&str]) -> SimProcess {
+        let log =
+            std::env::temp_dir().join(format!("mercury-e2e-{}-{name}.jsonl", std::process::id()));
+        let mut command = collector();
+        command
+            .args(["sim", "bitmex", "--log"])
+            .arg(&log)
+            .args(args);
+        if !args.contains(&"--duration") {
+            command.args(["--duration", "120"]);
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the simulator: {e}"));
+        let (tx, rx) = mpsc::channel();
+        let stdout = child.stdout.take();
+        std::thread::spawn(move || {
+            if let Some(stdout) = stdout {
+                let mut line = String::new();
+                let _ = BufReader::new(stdout).read_line(&mut line);
+                let _ = tx.send(line);
+            }
+        });
+        let url = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) if line.starts_with("ws://127.0.0.1:") => line.trim().to_string(),
+            other => {
+                let _ = child.kill();
+                panic!("the simulator did not print its URL: {other:?}");
+            }
+        };
+        SimProcess { child, url, log }
+    }
+
+    /// `ws://127.0.0.1:PORT/realtime`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Stops the simulator, so that its frame log is complete, and
+    /// returns the log's path.
+    pub fn stop_and_log(&mut self) -> &Path {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        &self.log
+    }
+
+    /// The process id (to read its memory).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// The resident set size of process `pid` in KiB (Linux), if readable.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }

@@ -150,6 +150,10 @@ pub struct SimArgs {
     /// Apply the faults only to the first K connections (0: all).
     #[arg(long, value_name = "K", default_value_t = 0, help_heading = "Faults")]
     pub faulty_connections: u32,
+    /// Give each connection only one of the ending faults set (drop, close,
+    /// rate limit, stall), in turn.
+    #[arg(long, help_heading = "Faults")]
+    pub rotate_faults: bool,
 }
 
 /// How quotes are printed.

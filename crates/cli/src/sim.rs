@@ -39,6 +39,7 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             http_200: args.http_200,
             big_partials: args.big_partials,
             faulty_connections: args.faulty_connections,
+            rotate: args.rotate_faults,
         },
         log: args.log.clone(),
     };

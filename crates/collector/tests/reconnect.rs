@@ -12,8 +12,7 @@ use mercury_collector::{
 use mercury_core::{HeartbeatPolicy, Outgoing, Price, QuoteKind, Subscription, VenueConfig};
 use mercury_exchange_bitmex::{BitmexSource, DESCRIPTOR, EXCHANGE_ID};
 use mercury_simulator::{Faults, LogEvent, Simulator, SimulatorConfig, read_log};
-use mercury_testkit::Step;
-use mercury_testkit::bitmex::fair_prices_sent;
+use mercury_testkit::bitmex;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -70,29 +69,8 @@ async fn run(faults: Faults, symbol: &str, n: usize, max_attempts: u32) -> Run {
     }
 }
 
-/// The XBTUSD fair prices each connection was sent, after its partial.
 fn fairs_by_connection(log: &Path) -> BTreeMap<u64, Vec<Price>> {
-    let mut steps: BTreeMap<u64, Vec<Step>> = BTreeMap::new();
-    for entry in read_log(log).unwrap() {
-        if let LogEvent::Sent { frame } = entry.event {
-            steps
-                .entry(entry.connection)
-                .or_default()
-                .push(Step::Send(frame));
-        }
-    }
-    steps
-        .into_iter()
-        .map(|(c, s)| {
-            (
-                c,
-                fair_prices_sent(&s)
-                    .iter()
-                    .map(|p| p.parse().unwrap())
-                    .collect(),
-            )
-        })
-        .collect()
+    bitmex::fairs_by_connection(log).unwrap()
 }
 
 fn events(log: &Path) -> Vec<(u64, LogEvent)> {
@@ -114,14 +92,7 @@ fn assert_every_quote_accounted_for(run: &Run, n: usize) -> Vec<Tick> {
         ticks.iter().map(|t| t.quote.price).collect::<Vec<_>>(),
         expected
     );
-    let mut first_of_each = Vec::new();
-    let mut offset = 0;
-    for fairs in by_connection.values() {
-        if offset > 0 && offset < n && !fairs.is_empty() {
-            first_of_each.push(offset);
-        }
-        offset += fairs.len();
-    }
+    let first_of_each = bitmex::gap_indices(&by_connection, n);
     let gaps: Vec<usize> = ticks
         .iter()
         .enumerate()

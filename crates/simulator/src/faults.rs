@@ -4,7 +4,7 @@ use std::time::Duration;
 
 /// What goes wrong, and when. Frame counts are per connection and count
 /// every frame the server sends (welcome, acks and partials included).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Faults {
     /// Drop the TCP connection (no Close frame) after this many frames.
     pub drop_after: Option<u64>,
@@ -29,12 +29,53 @@ pub struct Faults {
     /// Apply the per-connection faults above only to the first K
     /// connections (0: to all), so a client that reconnects recovers.
     pub faulty_connections: u32,
+    /// Of the connection-ending faults set above (drop, close, rate limit,
+    /// stall), give each connection only one, in turn: connection 1 the
+    /// first set, connection 2 the next, and so on (for soak tests).
+    pub rotate: bool,
 }
 
 impl Faults {
     /// Whether connection number `connection` (1-based) suffers the faults.
     pub fn applies_to(&self, connection: u64) -> bool {
         self.faulty_connections == 0 || connection <= u64::from(self.faulty_connections)
+    }
+
+    /// The faults connection number `connection` (1-based) suffers once
+    /// upgraded: none past `faulty_connections`, one ending in turn with
+    /// `rotate`.
+    pub fn for_connection(&self, connection: u64) -> Faults {
+        if !self.applies_to(connection) {
+            return Faults::default();
+        }
+        let mut faults = *self;
+        if self.rotate {
+            let set = [
+                self.drop_after.is_some(),
+                self.close_after.is_some(),
+                self.rate_limit_after.is_some(),
+                self.stall_after.is_some(),
+            ];
+            let kinds: Vec<usize> = (0..set.len()).filter(|&k| set[k]).collect();
+            if !kinds.is_empty() {
+                // The index is below kinds.len(), which fits in a usize.
+                let turn = ((connection.saturating_sub(1)) % kinds.len() as u64) as usize;
+                let keep = kinds[turn];
+                if keep != 0 {
+                    faults.drop_after = None;
+                }
+                if keep != 1 {
+                    faults.close_after = None;
+                }
+                if keep != 2 {
+                    faults.rate_limit_after = None;
+                }
+                if keep != 3 {
+                    faults.stall_after = None;
+                }
+            }
+        }
+        faults
     }
 
     /// The `Retry-After` sent with refused upgrades.
@@ -45,3 +86,30 @@ impl Faults {
 
 /// The Retry-After the simulator asks for on refused upgrades by default.
 pub const REFUSAL_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_gives_each_connection_one_ending_in_turn() {
+        let faults = Faults {
+            drop_after: Some(10),
+            stall_after: Some(20),
+            garbage_every: Some(3),
+            rotate: true,
+            ..Faults::default()
+        };
+        let first = faults.for_connection(1);
+        assert_eq!((first.drop_after, first.stall_after), (Some(10), None));
+        let second = faults.for_connection(2);
+        assert_eq!((second.drop_after, second.stall_after), (None, Some(20)));
+        assert_eq!(faults.for_connection(3).drop_after, Some(10));
+        assert_eq!(second.garbage_every, Some(3), "other faults stay");
+        let limited = Faults {
+            faulty_connections: 1,
+            ..faults
+        };
+        assert_eq!(limited.for_connection(2), Faults::default());
+    }
+}

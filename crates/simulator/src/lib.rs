@@ -12,6 +12,6 @@ mod log;
 mod server;
 
 pub use faults::{Faults, REFUSAL_RETRY_AFTER};
-pub use log::{FrameLog, LogEntry, LogEvent, read_log};
+pub use log::{FrameLog, LogEntry, LogEvent, read_log, sent_by_connection};
 pub use mercury_core::VenueFactory;
 pub use server::{Simulator, SimulatorConfig, SimulatorError};

@@ -2,6 +2,7 @@
 //! can compute the exact quotes a client should report.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -73,4 +74,16 @@ pub fn read_log(path: &Path) -> std::io::Result<Vec<LogEntry>> {
         .lines()
         .map(|line| serde_json::from_str(line).map_err(std::io::Error::from))
         .collect()
+}
+
+/// The text frames sent on each connection, in order, keyed by connection
+/// number: what a client on that connection can have received.
+pub fn sent_by_connection(entries: &[LogEntry]) -> BTreeMap<u64, Vec<&str>> {
+    let mut sent: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
+    for entry in entries {
+        if let LogEvent::Sent { frame } = &entry.event {
+            sent.entry(entry.connection).or_default().push(frame);
+        }
+    }
+    sent
 }

@@ -202,7 +202,8 @@ struct Sender {
     shared: Arc<Shared>,
     connection: u64,
     session: Session,
-    faulty: bool,
+    /// This connection's faults (see [`Faults::for_connection`]).
+    faults: Faults,
     sent: u64,
 }
 
@@ -218,24 +219,21 @@ impl Sender {
     }
 
     async fn send(&mut self, mut frame: String) -> Flow {
-        let shared = self.shared.clone();
-        let faults = &shared.faults;
-        if self.faulty {
-            if let Some(flow) = self.due_fault().await {
-                return flow;
-            }
-            let garbage_due = faults
-                .garbage_every
-                .is_some_and(|n| n > 0 && (self.sent + 1).is_multiple_of(n));
-            if garbage_due && !self.text("\u{1}garbage, not JSON {".to_owned()).await {
-                return Flow::End;
-            }
-            if faults.big_partials && frame.contains(r#""action":"partial""#) {
-                frame.insert_str(
-                    1,
-                    &format!(r#""padding":"{}","#, "x".repeat(BIG_PARTIAL_PADDING)),
-                );
-            }
+        if let Some(flow) = self.due_fault().await {
+            return flow;
+        }
+        let faults = self.faults;
+        let garbage_due = faults
+            .garbage_every
+            .is_some_and(|n| n > 0 && (self.sent + 1).is_multiple_of(n));
+        if garbage_due && !self.text("\u{1}garbage, not JSON {".to_owned()).await {
+            return Flow::End;
+        }
+        if faults.big_partials && frame.contains(r#""action":"partial""#) {
+            frame.insert_str(
+                1,
+                &format!(r#""padding":"{}","#, "x".repeat(BIG_PARTIAL_PADDING)),
+            );
         }
         if self.text(frame).await {
             Flow::Go
@@ -246,7 +244,7 @@ impl Sender {
 
     /// The fault whose frame count has been reached, acted upon.
     async fn due_fault(&mut self) -> Option<Flow> {
-        let faults = self.shared.faults.clone();
+        let faults = self.faults;
         let sent = self.sent;
         if faults.drop_after.is_some_and(|n| sent >= n) {
             log(&self.shared, self.connection, LogEvent::Dropped);
@@ -304,12 +302,12 @@ async fn run_connection(
 ) {
     let clock = SystemClock;
     let mut venue = (shared.new_venue)(&shared.venue);
-    let faulty = shared.faults.applies_to(connection);
+    let faults = shared.faults.for_connection(connection);
     let mut sender = Sender {
         shared,
         connection,
         session,
-        faulty,
+        faults,
         sent: 0,
     };
     let mut out = Vec::new();

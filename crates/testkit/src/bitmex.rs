@@ -7,6 +7,10 @@
 //! changed fields), and are named as such here.
 
 use crate::{Step, bitmex_frames, number_texts};
+use mercury_core::Price;
+use mercury_simulator::{read_log, sent_by_connection};
+use std::collections::BTreeMap;
+use std::path::Path;
 
 /// Synthetic fair prices in every number form the wire uses (integer,
 /// decimal, exponent, trailing `.0`, binary noise), for scripted sessions.
@@ -86,20 +90,59 @@ pub fn fair_session(fairs: &[&str], gap: std::time::Duration) -> Vec<Step> {
 /// number the script sends in an `instrument` frame once the XBTUSD
 /// partial has gone out, in order.
 pub fn fair_prices_sent(steps: &[Step]) -> Vec<String> {
+    fair_prices_in(steps.iter().filter_map(|step| match step {
+        Step::Send(text) | Step::SendFragmented(text, _) => Some(text.as_str()),
+        _ => None,
+    }))
+}
+
+/// The `fairPrice` number texts in `frames` (one connection's, in order)
+/// that a client reports: those of instrument frames from the first
+/// `partial` on.
+pub fn fair_prices_in<'a>(frames: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut imaged = false;
     let mut prices = Vec::new();
-    for step in steps {
-        let (Step::Send(text) | Step::SendFragmented(text, _)) = step else {
-            continue;
-        };
+    for text in frames {
         if !text.contains(r#""table":"instrument""#) {
             continue;
         }
         imaged |= text.contains(r#""action":"partial""#);
-        if !imaged {
-            continue;
+        if imaged {
+            prices.extend(number_texts(text, "fairPrice"));
         }
-        prices.extend(number_texts(text, "fairPrice"));
     }
     prices
+}
+
+/// The oracle for runs against the simulator: from its frame log, the
+/// fair prices a client of each connection should report, in order (see
+/// [`fair_prices_in`]), keyed by connection number.
+pub fn fairs_by_connection(log: &Path) -> std::io::Result<BTreeMap<u64, Vec<Price>>> {
+    let entries = read_log(log)?;
+    sent_by_connection(&entries)
+        .into_iter()
+        .map(|(connection, frames)| {
+            let prices = fair_prices_in(frames)
+                .iter()
+                .map(|text| text.parse::<Price>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(std::io::Error::other)?;
+            Ok((connection, prices))
+        })
+        .collect()
+}
+
+/// Where `after_gap` must be set in a fetch of the first `n` quotes of
+/// `by_connection`: the index of the first quote of each later connection
+/// that delivered any.
+pub fn gap_indices(by_connection: &BTreeMap<u64, Vec<Price>>, n: usize) -> Vec<usize> {
+    let mut gaps = Vec::new();
+    let mut offset = 0;
+    for fairs in by_connection.values() {
+        if offset > 0 && offset < n && !fairs.is_empty() {
+            gaps.push(offset);
+        }
+        offset += fairs.len();
+    }
+    gaps
 }

@@ -1,0 +1,313 @@
+//! The fault suite: the real `collector fetch` process against the real
+//! `collector sim` process, one injected fault per test (and one with
+//! several). The expected quotes are computed from the simulator's frame
+//! log, connection by connection: exact values, exact order, nothing lost
+//! or duplicated on a connection that stayed up, nothing from before a
+//! partial, and `after_gap` on the first quote of each later connection.
+//! Fatal faults end in exit 1 with one `error:` line, no panic, in bounded
+//! time.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
+
+use mercury_core::Price;
+use mercury_testkit::bitmex::{fairs_by_connection, gap_indices};
+use mercury_tests::{SimProcess, collector, run_bounded};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+/// Fair prices every 40 ms (a data frame every 10 ms).
+const FAIR_EVERY: &str = "0.04";
+/// Every run ends well within this, or the test fails.
+const LIMIT: Duration = Duration::from_secs(40);
+
+struct Fetched {
+    out: Output,
+    elapsed: Duration,
+}
+
+impl Fetched {
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+
+    fn lines(&self) -> Vec<serde_json::Value> {
+        String::from_utf8(self.out.stdout.clone())
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+
+    fn prices(&self) -> Vec<Price> {
+        self.lines()
+            .iter()
+            .map(|l| l["price"].as_str().unwrap().parse().unwrap())
+            .collect()
+    }
+
+    fn gaps(&self) -> Vec<usize> {
+        let lines = self.lines();
+        for line in &lines {
+            assert!(
+                line.get("after_gap").is_none_or(|g| g == true),
+                "after_gap is present only when true: {line}"
+            );
+        }
+        (0..lines.len())
+            .filter(|&i| lines[i].get("after_gap").is_some())
+            .collect()
+    }
+
+    /// Exit 1, exactly one `error:` line and no panic; returns the line.
+    fn one_error_line(&self) -> String {
+        assert_eq!(self.out.status.code(), Some(1), "{}", self.stderr());
+        let stderr = self.stderr();
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "stderr: {stderr}");
+        assert!(lines[0].starts_with("error: "), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        lines[0].to_string()
+    }
+}
+
+/// `collector fetch bitmex SYMBOL -n N` against `sim`, JSON output, a short
+/// heartbeat so a stall is noticed in 0.4 s.
+fn fetch(sim: &SimProcess, symbol: &str, n: usize, extra: &[&str]) -> Fetched {
+    let n = n.to_string();
+    let mut command = collector();
+    command
+        .args(["fetch", "bitmex", symbol, "-n", &n, "--url", sim.url()])
+        .args(["--format", "json", "--heartbeat", "0.2"])
+        .args(extra);
+    if !extra.contains(&"--timeout") {
+        command.args(["--timeout", "20"]);
+    }
+    let started = Instant::now();
+    let out = run_bounded(&mut command, LIMIT);
+    Fetched {
+        out,
+        elapsed: started.elapsed(),
+    }
+}
+
+fn sim(name: &str, faults: &[&str]) -> SimProcess {
+    let mut args = vec!["--fair-interval", FAIR_EVERY];
+    args.extend_from_slice(faults);
+    SimProcess::start(name, &args)
+}
+
+/// Exit 0, nothing on stderr, and the stdout the log predicts. Returns how
+/// many connections delivered quotes.
+fn assert_every_quote_accounted_for(sim: &mut SimProcess, fetched: &Fetched, n: usize) -> usize {
+    assert_eq!(fetched.out.status.code(), Some(0), "{}", fetched.stderr());
+    assert!(fetched.out.stderr.is_empty(), "{}", fetched.stderr());
+    let by_connection = fairs_by_connection(sim.stop_and_log()).unwrap();
+    let expected: Vec<Price> = by_connection.values().flatten().copied().take(n).collect();
+    assert_eq!(fetched.prices(), expected);
+    assert_eq!(fetched.gaps(), gap_indices(&by_connection, n));
+    let seqs: Vec<u64> = fetched
+        .lines()
+        .iter()
+        .map(|l| l["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=n as u64).collect::<Vec<_>>());
+    by_connection.values().filter(|f| !f.is_empty()).count()
+}
+
+#[test]
+fn a_dropped_tcp_connection_is_resumed() {
+    let mut sim = sim("drop", &["--drop-after", "8", "--faulty-connections", "1"]);
+    let fetched = fetch(&sim, "XBTUSD", 6, &[]);
+    assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 6), 2);
+}
+
+#[test]
+fn a_close_frame_is_answered_and_resumed() {
+    let mut sim = sim(
+        "close",
+        &[
+            "--close-after",
+            "8",
+            "--close-code",
+            "1011",
+            "--faulty-connections",
+            "1",
+        ],
+    );
+    let fetched = fetch(&sim, "XBTUSD", 6, &[]);
+    assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 6), 2);
+}
+
+#[test]
+fn a_stall_is_caught_by_the_heartbeat_and_resumed() {
+    let mut sim = sim(
+        "stall",
+        &["--stall-after", "8", "--faulty-connections", "1"],
+    );
+    let fetched = fetch(&sim, "XBTUSD", 6, &[]);
+    assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 6), 2);
+}
+
+#[test]
+fn garbage_frames_are_skipped_without_a_reconnect() {
+    let mut sim = sim("garbage", &["--garbage-every", "2"]);
+    let fetched = fetch(&sim, "XBTUSD", 8, &[]);
+    assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 8), 1);
+}
+
+#[test]
+fn the_in_band_429_is_honoured_then_resumed() {
+    let mut sim = sim(
+        "rate-limit",
+        &[
+            "--rate-limit-after",
+            "8",
+            "--retry-after",
+            "1",
+            "--faulty-connections",
+            "1",
+        ],
+    );
+    let fetched = fetch(&sim, "XBTUSD", 6, &[]);
+    assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 6), 2);
+    assert!(
+        fetched.elapsed >= Duration::from_secs(1),
+        "{:?}",
+        fetched.elapsed
+    );
+}
+
+#[test]
+fn refused_upgrades_wait_their_retry_after() {
+    let mut sim = sim("refuse", &["--refuse-first", "2", "--retry-after", "1"]);
+    let fetched = fetch(&sim, "XBTUSD", 4, &[]);
+    assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 4), 1);
+    assert!(
+        fetched.elapsed >= Duration::from_secs(2),
+        "{:?}",
+        fetched.elapsed
+    );
+}
+
+#[test]
+fn one_megabyte_partials_are_read_whole() {
+    let mut sim = sim("big", &["--big-partials"]);
+    let fetched = fetch(&sim, "XBTUSD", 5, &[]);
+    assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 5), 1);
+}
+
+#[test]
+fn slow_fair_updates_are_waited_for() {
+    let mut sim = SimProcess::start("slow", &["--fair-interval", "0.5"]);
+    let fetched = fetch(&sim, "XBTUSD", 3, &[]);
+    assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 3), 1);
+    assert!(
+        fetched.elapsed >= Duration::from_secs(1),
+        "{:?}",
+        fetched.elapsed
+    );
+}
+
+#[test]
+fn faults_combined_still_account_for_every_quote() {
+    let mut sim = sim(
+        "combined",
+        &[
+            "--drop-after",
+            "9",
+            "--garbage-every",
+            "3",
+            "--big-partials",
+            "--faulty-connections",
+            "2",
+        ],
+    );
+    let fetched = fetch(&sim, "XBTUSD", 8, &[]);
+    assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 8), 3);
+}
+
+#[test]
+fn http_200_is_fatal_and_says_so() {
+    let sim = sim("http-200", &["--http-200"]);
+    let fetched = fetch(&sim, "XBTUSD", 3, &[]);
+    let error = fetched.one_error_line();
+    assert!(error.contains("HTTP 200"), "{error}");
+    assert!(fetched.out.stdout.is_empty());
+    assert!(
+        fetched.elapsed < Duration::from_secs(10),
+        "{:?}",
+        fetched.elapsed
+    );
+}
+
+#[test]
+fn an_unknown_symbol_is_fatal_and_not_retried() {
+    let mut sim = sim("unknown-symbol", &[]);
+    let fetched = fetch(&sim, "NOPE", 3, &[]);
+    let error = fetched.one_error_line();
+    assert!(error.contains("Unknown symbol: NOPE"), "{error}");
+    assert_eq!(
+        fairs_by_connection(sim.stop_and_log()).unwrap().len(),
+        1,
+        "one connection only"
+    );
+}
+
+#[test]
+fn a_field_that_never_comes_ends_in_the_timeout_saying_what_arrived() {
+    let mut sim = SimProcess::start("never", &["--fair-interval", "60"]);
+    let fetched = fetch(&sim, "XBTUSD", 3, &["--timeout", "2"]);
+    let error = fetched.one_error_line();
+    assert!(
+        error.contains("timed out after 2s: 1 of 3 fair quotes for XBTUSD arrived"),
+        "{error}"
+    );
+    // The partial's price arrived and is printed.
+    let by_connection = fairs_by_connection(sim.stop_and_log()).unwrap();
+    assert_eq!(fetched.prices(), by_connection[&1][..1]);
+}
+
+#[test]
+fn it_gives_up_after_max_attempts_printing_what_arrived() {
+    let mut sim = sim("give-up", &["--drop-after", "8"]);
+    let fetched = fetch(&sim, "XBTUSD", 100, &["--max-attempts", "2"]);
+    let error = fetched.one_error_line();
+    assert!(
+        error.contains("gave up after 2 reconnect attempts"),
+        "{error}"
+    );
+    let by_connection = fairs_by_connection(sim.stop_and_log()).unwrap();
+    assert_eq!(by_connection.len(), 3, "the first connection and two more");
+    let expected: Vec<Price> = by_connection.values().flatten().copied().collect();
+    assert_eq!(fetched.prices(), expected);
+    assert_eq!(fetched.gaps(), gap_indices(&by_connection, expected.len()));
+}
+
+#[test]
+fn the_gap_is_logged_with_its_duration_under_v() {
+    let sim = sim(
+        "gap-log",
+        &["--drop-after", "8", "--faulty-connections", "1"],
+    );
+    let n = "4".to_string();
+    let mut command = collector();
+    command.args([
+        "-v",
+        "fetch",
+        "bitmex",
+        "XBTUSD",
+        "-n",
+        &n,
+        "--url",
+        sim.url(),
+    ]);
+    command.args(["--format", "csv", "--heartbeat", "0.2", "--timeout", "20"]);
+    let out = run_bounded(&mut command, LIMIT);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let gap_line = stderr
+        .lines()
+        .find(|l| l.contains("quotes resumed after a gap"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(gap_line.contains("gap="), "{gap_line}");
+    assert!(stderr.contains("reconnecting"), "{stderr}");
+}
