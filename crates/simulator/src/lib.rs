@@ -7,6 +7,7 @@
 //! `collector sim` and `collector fetch … --sim`, and the fault tests.
 #![deny(missing_docs)]
 
+mod abort;
 mod faults;
 mod log;
 mod server;

@@ -1,7 +1,9 @@
 //! The WebSocket server: one task per connection, driven by the venue.
 
+use crate::abort::AbortableBody;
 use crate::faults::Faults;
 use crate::log::{FrameLog, LogEntry, LogEvent};
+use actix_web::body::BoxBody;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
 use futures_util::StreamExt;
@@ -10,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::oneshot;
 
 use tokio::time::Instant;
 
@@ -17,6 +20,8 @@ use tokio::time::Instant;
 const MAX_CLIENT_FRAME: usize = 1 << 20;
 /// Size of the padding that makes a partial "big".
 const BIG_PARTIAL_PADDING: usize = 1 << 20;
+/// How long a drop waits for the frames already sent to reach the socket.
+const DROP_FLUSH: std::time::Duration = std::time::Duration::from_millis(20);
 /// In firehose mode, yield to the runtime after this many frames.
 const FIREHOSE_BATCH: u32 = 64;
 
@@ -173,12 +178,18 @@ async fn serve(
             .body("<html><body>not a WebSocket</body></html>"));
     }
     let (response, session, stream) = actix_ws::handle(&req, body)?;
+    let mut drop_tcp = None;
+    let response = response.map_body(|_, body| {
+        let (body, trigger) = AbortableBody::new(body);
+        drop_tcp = Some(trigger);
+        BoxBody::new(body)
+    });
     let query = Some(req.query_string().to_owned()).filter(|q| !q.is_empty());
     actix_rt::spawn(run_connection(
         shared.clone(),
         connection,
         query,
-        session,
+        (session, drop_tcp),
         stream.max_frame_size(MAX_CLIENT_FRAME),
     ));
     Ok(response)
@@ -202,6 +213,8 @@ struct Sender {
     shared: Arc<Shared>,
     connection: u64,
     session: Session,
+    /// Cuts the TCP connection (see [`AbortableBody`]).
+    drop_tcp: Option<oneshot::Sender<()>>,
     /// This connection's faults (see [`Faults::for_connection`]).
     faults: Faults,
     sent: u64,
@@ -248,6 +261,11 @@ impl Sender {
         let sent = self.sent;
         if faults.drop_after.is_some_and(|n| sent >= n) {
             log(&self.shared, self.connection, LogEvent::Dropped);
+            // Let what was sent reach the socket, then cut it.
+            actix_rt::time::sleep(DROP_FLUSH).await;
+            if let Some(drop_tcp) = self.drop_tcp.take() {
+                let _ = drop_tcp.send(());
+            }
             return Some(Flow::End);
         }
         if let Some((n, code)) = faults.close_after.filter(|(n, _)| sent >= *n) {
@@ -297,7 +315,7 @@ async fn run_connection(
     shared: Arc<Shared>,
     connection: u64,
     query: Option<String>,
-    session: Session,
+    (session, drop_tcp): (Session, Option<oneshot::Sender<()>>),
     mut stream: MessageStream,
 ) {
     let clock = SystemClock;
@@ -307,6 +325,7 @@ async fn run_connection(
         shared,
         connection,
         session,
+        drop_tcp,
         faults,
         sent: 0,
     };

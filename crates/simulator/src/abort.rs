@@ -1,0 +1,64 @@
+//! Dropping a WebSocket's TCP connection on purpose.
+//!
+//! actix-ws gives no way to cut a connection without a Close frame: when the
+//! session is dropped the response body just ends, and the HTTP dispatcher
+//! may keep the socket open. A response body that fails makes the
+//! dispatcher drop the socket at once, so the upgraded response's body is
+//! wrapped in one that fails on demand.
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use bytes::Bytes;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::sync::oneshot;
+
+/// The response body of a WebSocket that ends with an error (and so cuts
+/// the TCP connection) once its trigger fires.
+pub(crate) struct AbortableBody {
+    inner: BoxBody,
+    trigger: Option<oneshot::Receiver<()>>,
+}
+
+impl AbortableBody {
+    /// Wraps `inner`; sending on the returned sender cuts the connection.
+    pub(crate) fn new(inner: BoxBody) -> (AbortableBody, oneshot::Sender<()>) {
+        let (tx, rx) = oneshot::channel();
+        let body = AbortableBody {
+            inner,
+            trigger: Some(rx),
+        };
+        (body, tx)
+    }
+}
+
+impl MessageBody for AbortableBody {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        self.inner.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = self.get_mut();
+        // What was sent before the drop goes out first.
+        if let Poll::Ready(item) = Pin::new(&mut this.inner).poll_next(cx) {
+            return Poll::Ready(item);
+        }
+        if let Some(trigger) = this.trigger.as_mut() {
+            match Pin::new(trigger).poll(cx) {
+                Poll::Ready(Ok(())) => {
+                    this.trigger = None;
+                    return Poll::Ready(Some(Err("connection dropped by the simulator".into())));
+                }
+                // The connection ended without a drop: nothing to watch.
+                Poll::Ready(Err(_)) => this.trigger = None,
+                Poll::Pending => {}
+            }
+        }
+        Poll::Pending
+    }
+}
