@@ -13,6 +13,8 @@ Examples:
   collector fetch bitmex XBTUSD --url ws://127.0.0.1:8080/realtime
                                                  Against another server (e.g. a simulator)
   collector fetch bitmex XBTUSD --sim            Offline, against the built-in simulator
+  collector fetch bitmex XBTUSD --sim --replay --kind bid
+                                                 Offline, real 2021 best bids replayed
   collector sim bitmex --listen 127.0.0.1:8080   Run the simulator alone (--drop-after N, … for faults)
   collector exchanges                            The exchanges, endpoints and quote kinds
   collector completions bash > /etc/bash_completion.d/collector
@@ -71,6 +73,10 @@ pub struct FetchArgs {
     /// Start the exchange's simulator on 127.0.0.1 and fetch from it (offline).
     #[arg(long, conflicts_with = "testnet")]
     pub sim: bool,
+    /// With --sim: replay the exchange's embedded real capture (BitMEX: the
+    /// quote and trade frames of a 2021 session) instead of synthetic data.
+    #[arg(long, requires = "sim")]
+    pub replay: bool,
     /// Use the exchange's testnet endpoint.
     #[arg(long)]
     pub testnet: bool,
@@ -107,6 +113,10 @@ pub struct SimArgs {
     /// Send data as fast as the socket takes it (for benchmarks).
     #[arg(long)]
     pub firehose: bool,
+    /// Replay the exchange's embedded real capture (BitMEX: the quote and
+    /// trade frames of a 2021 session, re-timed) instead of synthetic data.
+    #[arg(long)]
+    pub replay: bool,
     /// The instruments to list, comma-separated [default: the venue's own].
     #[arg(long, value_delimiter = ',')]
     pub symbols: Vec<String>,

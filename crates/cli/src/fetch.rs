@@ -71,7 +71,9 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         // fetch goes through the real WebSocket stack to it.
         let _simulator = match simulated {
             Some(new_venue) => {
-                let simulator = Simulator::start(SimulatorConfig::loopback(), new_venue)?;
+                let mut sim_config = SimulatorConfig::loopback();
+                sim_config.venue.replay = args.replay;
+                let simulator = Simulator::start(sim_config, new_venue)?;
                 config.url = simulator.url();
                 Some(simulator)
             }

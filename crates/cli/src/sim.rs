@@ -24,6 +24,7 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             fair_interval: args.fair_interval,
             firehose: args.firehose,
             symbols: args.symbols.clone(),
+            replay: args.replay,
             ..VenueConfig::default()
         },
         faults: Faults {

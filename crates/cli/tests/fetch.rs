@@ -361,3 +361,33 @@ fn sim_serves_until_its_duration_and_prints_its_url() {
         "{url}"
     );
 }
+
+#[test]
+fn sim_replay_prints_the_real_sessions_best_bids() {
+    let out = collector(&[
+        "fetch", "bitmex", "XBTUSD", "-n", "40", "--kind", "bid", "--sim", "--replay", "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let prices: Vec<Price> = stdout(&out)
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').nth(4).unwrap().parse().unwrap())
+        .collect();
+    let expected: Vec<Price> = mercury_testkit::bitmex_fixture(
+        "expected/cryptofeed_2021-07-22_session.XBTUSD.bidPrice.txt",
+    )
+    .lines()
+    .take(40)
+    .map(|line| line.trim().parse().unwrap())
+    .collect();
+    assert_eq!(prices, expected);
+    // --replay belongs to --sim.
+    let out = collector(&["fetch", "bitmex", "XBTUSD", "--replay"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -22,6 +22,9 @@ pub struct VenueConfig {
     pub firehose: bool,
     /// The instruments the venue lists.
     pub symbols: Vec<String>,
+    /// Replay the exchange's embedded real capture where it has one,
+    /// instead of the synthetic walk.
+    pub replay: bool,
 }
 
 impl Default for VenueConfig {
@@ -33,6 +36,7 @@ impl Default for VenueConfig {
             updates_per_fair: 4,
             firehose: false,
             symbols: Vec::new(),
+            replay: false,
         }
     }
 }

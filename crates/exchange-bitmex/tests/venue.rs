@@ -157,3 +157,73 @@ fn unsubscribe_stops_the_data_and_firehose_has_no_pause() {
     });
     assert_eq!(firehose.next_event_in(), Duration::ZERO);
 }
+
+/// The expected answers beside the fixtures, as exact prices.
+fn expected_prices(file: &str) -> Vec<mercury_core::Price> {
+    let path = mercury_testkit::bitmex_fixture_dir()
+        .join("expected")
+        .join(file);
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| line.trim().parse().unwrap())
+        .collect()
+}
+
+fn prices(events: &[SourceEvent], kind: QuoteKind) -> Vec<mercury_core::Price> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            SourceEvent::Quote(q) if q.kind == kind => Some(q.price),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn replay_gives_a_subscriber_exactly_the_real_sessions_quotes() {
+    let config = VenueConfig {
+        replay: true,
+        ..VenueConfig::default()
+    };
+    let mut venue = BitmexVenue::new(&config);
+    let subs = [sub("XBTUSD", QuoteKind::Bid), sub("XBTUSD", QuoteKind::Ask)];
+    // One pass over the capture's 90 inserts is at most 90 events.
+    let frames = session(&mut venue, &subs, 90);
+    assert!(
+        frames[0].contains(r#""timestamp":"2021-07-22T22:36:07.865Z""#),
+        "the real welcome"
+    );
+    let events = decode_all(&frames);
+    let bids = prices(&events, QuoteKind::Bid);
+    let asks = prices(&events, QuoteKind::Ask);
+    // The real session's XBTUSD best bids and asks, in order, and then the
+    // capture starts again from its first insert.
+    let expected_bids = expected_prices("cryptofeed_2021-07-22_session.XBTUSD.bidPrice.txt");
+    let expected_asks = expected_prices("cryptofeed_2021-07-22_session.XBTUSD.askPrice.txt");
+    assert_eq!(expected_bids.len(), 286);
+    assert_eq!(bids[..286], expected_bids[..]);
+    assert_eq!(asks[..286], expected_asks[..]);
+    // Nothing of other symbols reaches an XBTUSD subscriber.
+    assert!(
+        frames
+            .iter()
+            .filter(|f| f.contains(r#""table":"quote""#))
+            .all(|f| {
+                !f.contains(r#""symbol":"ADAUSDT""#) && f.contains(r#""symbol":"XBTUSD""#)
+            })
+    );
+}
+
+#[test]
+fn replay_of_a_symbol_the_capture_lacks_is_an_error() {
+    let mut venue = BitmexVenue::new(&VenueConfig {
+        replay: true,
+        ..VenueConfig::default()
+    });
+    let frames = session(&mut venue, &[sub("ETHUSD", QuoteKind::Bid)], 3);
+    assert!(
+        frames.iter().any(|f| f.contains("Unknown symbol: ETHUSD")),
+        "{frames:?}"
+    );
+}
