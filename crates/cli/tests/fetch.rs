@@ -222,6 +222,34 @@ fn a_timeout_says_how_many_arrived_and_prints_them() {
 }
 
 #[test]
+fn a_server_of_only_garbage_ends_in_the_timeout_saying_what_came() {
+    let steps = vec![
+        Step::Send("\u{1}not json".into()),
+        Step::Send("{\"half\":".into()),
+        Step::Send("[]".into()),
+    ];
+    let server = MockServer::start(Script::new(steps));
+    let started = Instant::now();
+    let out = fetch(&server.url(), &["--timeout", "2"]);
+    let line = one_error_line(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        line.contains("timed out after 2s: 0 of 10 fair quotes for XBTUSD arrived"),
+        "{line}"
+    );
+    // Half the timeout per connection, so the silent server was retried.
+    assert!(
+        line.contains(
+            "no quote arrived within 1s of subscribing (3 frames received, 3 undecodable)"
+        ),
+        "{line}"
+    );
+    assert!(server.connections() >= 2, "{}", server.connections());
+    assert!(stdout(&out).is_empty());
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
 fn a_server_close_mid_fetch_exits_1() {
     let mut steps = fair_session(&FAIRS[..2], Duration::from_millis(1));
     steps.push(Step::Close(1011));

@@ -8,22 +8,22 @@
 //! logged at debug and skipped. The connect step is one method so that a
 //! reconnect loop can call it again.
 
-use crate::backoff::{Backoff, Schedule};
+use crate::backoff::Schedule;
+pub use crate::connector_config::{
+    ConnectionCounters, ConnectorConfig, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_IN_FLIGHT,
+};
 use crate::error::ConnectorError;
 use crate::frames::{Assembled, Reassembler};
 use crate::heartbeat::{Beat, Heartbeat};
 use crate::messages::{ConnectionId, ConnectionState, ConnectorOutput, InFlight};
-use crate::retry_after::{MAX_RETRY_AFTER, RetryAfterSlot};
-use crate::transport::{self, Timeouts};
+use crate::retry_after::RetryAfterSlot;
+use crate::transport;
 use actix::io::{SinkWrite, WriteHandler};
 use actix::prelude::*;
 use awc::error::WsProtocolError;
 use awc::ws::{CloseCode, CloseReason, Frame, Message as WsMessage};
 use futures_util::stream::{SplitSink, StreamExt};
-use mercury_core::{
-    Clock, Control, HeartbeatPolicy, Outgoing, QuoteSource, SourceEvent, Subscription, SystemClock,
-    WireFrame,
-};
+use mercury_core::{Clock, Control, Outgoing, QuoteSource, SourceEvent, SystemClock, WireFrame};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -32,62 +32,8 @@ use tracing::{Span, debug, info};
 type WsFramed = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
 type WsSink = SplitSink<WsFramed, WsMessage>;
 
-/// The default largest WebSocket message: 16 MiB (BitMEX book partials
-/// reach ~700 KB; awc's own default of 64 KiB is far too small).
-pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 << 20;
-/// The default bound on quote batches on their way to the collector; past
-/// it the connector stops reading the socket until the collector catches up.
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 /// How long to wait for the server to answer our Close before leaving.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
-
-/// What a connector connects to and how patient it is.
-#[derive(Debug, Clone)]
-pub struct ConnectorConfig {
-    /// The WebSocket URL (`ws://` or `wss://`).
-    pub url: String,
-    /// What to subscribe to. Only quotes matching one of these are
-    /// forwarded (an empty list forwards everything the source decodes).
-    pub subscriptions: Vec<Subscription>,
-    /// The limit of each connection phase.
-    pub timeouts: Timeouts,
-    /// The largest message accepted, whole or reassembled.
-    pub max_frame_size: usize,
-    /// Overrides the source's heartbeat policy (tests use short ones).
-    pub heartbeat: Option<HeartbeatPolicy>,
-    /// The bound on quote batches in flight to the collector.
-    pub max_in_flight: usize,
-    /// When to reconnect after a retryable failure.
-    pub backoff: Backoff,
-}
-
-impl ConnectorConfig {
-    /// A configuration with the default limits.
-    pub fn new(url: impl Into<String>, subscriptions: Vec<Subscription>) -> Self {
-        ConnectorConfig {
-            url: url.into(),
-            subscriptions,
-            timeouts: Timeouts::default(),
-            max_frame_size: DEFAULT_MAX_FRAME_SIZE,
-            heartbeat: None,
-            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
-            backoff: Backoff::default(),
-        }
-    }
-}
-
-/// Counters of one connection.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ConnectionCounters {
-    /// Whole messages received.
-    pub frames: u64,
-    /// Messages that could not be decoded and were skipped.
-    pub skipped: u64,
-    /// Quotes the source decoded, wanted or not.
-    pub decoded: u64,
-    /// Quotes forwarded (those the subscriptions ask for).
-    pub quotes: u64,
-}
 
 /// Ask a connector to close its connection politely and stop.
 #[derive(Debug, Clone, Copy)]
@@ -504,7 +450,7 @@ impl Connector {
         // Reported to the caller as a value; logged here for -v only.
         info!(%error, frames = self.counters.frames, skipped = self.counters.skipped, "connection failed");
         if self.should_retry(&error) {
-            if let Some(delay) = self.schedule.next_delay(retry_after(&error)) {
+            if let Some(delay) = self.schedule.next_delay(error.retry_after()) {
                 if self.counters.quotes > 0 {
                     // Quotes were flowing: the next ones come after a gap.
                     self.gap_since.get_or_insert_with(Instant::now);
@@ -590,16 +536,4 @@ impl Handler<StopConnector> for Connector {
             None => self.finish(ctx),
         }
     }
-}
-
-/// The wait a server asked for, if any: the in-band error's `retryAfter`
-/// or the refused upgrade's `Retry-After` header, at most
-/// [`MAX_RETRY_AFTER`].
-fn retry_after(error: &ConnectorError) -> Option<Duration> {
-    let asked = match error {
-        ConnectorError::Exchange(exchange) => exchange.retry_after,
-        ConnectorError::HandshakeRejected { retry_after, .. } => *retry_after,
-        _ => None,
-    };
-    asked.map(|wait| wait.min(MAX_RETRY_AFTER))
 }

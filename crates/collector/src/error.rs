@@ -1,6 +1,7 @@
 //! The errors of `mercury-collector`, with what each means for a retry.
 
 use crate::messages::Tick;
+use crate::retry_after::MAX_RETRY_AFTER;
 use mercury_core::ExchangeError;
 use std::time::Duration;
 use thiserror::Error;
@@ -137,6 +138,18 @@ fn hint_for_status(status: u16) -> &'static str {
 }
 
 impl ConnectorError {
+    /// The wait the server asked for, if any: the in-band error's
+    /// `retryAfter` or the refused upgrade's `Retry-After` header, at most
+    /// [`MAX_RETRY_AFTER`].
+    pub fn retry_after(&self) -> Option<Duration> {
+        let asked = match self {
+            ConnectorError::Exchange(exchange) => exchange.retry_after,
+            ConnectorError::HandshakeRejected { retry_after, .. } => *retry_after,
+            _ => None,
+        };
+        asked.map(|wait| wait.min(MAX_RETRY_AFTER))
+    }
+
     /// Whether connecting again (after a backoff) can help.
     pub fn is_retryable(&self) -> bool {
         match self {

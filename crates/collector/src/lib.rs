@@ -53,6 +53,7 @@
 mod backoff;
 mod collector;
 mod connector;
+mod connector_config;
 mod error;
 mod frames;
 mod heartbeat;

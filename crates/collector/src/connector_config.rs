@@ -1,0 +1,60 @@
+//! What a connector is told: where to connect, what to subscribe to, and
+//! the limits of each phase; and what it counts.
+
+use crate::backoff::Backoff;
+use crate::transport::Timeouts;
+use mercury_core::{HeartbeatPolicy, Subscription};
+
+/// The default largest WebSocket message: 16 MiB (BitMEX book partials
+/// reach ~700 KB; awc's own default of 64 KiB is far too small).
+pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 << 20;
+/// The default bound on quote batches on their way to the collector; past
+/// it the connector stops reading the socket until the collector catches up.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
+/// What a connector connects to and how patient it is.
+#[derive(Debug, Clone)]
+pub struct ConnectorConfig {
+    /// The WebSocket URL (`ws://` or `wss://`).
+    pub url: String,
+    /// What to subscribe to. Only quotes matching one of these are
+    /// forwarded (an empty list forwards everything the source decodes).
+    pub subscriptions: Vec<Subscription>,
+    /// The limit of each connection phase.
+    pub timeouts: Timeouts,
+    /// The largest message accepted, whole or reassembled.
+    pub max_frame_size: usize,
+    /// Overrides the source's heartbeat policy (tests use short ones).
+    pub heartbeat: Option<HeartbeatPolicy>,
+    /// The bound on quote batches in flight to the collector.
+    pub max_in_flight: usize,
+    /// When to reconnect after a retryable failure.
+    pub backoff: Backoff,
+}
+
+impl ConnectorConfig {
+    /// A configuration with the default limits.
+    pub fn new(url: impl Into<String>, subscriptions: Vec<Subscription>) -> Self {
+        ConnectorConfig {
+            url: url.into(),
+            subscriptions,
+            timeouts: Timeouts::default(),
+            max_frame_size: DEFAULT_MAX_FRAME_SIZE,
+            heartbeat: None,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// Counters of one connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnectionCounters {
+    /// Whole messages received.
+    pub frames: u64,
+    /// Messages that could not be decoded and were skipped.
+    pub skipped: u64,
+    /// Quotes the source decoded, wanted or not.
+    pub decoded: u64,
+    /// Quotes forwarded (those the subscriptions ask for).
+    pub quotes: u64,
+}
