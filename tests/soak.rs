@@ -121,6 +121,14 @@ fn ten_minutes_of_faults_lose_nothing_and_memory_stays_flat() {
         .collect();
     let (early, late) = (peak(&early), peak(&samples[samples.len() - third..]));
     assert!(early > 0, "RSS was sampled: {samples:?}");
+    #[allow(clippy::print_stderr)] // a report for --nocapture runs; the asserts decide
+    {
+        eprintln!(
+            "soak: {n} quotes over {} connections in {:?}; RSS peak {early} KiB early, {late} KiB late",
+            by_connection.len(),
+            started.elapsed()
+        );
+    }
     assert!(
         late <= early + early / 4 + 1024,
         "RSS grew from {early} KiB to {late} KiB"
