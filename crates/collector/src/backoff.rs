@@ -6,6 +6,7 @@
 //! exchange that rate-limits connections per IP needs. The random source is
 //! injected (a seed), so the schedule is tested exactly.
 
+use mercury_core::SplitMix64;
 use std::time::Duration;
 
 /// The reconnect policy of a connector.
@@ -41,13 +42,13 @@ impl Default for Backoff {
 pub struct Schedule {
     policy: Backoff,
     attempt: u32,
-    rng: u64,
+    rng: SplitMix64,
 }
 
 impl Schedule {
     /// A fresh schedule.
     pub fn new(policy: Backoff) -> Self {
-        let rng = policy.seed;
+        let rng = SplitMix64::new(policy.seed);
         Schedule {
             policy,
             attempt: 0,
@@ -77,7 +78,7 @@ impl Schedule {
             .min(self.policy.cap);
         self.attempt += 1;
         let ceiling_ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-        let jitter = Duration::from_millis(self.random() % ceiling_ms.saturating_add(1));
+        let jitter = Duration::from_millis(self.rng.next_u64() % ceiling_ms.saturating_add(1));
         Some(jitter.max(floor.unwrap_or_default()))
     }
 
@@ -87,15 +88,6 @@ impl Schedule {
         if uptime >= self.policy.healthy_after {
             self.attempt = 0;
         }
-    }
-
-    /// SplitMix64.
-    fn random(&mut self) -> u64 {
-        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
     }
 }
 

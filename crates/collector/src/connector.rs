@@ -32,6 +32,8 @@ use tracing::{Span, debug, info};
 type WsFramed = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
 type WsSink = SplitSink<WsFramed, WsMessage>;
 
+/// Renew a connection this fraction (1/100) of its maximum age early.
+const RENEW_MARGIN_DIVISOR: u32 = 100;
 /// How long to wait for the server to answer our Close before leaving.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
@@ -206,6 +208,17 @@ impl Connector {
             .push(ctx.run_interval(heartbeat.check_every(), |act, ctx| act.check_heartbeat(ctx)));
         self.heartbeat = Some(heartbeat);
 
+        let max_age = self
+            .config
+            .max_connection_age
+            .or_else(|| self.source.max_connection_age());
+        if let Some(age) = max_age {
+            // A little before the exchange's limit, so it never cuts us off.
+            let renew_after = age.saturating_sub(age / RENEW_MARGIN_DIVISOR);
+            self.handles
+                .push(ctx.run_later(renew_after, |act, ctx| act.renew(ctx)));
+        }
+
         let first_data = self.config.timeouts.first_data;
         let (frames_before, skipped_before) = (self.counters.frames, self.counters.skipped);
         self.handles
@@ -226,10 +239,24 @@ impl Connector {
     }
 
     fn send(&mut self, message: &Outgoing) {
-        if let (Some(sink), Some(text)) = (self.sink.as_mut(), message.as_text()) {
-            debug!(%text, "send");
-            let _ = sink.write(WsMessage::Text(text.to_owned().into()));
-        }
+        let Some(sink) = self.sink.as_mut() else {
+            return;
+        };
+        let message = match message {
+            Outgoing::Text(text) => {
+                debug!(%text, "send");
+                WsMessage::Text(text.clone().into())
+            }
+            Outgoing::Ping(payload) => {
+                debug!(len = payload.len(), "send ping frame");
+                WsMessage::Ping(payload.clone().into())
+            }
+            other => {
+                debug!(?other, "cannot send this kind of message");
+                return;
+            }
+        };
+        let _ = sink.write(message);
     }
 
     fn check_heartbeat(&mut self, ctx: &mut Context<Self>) {
@@ -424,6 +451,21 @@ impl Connector {
         if let Some(since) = self.connected_at.take() {
             self.schedule.connection_lasted(since.elapsed());
         }
+    }
+
+    /// Replaces a connection that reached the exchange's age limit: not a
+    /// failure, so no backoff and no attempt counted.
+    fn renew(&mut self, ctx: &mut Context<Self>) {
+        let _entered = self.span.clone().entered();
+        info!("renewing the connection before the exchange's age limit");
+        if self.counters.quotes > 0 {
+            self.gap_since.get_or_insert_with(Instant::now);
+        }
+        if let Some(sink) = self.sink.as_mut() {
+            let _ = sink.write(WsMessage::Close(Some(CloseReason::from(CloseCode::Normal))));
+        }
+        self.teardown(ctx);
+        self.connect(ctx);
     }
 
     /// Whether `error` deserves another attempt. A first connection that

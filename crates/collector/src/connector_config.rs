@@ -4,6 +4,7 @@
 use crate::backoff::Backoff;
 use crate::transport::Timeouts;
 use mercury_core::{HeartbeatPolicy, Subscription};
+use std::time::Duration;
 
 /// The default largest WebSocket message: 16 MiB (BitMEX book partials
 /// reach ~700 KB; awc's own default of 64 KiB is far too small).
@@ -25,6 +26,8 @@ pub struct ConnectorConfig {
     pub max_frame_size: usize,
     /// Overrides the source's heartbeat policy (tests use short ones).
     pub heartbeat: Option<HeartbeatPolicy>,
+    /// Overrides the source's maximum connection age (tests use short ones).
+    pub max_connection_age: Option<Duration>,
     /// The bound on quote batches in flight to the collector.
     pub max_in_flight: usize,
     /// When to reconnect after a retryable failure.
@@ -40,6 +43,7 @@ impl ConnectorConfig {
             timeouts: Timeouts::default(),
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             heartbeat: None,
+            max_connection_age: None,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             backoff: Backoff::default(),
         }

@@ -1,7 +1,8 @@
 //! The connector follows its [`Backoff`]: the delays it announces are the
 //! seeded schedule's, it gives up after `max_attempts`, a healthy
 //! connection forgets earlier failures, and an unreachable first connection
-//! is not retried. Observed through the connector's own state reports.
+//! is not retried, and a connection is renewed before the exchange's age
+//! limit. Observed through the connector's own state reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
 use actix::prelude::*;
@@ -162,4 +163,48 @@ async fn an_unreachable_first_connection_is_not_retried() {
         states.last(),
         Some(ConnectionState::Failed(ConnectorError::Connect { .. }))
     ));
+}
+
+#[actix::test]
+async fn an_old_connection_is_renewed_without_counting_a_failure() {
+    let simulator = Simulator::start(
+        SimulatorConfig {
+            venue: VenueConfig {
+                fair_interval: Duration::from_millis(40),
+                ..VenueConfig::default()
+            },
+            ..SimulatorConfig::loopback()
+        },
+        DESCRIPTOR.new_venue.unwrap(),
+    )
+    .unwrap();
+    let states = Arc::new(Mutex::new(Vec::new()));
+    let recorder = Recorder(states.clone()).start();
+    let subscriptions = vec![Subscription::new(EXCHANGE_ID, "XBTUSD", QuoteKind::Fair)];
+    let mut config = ConnectorConfig::new(simulator.url(), subscriptions);
+    config.max_connection_age = Some(Duration::from_millis(300));
+    config.backoff.max_attempts = Some(0);
+    let connector =
+        Connector::new(Box::new(BitmexSource::new()), config, recorder.recipient()).start();
+    let connecting = |s: &[ConnectionState]| {
+        s.iter()
+            .filter(|s| matches!(s, ConnectionState::Connecting { .. }))
+            .count()
+    };
+    let states = wait_for(&states, |s| connecting(s) >= 3 || failed(s)).await;
+    assert!(!failed(&states), "{states:?}");
+    assert!(
+        reconnects(&states).is_empty(),
+        "a renewal is no failure: {states:?}"
+    );
+    let streaming = states
+        .iter()
+        .filter(|s| matches!(s, ConnectionState::Streaming))
+        .count();
+    assert!(
+        streaming >= 2,
+        "quotes flowed on the renewed connections: {states:?}"
+    );
+    connector.send(StopConnector).await.unwrap();
+    simulator.stop().await;
 }

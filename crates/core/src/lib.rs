@@ -24,6 +24,7 @@ mod error;
 mod ids;
 mod price;
 mod quote;
+mod rng;
 mod source;
 mod timestamp;
 mod venue;
@@ -32,6 +33,7 @@ pub use error::{DecodeError, Error};
 pub use ids::{ExchangeId, Symbol};
 pub use price::Price;
 pub use quote::{Quote, QuoteKind, Subscription};
+pub use rng::SplitMix64;
 pub use source::{
     Control, Endpoints, ExchangeDescriptor, ExchangeError, HeartbeatPolicy, Outgoing, QuoteSource,
     SkipReason, SourceEvent, WireFrame,

@@ -35,6 +35,9 @@ pub enum WireFrame<'a> {
 pub enum Outgoing {
     /// A text frame.
     Text(String),
+    /// A WebSocket Ping control frame with this payload (for exchanges
+    /// whose heartbeat is the protocol's own, such as Binance).
+    Ping(Vec<u8>),
 }
 
 impl Outgoing {
@@ -42,6 +45,7 @@ impl Outgoing {
     pub fn as_text(&self) -> Option<&str> {
         match self {
             Outgoing::Text(text) => Some(text),
+            Outgoing::Ping(_) => None,
         }
     }
 }
@@ -187,6 +191,13 @@ pub trait QuoteSource: Send {
 
     /// How to detect a dead link on this exchange.
     fn heartbeat(&self) -> HeartbeatPolicy;
+
+    /// How long the exchange keeps one connection at most (Binance closes
+    /// every connection after 24 hours). The driver reconnects on its own
+    /// a little before, instead of waiting to be cut off. `None`: no limit.
+    fn max_connection_age(&self) -> Option<Duration> {
+        None
+    }
 
     /// Forgets all per-connection state (table images, sequence numbers).
     /// Called before every new connection.

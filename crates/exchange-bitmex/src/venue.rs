@@ -17,7 +17,7 @@
 use crate::replay::Recording;
 use crate::tables::Table;
 use crate::wire::BitmexRequest;
-use mercury_core::{Timestamp, Venue, VenueConfig};
+use mercury_core::{SplitMix64, Timestamp, Venue, VenueConfig};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -25,26 +25,6 @@ use std::time::Duration;
 pub const DEFAULT_SYMBOLS: [&str; 3] = ["XBTUSD", "ETHUSD", "SOLUSD"];
 
 const UNRECOGNIZED: &str = "Unrecognized request. See the docs or send 'help' for more details.";
-
-/// SplitMix64: a tiny, well-known generator; plenty for a price walk.
-#[derive(Debug, Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `-span..=span`.
-    fn step(&mut self, span: i64) -> i64 {
-        let width = u64::try_from(2 * span + 1).unwrap_or(1);
-        i64::try_from(self.next() % width).unwrap_or(0) - span
-    }
-}
 
 /// One listed instrument, prices in cents.
 #[derive(Debug, Clone)]
@@ -70,7 +50,7 @@ fn price(cents: i64) -> String {
 #[derive(Debug)]
 pub struct BitmexVenue {
     config: VenueConfig,
-    rng: Rng,
+    rng: SplitMix64,
     instruments: Vec<Instrument>,
     subscribed: BTreeSet<(u8, usize)>,
     events: u64,
@@ -89,7 +69,7 @@ fn table_code(table: Table) -> u8 {
 impl BitmexVenue {
     /// A venue for one connection.
     pub fn new(config: &VenueConfig) -> Self {
-        let mut rng = Rng(config.seed);
+        let mut rng = SplitMix64::new(config.seed);
         let replay = config.replay.then(|| (Recording::embedded(), 0));
         let symbols: Vec<String> = if config.symbols.is_empty() {
             match replay {
