@@ -115,11 +115,16 @@ impl SimProcess {
     /// the URL it prints. It stops by itself after two minutes unless
     /// `args` give another `--duration`.
     pub fn start(name: &str, args: &[&str]) -> SimProcess {
+        SimProcess::start_for("bitmex", name, args)
+    }
+
+    /// Like [`start`](Self::start), for the simulator of `exchange`.
+    pub fn start_for(exchange: &str, name: &str, args: &[&str]) -> SimProcess {
         let log =
             std::env::temp_dir().join(format!("mercury-e2e-{}-{name}.jsonl", std::process::id()));
         let mut command = collector();
         command
-            .args(["sim", "bitmex", "--log"])
+            .args(["sim", exchange, "--log"])
             .arg(&log)
             .args(args);
         if !args.contains(&"--duration") {

@@ -10,6 +10,8 @@ Examples:
   collector fetch bitmex XBTUSD                  The next 10 fairPrice quotes of XBTUSD
   collector fetch bitmex XBTUSD -n 3 --kind bid  The next 3 best bids
   collector fetch bitmex XBTUSD --format json    JSON Lines, one quote per line
+  collector fetch bitmex:XBTUSD binance:BTCUSDT -n 20
+                                                 Several exchanges at once, merged in arrival order
   collector fetch bitmex XBTUSD --url ws://127.0.0.1:8080/realtime
                                                  Against another server (e.g. a simulator)
   collector fetch bitmex XBTUSD --sim            Offline, against the built-in simulator
@@ -55,21 +57,21 @@ pub enum Command {
 /// `collector fetch`.
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// The exchange (see `collector exchanges`).
-    #[arg(value_parser = parse_exchange)]
-    pub exchange: &'static ExchangeDescriptor,
-    /// The instrument, as the exchange spells it (e.g. XBTUSD).
-    pub symbol: String,
+    /// What to fetch: `EXCHANGE SYMBOL` (e.g. `bitmex XBTUSD`), or one or
+    /// more `EXCHANGE:SYMBOL` (e.g. `bitmex:XBTUSD binance:BTCUSDT`).
+    #[arg(required = true, num_args = 1.., value_name = "TARGET")]
+    pub targets: Vec<String>,
     /// How many quotes to print.
     #[arg(short = 'n', long = "count", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub n: u32,
-    /// Which price: fair, mark, last, bid, ask or trade [default: the
-    /// exchange's default, `fair` on BitMEX].
+    /// Which price: fair, mark, last, bid, ask or trade, for every target
+    /// [default: each exchange's own, `fair` on BitMEX, `mark` on Binance].
     #[arg(long, value_parser = parse_kind)]
     pub kind: Option<QuoteKind>,
-    /// Connect here instead of the exchange's production endpoint.
-    #[arg(long, conflicts_with_all = ["testnet", "sim"])]
-    pub url: Option<String>,
+    /// Connect here instead of the exchange's endpoint, used as given for
+    /// every kind; with several exchanges, `EXCHANGE=URL` once for each.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["testnet", "sim"])]
+    pub url: Vec<String>,
     /// Start the exchange's simulator on 127.0.0.1 and fetch from it (offline).
     #[arg(long, conflicts_with = "testnet")]
     pub sim: bool,
@@ -244,7 +246,7 @@ mod tests {
         assert_eq!(args.kind, None);
         assert_eq!(args.format, Format::Table);
         assert_eq!(args.timeout, Duration::from_secs(120));
-        assert!(!args.testnet && args.url.is_none());
-        assert_eq!(args.exchange.id.as_str(), "bitmex");
+        assert!(!args.testnet && args.url.is_empty());
+        assert_eq!(args.targets, ["bitmex", "XBTUSD"]);
     }
 }

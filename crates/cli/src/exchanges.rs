@@ -1,6 +1,7 @@
 //! `collector exchanges`: the registry as a table.
 
 use crate::registry::EXCHANGES;
+use mercury_core::ExchangeDescriptor;
 use std::io::Write;
 
 /// Writes one row per registered exchange: id, name, kinds (the default
@@ -24,8 +25,10 @@ pub fn print(out: &mut dyn Write) -> anyhow::Result<()> {
                 e.id.to_string(),
                 e.name.to_string(),
                 kinds.join(","),
-                e.endpoints.production.to_string(),
-                e.endpoints.testnet.unwrap_or("-").to_string(),
+                routed(e, e.endpoints.production),
+                e.endpoints
+                    .testnet
+                    .map_or_else(|| "-".to_string(), |t| routed(e, t)),
             ]
         })
         .collect();
@@ -40,16 +43,29 @@ pub fn print(out: &mut dyn Write) -> anyhow::Result<()> {
     let mut widths = header.clone().map(|h| h.len());
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.len());
+            *width = (*width).max(cell.chars().count());
         }
     }
     for row in std::iter::once(&header).chain(&rows) {
         let cells: Vec<String> = row
             .iter()
             .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.chars().count()))))
             .collect();
         writeln!(out, "{}", cells.join("  ").trim_end())?;
     }
     Ok(())
+}
+
+/// The URLs `endpoint` routes the exchange's kinds to, each once.
+fn routed(exchange: &ExchangeDescriptor, endpoint: &str) -> String {
+    let source = (exchange.new_source)();
+    let mut urls: Vec<String> = Vec::new();
+    for &kind in exchange.kinds {
+        let url = source.url_for(endpoint, kind);
+        if !urls.contains(&url) {
+            urls.push(url);
+        }
+    }
+    urls.join(" ")
 }

@@ -2,6 +2,7 @@
 //! print them.
 
 use crate::args::FetchArgs;
+use crate::plan::{self, Base, PlannedConnection, Target};
 use crate::{Outcome, UsageError, output};
 use actix::Actor;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -9,7 +10,7 @@ use mercury_collector::{
     CancelFetches, Collector, CollectorStats, Connector, ConnectorConfig, Fetch, FetchError,
     GetStats, StopConnector,
 };
-use mercury_core::{QuoteKind, Subscription};
+use mercury_core::{ExchangeDescriptor, Subscription};
 use mercury_simulator::{Simulator, SimulatorConfig};
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -23,62 +24,54 @@ const FIRST_DATA: Duration = Duration::from_secs(30);
 
 /// Runs one fetch to completion on its own actix system.
 pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let exchange = args.exchange;
-    let kind: QuoteKind = args.kind.unwrap_or(exchange.default_kind);
-    if !exchange.kinds.contains(&kind) {
-        return Err(UsageError(format!("{} does not offer {kind} quotes", exchange.name)).into());
+    let targets = plan::targets(&args.targets, args.kind)?;
+    let overrides = plan::url_overrides(&args.url, &targets)?;
+    if args.sim {
+        for target in &targets {
+            crate::sim::venue_of(target.exchange)?;
+        }
     }
-    let simulated = if args.sim {
-        Some(crate::sim::venue_of(exchange)?)
-    } else {
-        None
-    };
-    let url = match (&args.url, args.testnet) {
-        (Some(url), _) => url.clone(),
-        (None, testnet) => exchange
-            .endpoints
-            .select(testnet)
-            .ok_or_else(|| UsageError(format!("{} has no testnet", exchange.name)))?
-            .to_string(),
-    };
-    let subscriptions = vec![Subscription::new(
-        exchange.id.clone(),
-        args.symbol.as_str(),
-        kind,
-    )];
-    let source = (exchange.new_source)();
-    // Refuse a symbol the exchange cannot be asked for before any I/O.
-    source
-        .subscribe_messages(&subscriptions)
-        .map_err(|e| UsageError(e.to_string()))?;
-
+    let subscriptions: Vec<Subscription> = targets
+        .iter()
+        .map(|t| Subscription::new(t.exchange.id.clone(), t.symbol.as_str(), t.kind))
+        .collect();
+    let what = describe(&targets);
     let n = args.n as usize;
-    let mut config = ConnectorConfig::new(url, subscriptions.clone());
-    // Half the overall timeout at most, so that a silent server is retried
-    // at least once before the fetch gives up.
-    config.timeouts.first_data = FIRST_DATA.min(args.timeout / 2);
-    config.backoff.max_attempts = Some(args.max_attempts);
-    if let Some(idle) = args.heartbeat {
-        let mut policy = source.heartbeat();
-        policy.idle = idle;
-        policy.pong_deadline = idle;
-        config.heartbeat = Some(policy);
-    }
     let progress = (std::io::stderr().is_terminal()).then(|| progress_bar(n));
 
     let result = actix_rt::System::new().block_on(async move {
-        // --sim: the simulator runs in this process, on 127.0.0.1, and the
-        // fetch goes through the real WebSocket stack to it.
-        let _simulator = match simulated {
-            Some(new_venue) => {
-                let mut sim_config = SimulatorConfig::loopback();
-                sim_config.venue.replay = args.replay;
-                let simulator = Simulator::start(sim_config, new_venue)?;
-                config.url = simulator.url();
-                Some(simulator)
+        // --sim: each exchange's simulator runs in this process, on
+        // 127.0.0.1, and the fetch goes through the real WebSocket stack.
+        let mut simulators: Vec<(&'static ExchangeDescriptor, Simulator)> = Vec::new();
+        if args.sim {
+            for target in &targets {
+                if simulators.iter().any(|(e, _)| e.id == target.exchange.id) {
+                    continue;
+                }
+                let mut config = SimulatorConfig::loopback();
+                config.venue.replay = args.replay;
+                let new_venue = crate::sim::venue_of(target.exchange)?;
+                simulators.push((target.exchange, Simulator::start(config, new_venue)?));
             }
-            None => None,
+        }
+        let base_of = |exchange: &'static ExchangeDescriptor| {
+            if let Some((_, url)) = overrides.iter().find(|(e, _)| e.id == exchange.id) {
+                return Ok(Base::Verbatim(url.clone()));
+            }
+            if let Some((_, simulator)) = simulators.iter().find(|(e, _)| e.id == exchange.id) {
+                let origin = format!("ws://{}", simulator.addr());
+                return Ok(Base::Endpoint(plan::rebase(
+                    exchange.endpoints.production,
+                    &origin,
+                )));
+            }
+            exchange
+                .endpoints
+                .select(args.testnet)
+                .map(|url| Base::Endpoint(url.to_owned()))
+                .ok_or_else(|| UsageError(format!("{} has no testnet", exchange.name)))
         };
+        let planned = plan::connections(&targets, base_of)?;
         let collector = Collector::new().start();
         // Registered before the connector starts, so no quote can slip by.
         let mut fetch = Box::pin(collector.send(Fetch {
@@ -86,7 +79,14 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             n,
             timeout: args.timeout,
         }));
-        let connector = Connector::new(source, config, collector.clone().recipient()).start();
+        let connectors: Vec<_> = planned
+            .into_iter()
+            .map(|connection| {
+                let config = connector_config(args, &connection);
+                let source = (connection.exchange.new_source)();
+                Connector::new(source, config, collector.clone().recipient()).start()
+            })
+            .collect();
         let mut ticker = actix_rt::time::interval(PROGRESS_EVERY);
         let mut ctrl_c = Box::pin(actix_rt::signal::ctrl_c());
         let mut interrupted = false;
@@ -107,7 +107,9 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         if let Some(bar) = &progress {
             bar.finish_and_clear();
         }
-        let _ = actix_rt::time::timeout(STOP_GRACE, connector.send(StopConnector)).await;
+        let stops = connectors.iter().map(|c| c.send(StopConnector));
+        let _ = actix_rt::time::timeout(STOP_GRACE, futures_util::future::join_all(stops)).await;
+        drop(simulators);
         Ok::<_, anyhow::Error>(answer)
     })?;
 
@@ -139,14 +141,43 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                         }
                     };
                     Err(anyhow::anyhow!(
-                        "timed out after {}: {received} of {wanted} {kind} quotes for {} arrived; {hint}",
+                        "timed out after {}: {received} of {wanted} {what} arrived; {hint}",
                         humanize(waited),
-                        args.symbol,
                     ))
                 }
                 reason => Err(anyhow::anyhow!("{reason}")),
             }
         }
+    }
+}
+
+/// How a connection of the fetch is configured.
+fn connector_config(args: &FetchArgs, connection: &PlannedConnection) -> ConnectorConfig {
+    let mut config = ConnectorConfig::new(connection.url.clone(), connection.subscriptions.clone());
+    // Half the overall timeout at most, so that a silent server is retried
+    // at least once before the fetch gives up.
+    config.timeouts.first_data = FIRST_DATA.min(args.timeout / 2);
+    config.backoff.max_attempts = Some(args.max_attempts);
+    if let Some(idle) = args.heartbeat {
+        let mut policy = (connection.exchange.new_source)().heartbeat();
+        policy.idle = idle;
+        policy.pong_deadline = idle;
+        config.heartbeat = Some(policy);
+    }
+    config
+}
+
+/// `fair quotes for XBTUSD`, or `quotes for bitmex:XBTUSD (fair), binance:BTCUSDT (mark)`.
+fn describe(targets: &[Target]) -> String {
+    match targets {
+        [one] => format!("{} quotes for {}", one.kind, one.symbol),
+        many => format!(
+            "quotes for {}",
+            many.iter()
+                .map(|t| format!("{}:{} ({})", t.exchange.id, t.symbol, t.kind))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

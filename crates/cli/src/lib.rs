@@ -9,6 +9,7 @@ pub mod args;
 mod exchanges;
 mod fetch;
 mod output;
+pub mod plan;
 pub mod registry;
 mod sim;
 

@@ -5,7 +5,10 @@
 use mercury_core::ExchangeDescriptor;
 
 /// Every registered exchange, in the order `collector exchanges` lists them.
-pub const EXCHANGES: &[ExchangeDescriptor] = &[mercury_exchange_bitmex::DESCRIPTOR];
+pub const EXCHANGES: &[ExchangeDescriptor] = &[
+    mercury_exchange_bitmex::DESCRIPTOR,
+    mercury_exchange_binance::DESCRIPTOR,
+];
 
 /// The registered exchange called `id` (case-insensitive).
 pub fn find(id: &str) -> Option<&'static ExchangeDescriptor> {

@@ -1,6 +1,7 @@
 //! `collector sim`: an exchange simulator on this machine.
 
 use crate::args::SimArgs;
+use crate::plan::rebase;
 use crate::{Outcome, UsageError};
 use mercury_core::{ExchangeDescriptor, VenueConfig};
 use mercury_simulator::{Faults, Simulator, SimulatorConfig, VenueFactory};
@@ -46,7 +47,13 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     };
     actix_rt::System::new().block_on(async move {
         let simulator = Simulator::start(config, new_venue)?;
-        writeln!(out, "{}", simulator.url())?;
+        // Reached like the exchange itself: its endpoint's path on 127.0.0.1.
+        let origin = format!("ws://{}", simulator.addr());
+        writeln!(
+            out,
+            "{}",
+            rebase(args.exchange.endpoints.production, &origin)
+        )?;
         out.flush()?;
         let ctrl_c = actix_rt::signal::ctrl_c();
         match args.duration {

@@ -170,6 +170,16 @@ pub trait QuoteSource: Send {
     /// The kinds of quote this exchange can deliver.
     fn kinds(&self) -> &'static [QuoteKind];
 
+    /// The URL that serves `kind`, given an endpoint `base` (the
+    /// production or testnet endpoint, or a simulator's URL built the same
+    /// way). Most exchanges serve every kind at one URL and return `base`;
+    /// Binance routes mark prices to `base/market/stream` and the book to
+    /// `base/public/stream`. A driver opens one connection per distinct URL.
+    fn url_for(&self, base: &str, kind: QuoteKind) -> String {
+        let _ = kind;
+        base.to_owned()
+    }
+
     /// The messages that subscribe a fresh connection to `subscriptions`.
     ///
     /// Fails with [`Error::InvalidSubscription`] for a kind the exchange does

@@ -32,6 +32,15 @@ impl Timestamp {
         Timestamp(nanos)
     }
 
+    /// A timestamp from milliseconds since the Unix epoch, as exchanges
+    /// send them; `None` outside the years 1970 to 9999 (untrusted input).
+    pub fn from_unix_millis(millis: i64) -> Option<Self> {
+        const LAST_MILLI_OF_9999: i64 = 253_402_300_799_999;
+        (0..=LAST_MILLI_OF_9999)
+            .contains(&millis)
+            .then(|| Timestamp(i128::from(millis) * 1_000_000))
+    }
+
     /// Nanoseconds since the Unix epoch.
     pub const fn unix_nanos(&self) -> i128 {
         self.0
@@ -127,6 +136,15 @@ mod tests {
         }
         let t: Timestamp = "2020-01-29T11:31:20+01:00".parse().unwrap();
         assert_eq!(t.to_string(), "2020-01-29T10:31:20.000Z");
+    }
+
+    #[test]
+    fn exchange_milliseconds_in_range_only() {
+        let t = Timestamp::from_unix_millis(1_562_305_380_000).unwrap();
+        assert_eq!(t.to_string(), "2019-07-05T05:43:00.000Z");
+        assert!(Timestamp::from_unix_millis(-1).is_none());
+        assert!(Timestamp::from_unix_millis(i64::MAX).is_none());
+        assert!(Timestamp::from_unix_millis(253_402_300_799_999).is_some());
     }
 
     #[test]

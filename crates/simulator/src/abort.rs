@@ -32,6 +32,27 @@ impl AbortableBody {
     }
 }
 
+impl AbortableBody {
+    /// Whether the trigger has fired (polling it registers the waker).
+    fn fired(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(trigger) = self.trigger.as_mut() else {
+            return false;
+        };
+        match Pin::new(trigger).poll(cx) {
+            Poll::Ready(Ok(())) => {
+                self.trigger = None;
+                true
+            }
+            // The connection ended without a drop: nothing to watch.
+            Poll::Ready(Err(_)) => {
+                self.trigger = None;
+                false
+            }
+            Poll::Pending => false,
+        }
+    }
+}
+
 impl MessageBody for AbortableBody {
     type Error = Box<dyn std::error::Error>;
 
@@ -44,21 +65,15 @@ impl MessageBody for AbortableBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let this = self.get_mut();
-        // What was sent before the drop goes out first.
-        if let Poll::Ready(item) = Pin::new(&mut this.inner).poll_next(cx) {
-            return Poll::Ready(item);
+        // What was sent before the drop goes out first; after it (or when
+        // the session has ended meanwhile) a fired trigger cuts the socket.
+        let next = Pin::new(&mut this.inner).poll_next(cx);
+        if let Poll::Ready(Some(item)) = next {
+            return Poll::Ready(Some(item));
         }
-        if let Some(trigger) = this.trigger.as_mut() {
-            match Pin::new(trigger).poll(cx) {
-                Poll::Ready(Ok(())) => {
-                    this.trigger = None;
-                    return Poll::Ready(Some(Err("connection dropped by the simulator".into())));
-                }
-                // The connection ended without a drop: nothing to watch.
-                Poll::Ready(Err(_)) => this.trigger = None,
-                Poll::Pending => {}
-            }
+        if this.fired(cx) {
+            return Poll::Ready(Some(Err("connection dropped by the simulator".into())));
         }
-        Poll::Pending
+        next
     }
 }

@@ -1,0 +1,70 @@
+//! Binance passes the conformance kit: every real frame recorded by others
+//! (see `fixtures/SOURCES.md`) against prices read by an independent oracle
+//! (a plain `serde_json::Value` walk of the same frames).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
+
+use mercury_conformance::{Fixture, Kit};
+use mercury_core::{Price, QuoteKind};
+use mercury_exchange_binance::DESCRIPTOR;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The events of a frame: the envelope's `data` (an object or an array),
+/// or the frame itself.
+fn events(frame: &Value) -> Vec<&Value> {
+    match frame.get("data") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(data) => vec![data],
+        None if frame.get("s").is_some() => vec![frame],
+        None => Vec::new(),
+    }
+}
+
+/// (symbol, kind) → prices, in frame order, read without the codec.
+fn oracle(fixture: &Fixture) -> BTreeMap<(String, QuoteKind), Vec<Price>> {
+    let mut prices: BTreeMap<(String, QuoteKind), Vec<Price>> = BTreeMap::new();
+    for frame in &fixture.frames {
+        let frame: Value = serde_json::from_str(frame).unwrap();
+        for event in events(&frame) {
+            let symbol = event["s"].as_str().unwrap().to_owned();
+            let fields: &[(&str, QuoteKind)] = match event.get("e").and_then(Value::as_str) {
+                Some("markPriceUpdate") => &[("p", QuoteKind::Mark)],
+                _ => &[("b", QuoteKind::Bid), ("a", QuoteKind::Ask)],
+            };
+            for (field, kind) in fields {
+                let text = event[field].as_str().unwrap();
+                prices
+                    .entry((symbol.clone(), *kind))
+                    .or_default()
+                    .push(text.parse().unwrap());
+            }
+        }
+    }
+    prices
+}
+
+#[test]
+fn binance_conforms() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        // Client requests are not frames a client receives.
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .filter(|p| !p.to_string_lossy().contains("control-requests"))
+        .collect();
+    files.sort();
+    let mut kit = Kit::new(&DESCRIPTOR, "BTCUSDT");
+    let mut quotes = 0;
+    for file in files {
+        let fixture = Fixture::from_jsonl(file);
+        for ((symbol, kind), prices) in oracle(&fixture) {
+            quotes += prices.len();
+            kit = kit.expect(&fixture.name, &symbol, kind, prices);
+        }
+        kit = kit.fixture(fixture);
+    }
+    assert!(quotes >= 20, "the fixtures hold {quotes} prices");
+    kit.run();
+}
