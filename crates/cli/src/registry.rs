@@ -8,6 +8,7 @@ use mercury_core::ExchangeDescriptor;
 pub const EXCHANGES: &[ExchangeDescriptor] = &[
     mercury_exchange_bitmex::DESCRIPTOR,
     mercury_exchange_binance::DESCRIPTOR,
+    mercury_exchange_bybit::DESCRIPTOR,
 ];
 
 /// The registered exchange called `id` (case-insensitive).

@@ -419,3 +419,51 @@ fn sim_replay_prints_the_real_sessions_best_bids() {
     let out = collector(&["fetch", "bitmex", "XBTUSD", "--replay"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn three_exchanges_offline_in_one_fetch() {
+    let out = collector(&[
+        "fetch",
+        "bitmex:XBTUSD",
+        "binance:BTCUSDT",
+        "bybit:BTCUSDT",
+        "-n",
+        "30",
+        "--sim",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 30);
+    for (exchange, kind) in [("bitmex", "fair"), ("binance", "mark"), ("bybit", "mark")] {
+        let of: Vec<&serde_json::Value> =
+            lines.iter().filter(|l| l["exchange"] == exchange).collect();
+        assert!(!of.is_empty(), "{exchange} is in the merged stream");
+        assert!(
+            of.iter().all(|l| l["kind"] == kind),
+            "{exchange}'s default kind"
+        );
+    }
+    let seqs: Vec<u64> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=30).collect::<Vec<_>>());
+    // --kind applies to every target, and must be offered by each.
+    let out = collector(&[
+        "fetch",
+        "bitmex:XBTUSD",
+        "bybit:BTCUSDT",
+        "--kind",
+        "fair",
+        "--sim",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Bybit linear does not offer fair"));
+}

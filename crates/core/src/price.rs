@@ -5,7 +5,7 @@
 //! `f64` would change some of them, so a [`Price`] is parsed from the number's
 //! text into an exact decimal and keeps every digit that was sent.
 
-use crate::Error;
+use crate::{DecodeError, Error};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -33,6 +33,34 @@ const MAX_EXPONENT: i64 = 64;
 pub struct Price(Decimal);
 
 impl Price {
+    /// The price in one raw JSON value as an exchange sent it: a number
+    /// (`43210.5`, `1.814e-05`), a string holding one (`"11794.15000000"`),
+    /// or no price at all (`null`, `""`). Anything else is
+    /// [`DecodeError::InvalidPrice`]. The text is parsed exactly, never
+    /// through `f64`.
+    ///
+    /// ```
+    /// use mercury_core::Price;
+    /// let a = Price::from_json_value("\"0.00001814\"").unwrap().unwrap();
+    /// assert_eq!(Some(a), Price::from_json_value("1.814e-05").unwrap());
+    /// assert_eq!(Price::from_json_value("null").unwrap(), None);
+    /// assert!(Price::from_json_value("true").is_err());
+    /// ```
+    pub fn from_json_value(raw: &str) -> Result<Option<Price>, DecodeError> {
+        let raw = raw.trim();
+        if raw == "null" || raw == "\"\"" {
+            return Ok(None);
+        }
+        let number = raw
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or(raw);
+        number
+            .parse()
+            .map(Some)
+            .map_err(|_| DecodeError::InvalidPrice(raw.chars().take(64).collect()))
+    }
+
     /// Wraps an exact decimal.
     pub const fn from_decimal(value: Decimal) -> Self {
         Price(value)

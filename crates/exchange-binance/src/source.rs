@@ -118,26 +118,13 @@ impl BinanceSource {
             }
         };
         for (kind, raw) in fields {
-            if let Some(raw) = raw {
-                let price = price_of(raw)?;
+            if let Some(price) = raw.map_or(Ok(None), |raw| Price::from_json_value(raw.get()))? {
                 let quote = self.quote(&symbol, kind, price, at, now);
                 quotes.push(SourceEvent::Quote(quote));
             }
         }
         Ok(())
     }
-}
-
-/// A price from a decimal string (`"11794.15000000"`) or a bare number.
-fn price_of(raw: &RawValue) -> Result<Price, DecodeError> {
-    let text = raw.get();
-    let inner = match serde_json::from_str::<&str>(text) {
-        Ok(inner) => inner,
-        Err(_) => text,
-    };
-    inner
-        .parse()
-        .map_err(|_| DecodeError::InvalidPrice(inner.chars().take(64).collect()))
 }
 
 fn malformed(error: &serde_json::Error) -> DecodeError {

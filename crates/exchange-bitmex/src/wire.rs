@@ -334,19 +334,7 @@ fn parse_seconds(text: &str) -> Result<Duration, DecodeError> {
 /// An exact price from the raw JSON of a field: a number, or a string
 /// holding one. `null` carries no value.
 pub(crate) fn price_of(raw: Option<&RawValue>) -> Result<Option<Price>, DecodeError> {
-    let Some(raw) = raw else { return Ok(None) };
-    let text = raw.get();
-    if text == "null" {
-        return Ok(None);
-    }
-    let number = text
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .unwrap_or(text);
-    number
-        .parse()
-        .map(Some)
-        .map_err(|_| DecodeError::InvalidPrice(excerpt(text)))
+    raw.map_or(Ok(None), |raw| Price::from_json_value(raw.get()))
 }
 
 /// A timestamp from the text of a row's `timestamp` field.
