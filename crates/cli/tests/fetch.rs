@@ -336,6 +336,49 @@ fn live_bitmex_ten_fair_prices() {
     );
 }
 
+/// The three real exchanges at once, mark prices then the book:
+/// `MERCURY_LIVE=1 cargo test -p mercury-cli -- --ignored live`.
+#[test]
+#[ignore = "needs the internet; run with MERCURY_LIVE=1 and --ignored"]
+fn live_three_exchanges_merge() {
+    if std::env::var("MERCURY_LIVE").as_deref() != Ok("1") {
+        eprintln!("skipped: set MERCURY_LIVE=1 to reach BitMEX, Binance and Bybit");
+        return;
+    }
+    for kind in ["mark", "bid"] {
+        let out = collector(&[
+            "fetch",
+            "bitmex:XBTUSD",
+            "binance:BTCUSDT",
+            "bybit:BTCUSDT",
+            "--kind",
+            kind,
+            "-n",
+            "60",
+            "--format",
+            "json",
+            "--timeout",
+            "90",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines: Vec<serde_json::Value> = stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        for exchange in ["bitmex", "binance", "bybit"] {
+            assert!(
+                lines.iter().any(|l| l["exchange"] == exchange),
+                "{kind}: no {exchange}"
+            );
+        }
+    }
+}
+
 #[test]
 fn sim_fetch_runs_offline_through_the_real_stack() {
     let started = Instant::now();

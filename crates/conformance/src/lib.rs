@@ -5,7 +5,7 @@
 //! the same thing for every exchange. An exchange crate runs the whole kit
 //! from one test:
 //!
-//! ```ignore
+//! ```text
 //! #[test]
 //! fn binance_conforms() {
 //!     Kit::new(&DESCRIPTOR, "BTCUSDT")
