@@ -1,6 +1,6 @@
 //! # mercury-conformance
 //!
-//! The checks every [`QuoteSource`] must pass, so that adding an exchange
+//! The checks every [`QuoteSource`](mercury_core::QuoteSource) must pass, so that adding an exchange
 //! is a matter of its own crate and one registry line, and "it works" means
 //! the same thing for every exchange. An exchange crate runs the whole kit
 //! from one test:
