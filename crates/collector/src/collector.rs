@@ -3,8 +3,8 @@
 
 use crate::error::{FetchError, FetchFailed};
 use crate::messages::{
-    CancelFetches, CollectorStats, ConnectionId, ConnectionSnapshot, ConnectionState,
-    ConnectorOutput, Fetch, GetStats, Subscribe, Tick,
+    CancelFetches, CollectorStats, ConnectionEvent, ConnectionId, ConnectionSnapshot,
+    ConnectionState, ConnectorOutput, Fetch, GetStats, Subscribe, Tick, WatchConnections,
 };
 use actix::{Actor, AsyncContext, Context, Handler, Recipient, ResponseFuture};
 use mercury_core::{Quote, Subscription};
@@ -36,6 +36,8 @@ pub struct Collector {
     consumers: Vec<Consumer>,
     connections: Vec<ConnectionSnapshot>,
     consumer_drops: u64,
+    watchers: Vec<Recipient<ConnectionEvent>>,
+    watcher_drops: u64,
     last_error: Option<Box<crate::error::ConnectorError>>,
 }
 
@@ -60,6 +62,8 @@ impl Collector {
             .find(|c| c.connection == connection)
         {
             snapshot.quotes += quotes.len() as u64;
+            snapshot.gaps += u64::from(gap.is_some());
+            snapshot.last_quote_at = quotes.last().map(|q| q.received_at);
             if matches!(snapshot.state, ConnectionState::Subscribing) {
                 snapshot.state = ConnectionState::Streaming;
             }
@@ -132,17 +136,42 @@ impl Collector {
             }
             self.fetches.retain(|f| f.reply.is_some());
         }
+        let mut drops = 0;
+        self.watchers.retain(|watcher| {
+            let event = ConnectionEvent {
+                connection,
+                exchange: exchange.clone(),
+                state: state.clone(),
+            };
+            match watcher.try_send(event) {
+                Ok(()) => true,
+                Err(actix::prelude::SendError::Full(_)) => {
+                    drops += 1;
+                    true
+                }
+                Err(actix::prelude::SendError::Closed(_)) => false,
+            }
+        });
+        self.watcher_drops += drops;
+        let reconnecting = u64::from(matches!(state, ConnectionState::Reconnecting { .. }));
         match self
             .connections
             .iter_mut()
             .find(|c| c.connection == connection)
         {
-            Some(snapshot) => snapshot.state = state,
+            Some(snapshot) => {
+                snapshot.state = state;
+                snapshot.reconnects += reconnecting;
+            }
             None => self.connections.push(ConnectionSnapshot {
                 connection,
                 exchange,
                 state,
                 quotes: 0,
+                frames: 0,
+                reconnects: reconnecting,
+                gaps: 0,
+                last_quote_at: None,
             }),
         }
     }
@@ -182,6 +211,18 @@ impl Handler<ConnectorOutput> for Collector {
             } => self.on_state(connection, exchange, state),
             ConnectorOutput::ExchangeError { connection, error } => {
                 debug!(%connection, status = ?error.status, message = %error.message, "exchange error");
+            }
+            ConnectorOutput::Counters {
+                connection,
+                counters,
+            } => {
+                if let Some(snapshot) = self
+                    .connections
+                    .iter_mut()
+                    .find(|c| c.connection == connection)
+                {
+                    snapshot.frames = counters.frames;
+                }
             }
         }
     }
@@ -249,6 +290,14 @@ impl Handler<Subscribe> for Collector {
     }
 }
 
+impl Handler<WatchConnections> for Collector {
+    type Result = ();
+
+    fn handle(&mut self, watch: WatchConnections, _: &mut Context<Self>) {
+        self.watchers.push(watch.recipient);
+    }
+}
+
 impl Handler<CancelFetches> for Collector {
     type Result = ();
 
@@ -268,6 +317,7 @@ impl Handler<GetStats> for Collector {
         actix::MessageResult(CollectorStats {
             quotes: self.last_seq,
             consumer_drops: self.consumer_drops,
+            watcher_drops: self.watcher_drops,
             connections: self.connections.clone(),
             fetches: self
                 .fetches

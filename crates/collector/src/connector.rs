@@ -34,6 +34,8 @@ type WsSink = SplitSink<WsFramed, WsMessage>;
 
 /// Renew a connection this fraction (1/100) of its maximum age early.
 const RENEW_MARGIN_DIVISOR: u32 = 100;
+/// How often changed counters are reported to the collector.
+const COUNTERS_EVERY: Duration = Duration::from_secs(1);
 /// How long to wait for the server to answer our Close before leaving.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
@@ -535,6 +537,16 @@ impl Actor for Connector {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        let mut reported = ConnectionCounters::default();
+        ctx.run_interval(COUNTERS_EVERY, move |act, _| {
+            if act.counters != reported {
+                reported = act.counters;
+                act.output.do_send(ConnectorOutput::Counters {
+                    connection: act.id,
+                    counters: reported,
+                });
+            }
+        });
         self.connect(ctx);
     }
 }

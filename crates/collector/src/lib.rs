@@ -69,8 +69,8 @@ pub use connector::{
 };
 pub use error::{ConnectorError, FetchError, FetchFailed};
 pub use messages::{
-    CancelFetches, CollectorStats, ConnectionId, ConnectionSnapshot, ConnectionState,
-    ConnectorOutput, Fetch, GetStats, InFlight, Subscribe, Tick,
+    CancelFetches, CollectorStats, ConnectionEvent, ConnectionId, ConnectionSnapshot,
+    ConnectionState, ConnectorOutput, Fetch, GetStats, InFlight, Subscribe, Tick, WatchConnections,
 };
 pub use retry_after::MAX_RETRY_AFTER;
 pub use transport::Timeouts;

@@ -132,6 +132,13 @@ pub enum ConnectorOutput {
         /// The new state.
         state: ConnectionState,
     },
+    /// The connection's counters, reported about once a second while they change.
+    Counters {
+        /// The connection.
+        connection: ConnectionId,
+        /// Its counters.
+        counters: crate::ConnectionCounters,
+    },
     /// The exchange reported an error that did not end the connection.
     ExchangeError {
         /// The connection.
@@ -192,6 +199,34 @@ impl Message for CancelFetches {
     type Result = ();
 }
 
+/// Every state change of every connection goes to `recipient` too (for
+/// dashboards). Delivery never blocks: a full mailbox loses the change,
+/// counted in [`CollectorStats::watcher_drops`].
+#[derive(Debug, Clone)]
+pub struct WatchConnections {
+    /// Who receives the changes.
+    pub recipient: Recipient<ConnectionEvent>,
+}
+
+impl Message for WatchConnections {
+    type Result = ();
+}
+
+/// A connection changed state (sent to [`WatchConnections`] watchers).
+#[derive(Debug, Clone)]
+pub struct ConnectionEvent {
+    /// The connection.
+    pub connection: ConnectionId,
+    /// Its exchange.
+    pub exchange: ExchangeId,
+    /// The new state.
+    pub state: ConnectionState,
+}
+
+impl Message for ConnectionEvent {
+    type Result = ();
+}
+
 /// Ask for the collector's counters and the state of each connection.
 #[derive(Debug, Clone, Copy)]
 pub struct GetStats;
@@ -207,6 +242,8 @@ pub struct CollectorStats {
     pub quotes: u64,
     /// Quotes dropped because a streaming consumer's queue was full.
     pub consumer_drops: u64,
+    /// State changes dropped because a watcher's queue was full.
+    pub watcher_drops: u64,
     /// Each known connection.
     pub connections: Vec<ConnectionSnapshot>,
     /// `(received, wanted)` of each pending fetch.
@@ -224,4 +261,12 @@ pub struct ConnectionSnapshot {
     pub state: ConnectionState,
     /// Quotes received from it.
     pub quotes: u64,
+    /// WebSocket messages it received (as last reported by its connector).
+    pub frames: u64,
+    /// Times it started reconnecting after a failure.
+    pub reconnects: u64,
+    /// Quotes that came after a gap (the first after each reconnect).
+    pub gaps: u64,
+    /// When its latest quote arrived.
+    pub last_quote_at: Option<mercury_core::Timestamp>,
 }
