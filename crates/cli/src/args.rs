@@ -18,6 +18,8 @@ Examples:
   collector fetch bitmex XBTUSD --sim --replay --kind bid
                                                  Offline, real 2021 best bids replayed
   collector sim bitmex --listen 127.0.0.1:8080   Run the simulator alone (--drop-after N, … for faults)
+  collector serve --sim bitmex:XBTUSD binance:BTCUSDT
+                                                 Collect continuously; watch at http://127.0.0.1:8080/
   collector exchanges                            The exchanges, endpoints and quote kinds
   collector completions bash > /etc/bash_completion.d/collector
 
@@ -45,6 +47,8 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Run an exchange simulator on this machine (prints its URL, serves until Ctrl-C).
     Sim(SimArgs),
+    /// Collect continuously and watch it in the browser (prints the page's URL).
+    Serve(ServeArgs),
     /// List the registered exchanges with their default endpoints and quote kinds.
     Exchanges,
     /// Print shell completions for `collector`.
@@ -95,6 +99,35 @@ pub struct FetchArgs {
     /// declare the link dead after as much again.
     #[arg(long, hide = true, value_parser = parse_seconds)]
     pub heartbeat: Option<Duration>,
+}
+
+/// `collector serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// What to collect: `EXCHANGE SYMBOL`, or one or more `EXCHANGE:SYMBOL`.
+    #[arg(required = true, num_args = 1.., value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Where the page and its WebSocket listen (127.0.0.1 only by default).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Which price, for every target [default: each exchange's own].
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: Option<QuoteKind>,
+    /// Connect here instead of the exchange's endpoint (`EXCHANGE=URL` with several).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["testnet", "sim"])]
+    pub url: Vec<String>,
+    /// Start each exchange's simulator on 127.0.0.1 and collect from it (offline).
+    #[arg(long, conflicts_with = "testnet")]
+    pub sim: bool,
+    /// With --sim: replay the exchange's embedded real capture.
+    #[arg(long, requires = "sim")]
+    pub replay: bool,
+    /// Use the exchanges' testnet endpoints.
+    #[arg(long)]
+    pub testnet: bool,
+    /// Stop after this many seconds instead of waiting for Ctrl-C.
+    #[arg(long, value_parser = parse_seconds)]
+    pub duration: Option<Duration>,
 }
 
 /// `collector sim`.

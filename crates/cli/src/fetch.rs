@@ -2,23 +2,18 @@
 //! print them.
 
 use crate::args::FetchArgs;
-use crate::plan::{self, Base, PlannedConnection, Target};
-use crate::{Outcome, UsageError, output};
+use crate::plan::{self, Target};
+use crate::wiring::{self, SourceOptions};
+use crate::{Outcome, output};
 use actix::Actor;
 use indicatif::{ProgressBar, ProgressStyle};
-use mercury_collector::{
-    CancelFetches, Collector, CollectorStats, Connector, ConnectorConfig, Fetch, FetchError,
-    GetStats, StopConnector,
-};
-use mercury_core::{ExchangeDescriptor, Subscription};
-use mercury_simulator::{Simulator, SimulatorConfig};
+use mercury_collector::{CancelFetches, Collector, CollectorStats, Fetch, FetchError, GetStats};
+use mercury_core::Subscription;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 /// How often the progress line refreshes.
 const PROGRESS_EVERY: Duration = Duration::from_millis(200);
-/// How long to wait for a polite close before leaving anyway.
-const STOP_GRACE: Duration = Duration::from_millis(1500);
 /// First data must come within this, or the whole timeout if shorter.
 const FIRST_DATA: Duration = Duration::from_secs(30);
 
@@ -36,57 +31,31 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         .map(|t| Subscription::new(t.exchange.id.clone(), t.symbol.as_str(), t.kind))
         .collect();
     let what = describe(&targets);
+    let options = SourceOptions {
+        sim: args.sim,
+        replay: args.replay,
+        testnet: args.testnet,
+        overrides,
+        // Half the overall timeout at most, so that a silent server is
+        // retried at least once before the fetch gives up.
+        first_data: FIRST_DATA.min(args.timeout / 2),
+        max_attempts: Some(args.max_attempts),
+        heartbeat: args.heartbeat,
+    };
     let n = args.n as usize;
     let progress = (std::io::stderr().is_terminal()).then(|| progress_bar(n));
 
     let result = actix_rt::System::new().block_on(async move {
-        // --sim: each exchange's simulator runs in this process, on
-        // 127.0.0.1, and the fetch goes through the real WebSocket stack.
-        let mut simulators: Vec<(&'static ExchangeDescriptor, Simulator)> = Vec::new();
-        if args.sim {
-            for target in &targets {
-                if simulators.iter().any(|(e, _)| e.id == target.exchange.id) {
-                    continue;
-                }
-                let mut config = SimulatorConfig::loopback();
-                config.venue.replay = args.replay;
-                let new_venue = crate::sim::venue_of(target.exchange)?;
-                simulators.push((target.exchange, Simulator::start(config, new_venue)?));
-            }
-        }
-        let base_of = |exchange: &'static ExchangeDescriptor| {
-            if let Some((_, url)) = overrides.iter().find(|(e, _)| e.id == exchange.id) {
-                return Ok(Base::Verbatim(url.clone()));
-            }
-            if let Some((_, simulator)) = simulators.iter().find(|(e, _)| e.id == exchange.id) {
-                let origin = format!("ws://{}", simulator.addr());
-                return Ok(Base::Endpoint(plan::rebase(
-                    exchange.endpoints.production,
-                    &origin,
-                )));
-            }
-            exchange
-                .endpoints
-                .select(args.testnet)
-                .map(|url| Base::Endpoint(url.to_owned()))
-                .ok_or_else(|| UsageError(format!("{} has no testnet", exchange.name)))
-        };
-        let planned = plan::connections(&targets, base_of)?;
         let collector = Collector::new().start();
-        // Registered before the connector starts, so no quote can slip by.
+        // Registered before the connectors start, so no quote can slip by.
         let mut fetch = Box::pin(collector.send(Fetch {
             subscriptions,
             n,
             timeout: args.timeout,
         }));
-        let connectors: Vec<_> = planned
-            .into_iter()
-            .map(|connection| {
-                let config = connector_config(args, &connection);
-                let source = (connection.exchange.new_source)();
-                Connector::new(source, config, collector.clone().recipient()).start()
-            })
-            .collect();
+        // --sim: each exchange's simulator runs in this process, on
+        // 127.0.0.1, and the fetch goes through the real WebSocket stack.
+        let running = wiring::start(&targets, &options, &collector)?;
         let mut ticker = actix_rt::time::interval(PROGRESS_EVERY);
         let mut ctrl_c = Box::pin(actix_rt::signal::ctrl_c());
         let mut interrupted = false;
@@ -107,9 +76,7 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         if let Some(bar) = &progress {
             bar.finish_and_clear();
         }
-        let stops = connectors.iter().map(|c| c.send(StopConnector));
-        let _ = actix_rt::time::timeout(STOP_GRACE, futures_util::future::join_all(stops)).await;
-        drop(simulators);
+        running.stop().await;
         Ok::<_, anyhow::Error>(answer)
     })?;
 
@@ -149,22 +116,6 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             }
         }
     }
-}
-
-/// How a connection of the fetch is configured.
-fn connector_config(args: &FetchArgs, connection: &PlannedConnection) -> ConnectorConfig {
-    let mut config = ConnectorConfig::new(connection.url.clone(), connection.subscriptions.clone());
-    // Half the overall timeout at most, so that a silent server is retried
-    // at least once before the fetch gives up.
-    config.timeouts.first_data = FIRST_DATA.min(args.timeout / 2);
-    config.backoff.max_attempts = Some(args.max_attempts);
-    if let Some(idle) = args.heartbeat {
-        let mut policy = (connection.exchange.new_source)().heartbeat();
-        policy.idle = idle;
-        policy.pong_deadline = idle;
-        config.heartbeat = Some(policy);
-    }
-    config
 }
 
 /// `fair quotes for XBTUSD`, or `quotes for bitmex:XBTUSD (fair), binance:BTCUSDT (mark)`.

@@ -11,7 +11,9 @@ mod fetch;
 mod output;
 pub mod plan;
 pub mod registry;
+mod serve;
 mod sim;
+mod wiring;
 
 use args::{Cli, Command};
 use clap::CommandFactory;
@@ -41,6 +43,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Fetch(args) => fetch::run(args, out),
         Command::Sim(args) => sim::run(args, out),
+        Command::Serve(args) => serve::run(args, out),
         Command::Exchanges => exchanges::print(out).map(|()| Outcome::Done),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "collector", out);

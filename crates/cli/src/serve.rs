@@ -1,0 +1,63 @@
+//! `collector serve`: collect continuously from every target and serve the
+//! dashboard (the page, its event WebSocket, /health, /metrics) until
+//! Ctrl-C or `--duration`.
+
+use crate::Outcome;
+use crate::args::ServeArgs;
+use crate::plan;
+use crate::wiring::{self, SourceOptions};
+use actix::Actor;
+use mercury_collector::Collector;
+use mercury_dashboard::Dashboard;
+use std::io::Write;
+use std::time::Duration;
+
+/// The first quote of a connection must come within this.
+const FIRST_DATA: Duration = Duration::from_secs(30);
+
+/// Runs the collector and the dashboard; prints the page's URL first.
+pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let targets = plan::targets(&args.targets, args.kind)?;
+    let options = SourceOptions {
+        sim: args.sim,
+        replay: args.replay,
+        testnet: args.testnet,
+        overrides: plan::url_overrides(&args.url, &targets)?,
+        first_data: FIRST_DATA,
+        // A server keeps trying (with capped backoff) for as long as it runs.
+        max_attempts: None,
+        heartbeat: None,
+    };
+    if args.sim {
+        for target in &targets {
+            crate::sim::venue_of(target.exchange)?;
+        }
+    }
+    let names: Vec<String> = targets
+        .iter()
+        .map(|t| format!("{}:{} ({})", t.exchange.id, t.symbol, t.kind))
+        .collect();
+    actix_rt::System::new().block_on(async move {
+        let collector = Collector::new().start();
+        // The dashboard watches before any connector starts: it sees every state.
+        let dashboard = Dashboard::start(collector.clone(), names, args.listen)?;
+        let running = wiring::start(&targets, &options, &collector)?;
+        writeln!(out, "{}", dashboard.url())?;
+        out.flush()?;
+        let ctrl_c = actix_rt::signal::ctrl_c();
+        match args.duration {
+            Some(duration) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    () = actix_rt::time::sleep(duration) => {}
+                }
+            }
+            None => {
+                let _ = ctrl_c.await;
+            }
+        }
+        running.stop().await;
+        dashboard.stop().await;
+        Ok(Outcome::Done)
+    })
+}

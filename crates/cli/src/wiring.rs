@@ -1,0 +1,114 @@
+//! Starting what `fetch` and `serve` share: the simulators (with `--sim`),
+//! and one connector per planned connection, all feeding one collector.
+
+use crate::UsageError;
+use crate::plan::{self, Base, PlannedConnection, Target};
+use actix::{Actor, Addr};
+use mercury_collector::{Collector, Connector, ConnectorConfig, StopConnector};
+use mercury_core::ExchangeDescriptor;
+use mercury_simulator::{Simulator, SimulatorConfig};
+use std::time::Duration;
+
+/// How long to wait for polite closes before leaving anyway.
+const STOP_GRACE: Duration = Duration::from_millis(1500);
+
+/// Where the connections go and how patient they are.
+#[derive(Debug, Clone)]
+pub struct SourceOptions {
+    /// Start each exchange's simulator in this process and use it.
+    pub sim: bool,
+    /// With `sim`: replay the exchange's real capture.
+    pub replay: bool,
+    /// Use the testnet endpoints.
+    pub testnet: bool,
+    /// `--url` values, per exchange.
+    pub overrides: Vec<(&'static ExchangeDescriptor, String)>,
+    /// The first quote must come within this on each connection.
+    pub first_data: Duration,
+    /// Reconnect attempts in a row before giving up (`None`: never).
+    pub max_attempts: Option<u32>,
+    /// Heartbeat override (idle and pong deadline), for tests.
+    pub heartbeat: Option<Duration>,
+}
+
+/// The simulators and connectors started; dropping it stops the simulators.
+pub struct Running {
+    simulators: Vec<(&'static ExchangeDescriptor, Simulator)>,
+    connectors: Vec<Addr<Connector>>,
+}
+
+impl Running {
+    /// Closes every connection politely (bounded wait), then the simulators.
+    pub async fn stop(self) {
+        let stops = self.connectors.iter().map(|c| c.send(StopConnector));
+        let _ = actix_rt::time::timeout(STOP_GRACE, futures_util::future::join_all(stops)).await;
+        for (_, simulator) in &self.simulators {
+            simulator.stop().await;
+        }
+    }
+}
+
+/// Starts the simulators (with `sim`) and the connectors for `targets`,
+/// feeding `collector`. Call inside an actix system, after registering
+/// whatever must see the first quote.
+pub fn start(
+    targets: &[Target],
+    options: &SourceOptions,
+    collector: &Addr<Collector>,
+) -> anyhow::Result<Running> {
+    let mut simulators: Vec<(&'static ExchangeDescriptor, Simulator)> = Vec::new();
+    if options.sim {
+        for target in targets {
+            if simulators.iter().any(|(e, _)| e.id == target.exchange.id) {
+                continue;
+            }
+            let mut config = SimulatorConfig::loopback();
+            config.venue.replay = options.replay;
+            let new_venue = crate::sim::venue_of(target.exchange)?;
+            simulators.push((target.exchange, Simulator::start(config, new_venue)?));
+        }
+    }
+    let base_of = |exchange: &'static ExchangeDescriptor| {
+        if let Some((_, url)) = options.overrides.iter().find(|(e, _)| e.id == exchange.id) {
+            return Ok(Base::Verbatim(url.clone()));
+        }
+        if let Some((_, simulator)) = simulators.iter().find(|(e, _)| e.id == exchange.id) {
+            let origin = format!("ws://{}", simulator.addr());
+            return Ok(Base::Endpoint(plan::rebase(
+                exchange.endpoints.production,
+                &origin,
+            )));
+        }
+        exchange
+            .endpoints
+            .select(options.testnet)
+            .map(|url| Base::Endpoint(url.to_owned()))
+            .ok_or_else(|| UsageError(format!("{} has no testnet", exchange.name)))
+    };
+    let connectors = plan::connections(targets, base_of)?
+        .into_iter()
+        .map(|connection| {
+            let config = connector_config(options, &connection);
+            let source = (connection.exchange.new_source)();
+            Connector::new(source, config, collector.clone().recipient()).start()
+        })
+        .collect();
+    Ok(Running {
+        simulators,
+        connectors,
+    })
+}
+
+/// How one planned connection is configured.
+fn connector_config(options: &SourceOptions, connection: &PlannedConnection) -> ConnectorConfig {
+    let mut config = ConnectorConfig::new(connection.url.clone(), connection.subscriptions.clone());
+    config.timeouts.first_data = options.first_data;
+    config.backoff.max_attempts = options.max_attempts;
+    if let Some(idle) = options.heartbeat {
+        let mut policy = (connection.exchange.new_source)().heartbeat();
+        policy.idle = idle;
+        policy.pong_deadline = idle;
+        config.heartbeat = Some(policy);
+    }
+    config
+}

@@ -1,0 +1,238 @@
+//! The [`Hub`] actor: between one collector and any number of browsers.
+//!
+//! It subscribes to every tick and every connection state change, turns
+//! them into JSON events once, and offers each to every browser's bounded
+//! queue without waiting: a browser that reads slowly loses events (counted
+//! and shown to it), never slows the collector or the other browsers. Once
+//! a second it asks the collector for its counters, for the `stats` event,
+//! `/health` and `/metrics`.
+
+use crate::events::{self, ConnectionStats, ConnectionView};
+use actix::prelude::*;
+use mercury_collector::{
+    Collector, CollectorStats, ConnectionEvent, GetStats, Subscribe, Tick, WatchConnections,
+};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Events queued per browser before it starts losing them.
+pub const CLIENT_QUEUE: usize = 1024;
+/// The hub's own mailbox: ticks and state changes waiting to be fanned out.
+const HUB_MAILBOX: usize = 8192;
+/// How often the `stats` event goes out.
+const STATS_EVERY: Duration = Duration::from_secs(1);
+
+/// One event, serialized once for every browser.
+pub type Event = Arc<str>;
+
+struct Client {
+    id: u64,
+    queue: mpsc::Sender<Event>,
+    drops: u64,
+}
+
+/// Fans collector events out to browsers. See the module docs.
+pub struct Hub {
+    collector: Addr<Collector>,
+    targets: Vec<String>,
+    clients: Vec<Client>,
+    next_client: u64,
+    connections: Vec<ConnectionView>,
+    stats: Option<CollectorStats>,
+    /// Messages counted at the last `stats`, when, and the rate then.
+    last_rate: (u64, Instant, u64),
+}
+
+impl Hub {
+    /// A hub for `collector`, describing `targets` (`bitmex:XBTUSD`, …).
+    pub fn new(collector: Addr<Collector>, targets: Vec<String>) -> Self {
+        Hub {
+            collector,
+            targets,
+            clients: Vec::new(),
+            next_client: 1,
+            connections: Vec::new(),
+            stats: None,
+            last_rate: (0, Instant::now(), 0),
+        }
+    }
+
+    fn broadcast(&mut self, event: &serde_json::Value) {
+        let text: Event = Arc::from(event.to_string());
+        for client in &mut self.clients {
+            if client.queue.try_send(text.clone()).is_err() {
+                client.drops += 1;
+            }
+        }
+        self.clients.retain(|c| !c.queue.is_closed());
+    }
+
+    fn hello(&self) -> String {
+        serde_json::json!({
+            "type": "hello",
+            "targets": self.targets,
+            "connections": self.connections,
+        })
+        .to_string()
+    }
+
+    fn on_stats(&mut self, stats: CollectorStats) {
+        let frames: u64 = stats.connections.iter().map(|c| c.frames).sum();
+        let (last_frames, last_at, _) = self.last_rate;
+        let millis = u64::try_from(last_at.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let rate = frames.saturating_sub(last_frames).saturating_mul(1000) / millis;
+        self.last_rate = (frames, Instant::now(), rate);
+        let connections: Vec<ConnectionStats> = stats
+            .connections
+            .iter()
+            .map(ConnectionStats::from)
+            .collect();
+        let quotes = stats.quotes;
+        self.stats = Some(stats);
+        let clients = self.clients.len();
+        for client in &mut self.clients {
+            let event = serde_json::json!({
+                "type": "stats",
+                "quotes": quotes,
+                "messages_per_s": rate,
+                "connections": connections,
+                "clients": clients,
+                "drops": client.drops,
+            });
+            if client.queue.try_send(Arc::from(event.to_string())).is_err() {
+                client.drops += 1;
+            }
+        }
+    }
+}
+
+impl Actor for Hub {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(HUB_MAILBOX);
+        self.collector.do_send(Subscribe {
+            subscriptions: Vec::new(),
+            recipient: ctx.address().recipient(),
+        });
+        self.collector.do_send(WatchConnections {
+            recipient: ctx.address().recipient(),
+        });
+        ctx.run_interval(STATS_EVERY, |hub, ctx| {
+            hub.collector
+                .send(GetStats)
+                .into_actor(hub)
+                .map(|stats, hub, _| {
+                    if let Ok(stats) = stats {
+                        hub.on_stats(stats);
+                    }
+                })
+                .wait(ctx);
+        });
+    }
+}
+
+impl Handler<Tick> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, tick: Tick, _: &mut Context<Self>) {
+        self.broadcast(&events::quote(&tick));
+    }
+}
+
+impl Handler<ConnectionEvent> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, event: ConnectionEvent, _: &mut Context<Self>) {
+        let view = ConnectionView::new(
+            event.connection.to_string(),
+            event.exchange.to_string(),
+            &event.state,
+        );
+        let mut json = serde_json::to_value(&view).unwrap_or_default();
+        json["type"] = "state".into();
+        match self
+            .connections
+            .iter_mut()
+            .find(|c| c.connection == view.connection)
+        {
+            Some(known) => *known = view,
+            None => self.connections.push(view),
+        }
+        self.broadcast(&json);
+    }
+}
+
+/// A browser joins: its queue, and the `hello` snapshot to send it first.
+pub struct Join(pub mpsc::Sender<Event>);
+
+impl Message for Join {
+    type Result = (u64, String);
+}
+
+impl Handler<Join> for Hub {
+    type Result = MessageResult<Join>;
+
+    fn handle(&mut self, Join(queue): Join, _: &mut Context<Self>) -> Self::Result {
+        let id = self.next_client;
+        self.next_client += 1;
+        self.clients.push(Client {
+            id,
+            queue,
+            drops: 0,
+        });
+        MessageResult((id, self.hello()))
+    }
+}
+
+/// A browser left.
+pub struct Leave(pub u64);
+
+impl Message for Leave {
+    type Result = ();
+}
+
+impl Handler<Leave> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, Leave(id): Leave, _: &mut Context<Self>) {
+        self.clients.retain(|c| c.id != id);
+    }
+}
+
+/// What `/health` and `/metrics` read: the latest counters, the latest
+/// state of each connection, and the browsers' queues.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The collector's counters (none before the first second).
+    pub stats: Option<CollectorStats>,
+    /// Each connection's latest state.
+    pub connections: Vec<ConnectionView>,
+    /// Browsers connected.
+    pub clients: usize,
+    /// Events dropped for slow browsers, all together.
+    pub client_drops: u64,
+}
+
+/// Ask the hub for a [`Snapshot`].
+pub struct GetSnapshot;
+
+impl Message for GetSnapshot {
+    type Result = Snapshot;
+}
+
+impl Handler<GetSnapshot> for Hub {
+    type Result = MessageResult<GetSnapshot>;
+
+    fn handle(&mut self, _: GetSnapshot, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(Snapshot {
+            stats: self.stats.clone(),
+            connections: self.connections.clone(),
+            clients: self.clients.len(),
+            client_drops: self.clients.iter().map(|c| c.drops).sum(),
+        })
+    }
+}

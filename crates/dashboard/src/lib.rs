@@ -1,0 +1,104 @@
+//! # mercury-dashboard
+//!
+//! Watch a running collector in the browser. [`Dashboard::start`] serves,
+//! from the same process (actix-web + actix-ws):
+//!
+//! - `/` — one page, HTML, CSS and JS embedded in the binary (no CDN: the
+//!   browser may be offline): a status strip per connection, the latest
+//!   quote per source with its age, a live price chart per source; it
+//!   reconnects by itself when the server restarts;
+//! - `/ws` — JSON events ([`events`]): `hello`, `state`, `quote`, `stats`;
+//! - `/health` — `ok` / `degraded` (200) or `down` (503), with the
+//!   connections;
+//! - `/metrics` — Prometheus text: messages, quotes, reconnects, gaps and
+//!   whether it is up, per exchange and connection.
+//!
+//! A browser that reads slowly never slows the collector: each has a
+//! bounded queue ([`hub::CLIENT_QUEUE`]), and what does not fit is dropped,
+//! counted and shown to it. It binds where it is told (the CLI defaults to
+//! 127.0.0.1), refuses WebSocket upgrades from other origins, and serves
+//! nothing but its own page.
+#![deny(missing_docs)]
+
+pub mod events;
+pub mod hub;
+mod web;
+
+pub use hub::Hub;
+pub use web::{prometheus, same_origin};
+
+use actix::{Actor, Addr};
+use actix_web::{App, HttpServer, web as aweb};
+use mercury_collector::Collector;
+use std::net::SocketAddr;
+
+/// Why the dashboard could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DashboardError {
+    /// The address could not be bound (in use, not permitted): not retryable
+    /// without another address.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// A running dashboard.
+pub struct Dashboard {
+    addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    hub: Addr<Hub>,
+}
+
+impl Dashboard {
+    /// Starts serving `collector`'s events on `listen`, inside the current
+    /// actix system; `targets` name what is collected (`bitmex:XBTUSD`, …).
+    pub fn start(
+        collector: Addr<Collector>,
+        targets: Vec<String>,
+        listen: SocketAddr,
+    ) -> Result<Dashboard, DashboardError> {
+        let hub = Hub::new(collector, targets).start();
+        let data = aweb::Data::new(hub.clone());
+        let server =
+            HttpServer::new(move || App::new().app_data(data.clone()).configure(web::routes))
+                .workers(1)
+                .disable_signals()
+                .shutdown_timeout(1)
+                .bind(listen)
+                .map_err(|source| DashboardError::Bind {
+                    addr: listen,
+                    source,
+                })?;
+        let addr = server.addrs().first().copied().unwrap_or(listen);
+        let server = server.run();
+        let handle = server.handle();
+        actix_rt::spawn(server);
+        tracing::info!(%addr, "dashboard listening");
+        Ok(Dashboard { addr, handle, hub })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR/`.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// The hub (for tests and embedding).
+    pub fn hub(&self) -> &Addr<Hub> {
+        &self.hub
+    }
+
+    /// Stops serving.
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}

@@ -1,0 +1,203 @@
+//! The HTTP side: `/` (the embedded page), `/ws` (events), `/health`,
+//! `/metrics`. Nothing else is served.
+
+use crate::hub::{CLIENT_QUEUE, GetSnapshot, Hub, Join, Leave, Snapshot};
+use actix::Addr;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::Message;
+use futures_util::StreamExt;
+use mercury_collector::ConnectionSnapshot;
+use std::fmt::Write as _;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// The page, with its CSS and JS inline: no CDN, works offline.
+const PAGE: &str = include_str!("page.html");
+/// A browser that sends nothing (not even pongs) this long is dropped.
+const CLIENT_IDLE: Duration = Duration::from_secs(60);
+/// The largest message read from a browser.
+const MAX_CLIENT_MESSAGE: usize = 4096;
+
+/// Registers the routes.
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/", web::get().to(page))
+        .route("/ws", web::get().to(events))
+        .route("/health", web::get().to(health))
+        .route("/metrics", web::get().to(metrics));
+}
+
+async fn page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'"))
+        .body(PAGE)
+}
+
+/// Whether a browser's `Origin` is this server's own page. Requests
+/// without an Origin (not from a browser page) are allowed.
+pub fn same_origin(req: &HttpRequest) -> bool {
+    let Some(origin) = req.headers().get(header::ORIGIN) else {
+        return true;
+    };
+    let Some(host) = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+    else {
+        return false;
+    };
+    origin
+        .to_str()
+        .is_ok_and(|o| o == format!("http://{host}") || o == format!("https://{host}"))
+}
+
+async fn events(
+    req: HttpRequest,
+    body: web::Payload,
+    hub: web::Data<Addr<Hub>>,
+) -> Result<HttpResponse, actix_web::Error> {
+    if !same_origin(&req) {
+        return Ok(HttpResponse::Forbidden().body("cross-origin WebSocket refused"));
+    }
+    let (response, mut session, stream) = actix_ws::handle(&req, body)?;
+    let mut stream = stream.max_frame_size(MAX_CLIENT_MESSAGE);
+    let (queue, mut events) = mpsc::channel(CLIENT_QUEUE);
+    let hub = hub.get_ref().clone();
+    let Ok((id, hello)) = hub.send(Join(queue)).await else {
+        return Ok(HttpResponse::ServiceUnavailable().finish());
+    };
+    actix_rt::spawn(async move {
+        let mut open = session.text(hello).await.is_ok();
+        while open {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Some(event) => open = session.text(event.to_string()).await.is_ok(),
+                    None => open = false,
+                },
+                message = tokio::time::timeout(CLIENT_IDLE, stream.next()) => match message {
+                    Ok(Some(Ok(Message::Ping(bytes)))) => open = session.pong(&bytes).await.is_ok(),
+                    Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) | Err(_) => open = false,
+                    Ok(Some(Ok(_))) => {}
+                },
+            }
+        }
+        hub.do_send(Leave(id));
+        let _ = session.close(None).await;
+    });
+    Ok(response)
+}
+
+async fn snapshot(hub: &Addr<Hub>) -> Option<Snapshot> {
+    hub.send(GetSnapshot).await.ok()
+}
+
+async fn health(hub: web::Data<Addr<Hub>>) -> HttpResponse {
+    let Some(snapshot) = snapshot(&hub).await else {
+        return HttpResponse::ServiceUnavailable().finish();
+    };
+    let streaming = snapshot
+        .connections
+        .iter()
+        .filter(|c| c.state == "streaming")
+        .count();
+    let status = match streaming {
+        n if n == snapshot.connections.len() && n > 0 => "ok",
+        0 => "down",
+        _ => "degraded",
+    };
+    let body = serde_json::json!({ "status": status, "connections": snapshot.connections });
+    let mut response = if status == "down" {
+        HttpResponse::ServiceUnavailable()
+    } else {
+        HttpResponse::Ok()
+    };
+    response.json(body)
+}
+
+async fn metrics(hub: web::Data<Addr<Hub>>) -> HttpResponse {
+    let Some(snapshot) = snapshot(&hub).await else {
+        return HttpResponse::ServiceUnavailable().finish();
+    };
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(prometheus(&snapshot))
+}
+
+/// A metric: name, type, help, and its value for one connection.
+type Series = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&ConnectionSnapshot) -> u64,
+);
+
+/// The Prometheus text exposition of a snapshot, per exchange and
+/// connection.
+pub fn prometheus(snapshot: &Snapshot) -> String {
+    let mut text = String::new();
+    let connections = snapshot
+        .stats
+        .as_ref()
+        .map(|s| s.connections.as_slice())
+        .unwrap_or_default();
+    let series: [Series; 5] = [
+        (
+            "mercury_messages_total",
+            "counter",
+            "WebSocket messages received.",
+            |c| c.frames,
+        ),
+        ("mercury_quotes_total", "counter", "Quotes received.", |c| {
+            c.quotes
+        }),
+        (
+            "mercury_reconnects_total",
+            "counter",
+            "Reconnects after a failure.",
+            |c| c.reconnects,
+        ),
+        (
+            "mercury_gaps_total",
+            "counter",
+            "Quotes that came after a gap.",
+            |c| c.gaps,
+        ),
+        (
+            "mercury_connection_up",
+            "gauge",
+            "1 while quotes are streaming.",
+            |c| {
+                u64::from(matches!(
+                    c.state,
+                    mercury_collector::ConnectionState::Streaming
+                ))
+            },
+        ),
+    ];
+    for (name, kind, help, value) in series {
+        let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for c in connections {
+            let _ = writeln!(
+                text,
+                "{name}{{exchange=\"{}\",connection=\"{}\"}} {}",
+                c.exchange,
+                c.connection,
+                value(c)
+            );
+        }
+    }
+    let _ = writeln!(
+        text,
+        "# HELP mercury_dashboard_clients Browsers connected.\n# TYPE mercury_dashboard_clients gauge\nmercury_dashboard_clients {}",
+        snapshot.clients
+    );
+    let _ = writeln!(
+        text,
+        "# HELP mercury_dashboard_drops_total Events dropped for slow browsers.\n# TYPE mercury_dashboard_drops_total counter\nmercury_dashboard_drops_total {}",
+        snapshot.client_drops
+    );
+    text
+}
