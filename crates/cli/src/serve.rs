@@ -44,18 +44,7 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         let running = wiring::start(&targets, &options, &collector)?;
         writeln!(out, "{}", dashboard.url())?;
         out.flush()?;
-        let ctrl_c = actix_rt::signal::ctrl_c();
-        match args.duration {
-            Some(duration) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    () = actix_rt::time::sleep(duration) => {}
-                }
-            }
-            None => {
-                let _ = ctrl_c.await;
-            }
-        }
+        crate::wiring::until_stopped(args.duration).await;
         running.stop().await;
         dashboard.stop().await;
         Ok(Outcome::Done)

@@ -55,18 +55,7 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             rebase(args.exchange.endpoints.production, &origin)
         )?;
         out.flush()?;
-        let ctrl_c = actix_rt::signal::ctrl_c();
-        match args.duration {
-            Some(duration) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    () = actix_rt::time::sleep(duration) => {}
-                }
-            }
-            None => {
-                let _ = ctrl_c.await;
-            }
-        }
+        crate::wiring::until_stopped(args.duration).await;
         simulator.stop().await;
         Ok(Outcome::Done)
     })

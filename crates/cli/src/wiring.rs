@@ -112,3 +112,19 @@ fn connector_config(options: &SourceOptions, connection: &PlannedConnection) -> 
     }
     config
 }
+
+/// Waits for Ctrl-C, or `duration` if given, whichever comes first.
+pub async fn until_stopped(duration: Option<Duration>) {
+    let ctrl_c = actix_rt::signal::ctrl_c();
+    match duration {
+        Some(duration) => {
+            tokio::select! {
+                _ = ctrl_c => {}
+                () = actix_rt::time::sleep(duration) => {}
+            }
+        }
+        None => {
+            let _ = ctrl_c.await;
+        }
+    }
+}

@@ -77,6 +77,27 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// Every `*.jsonl` file in `dir`, sorted by name, except those whose
+    /// name contains one of `except` (client requests are not frames a
+    /// client receives).
+    pub fn all_in(dir: impl AsRef<Path>, except: &[&str]) -> Vec<Fixture> {
+        let dir = dir.as_ref();
+        let entries = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot list fixtures in {}: {e}", dir.display()));
+        let mut files: Vec<std::path::PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|e| e == "jsonl"))
+            .filter(|path| {
+                let name = path.to_string_lossy();
+                !except.iter().any(|skip| name.contains(skip))
+            })
+            .collect();
+        files.sort();
+        files.into_iter().map(Fixture::from_jsonl).collect()
+    }
+}
+
 /// The prices of one symbol and kind a fixture must give, in order.
 #[derive(Debug, Clone)]
 pub struct Expectation {
@@ -89,6 +110,10 @@ pub struct Expectation {
     /// The prices, in order.
     pub prices: Vec<Price>,
 }
+
+/// What an oracle reads from a fixture: for each symbol and kind, the
+/// prices in order.
+pub type Oracle = std::collections::BTreeMap<(String, QuoteKind), Vec<Price>>;
 
 /// The kit for one exchange; see the crate docs.
 #[derive(Debug, Clone)]
@@ -132,6 +157,30 @@ impl Kit {
             prices,
         });
         self
+    }
+
+    /// Adds `fixtures`, each expected to give what `oracle` reads from it
+    /// (prices per symbol and kind, in order); returns how many prices
+    /// that is, so a test can insist the fixtures are not thin.
+    pub fn fixtures_with(
+        &mut self,
+        fixtures: Vec<Fixture>,
+        oracle: impl Fn(&Fixture) -> Oracle,
+    ) -> usize {
+        let mut prices = 0;
+        for fixture in fixtures {
+            for ((symbol, kind), expected) in oracle(&fixture) {
+                prices += expected.len();
+                self.expected.push(Expectation {
+                    fixture: fixture.name.clone(),
+                    symbol,
+                    kind,
+                    prices: expected,
+                });
+            }
+            self.fixtures.push(fixture);
+        }
+        prices
     }
 
     /// Runs every check.

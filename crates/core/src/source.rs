@@ -29,6 +29,30 @@ pub enum WireFrame<'a> {
     Binary(&'a [u8]),
 }
 
+impl<'a> WireFrame<'a> {
+    /// The text of a frame for a text protocol: a binary frame, an empty
+    /// (or blank) one and one over `max_len` bytes are the errors every
+    /// JSON exchange reports the same way.
+    pub fn text(self, max_len: usize) -> Result<&'a str, DecodeError> {
+        let text = match self {
+            WireFrame::Text(text) => text,
+            WireFrame::Binary(bytes) => {
+                return Err(DecodeError::UnexpectedBinary { len: bytes.len() });
+            }
+        };
+        if text.len() > max_len {
+            return Err(DecodeError::TooLarge {
+                len: text.len(),
+                max: max_len,
+            });
+        }
+        if text.trim().is_empty() {
+            return Err(DecodeError::Empty);
+        }
+        Ok(text)
+    }
+}
+
 /// A message the driver should send to the exchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

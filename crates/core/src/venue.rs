@@ -41,6 +41,32 @@ impl Default for VenueConfig {
     }
 }
 
+impl VenueConfig {
+    /// Data frames per headline price change, at least 1.
+    pub fn updates_per_fair(&self) -> u32 {
+        self.updates_per_fair.max(1)
+    }
+
+    /// The time between two market events: a data frame every
+    /// `fair_interval / updates_per_fair`, or none at all in firehose mode.
+    pub fn event_interval(&self) -> Duration {
+        if self.firehose {
+            Duration::ZERO
+        } else {
+            self.fair_interval / self.updates_per_fair()
+        }
+    }
+
+    /// The listed instruments: the configured ones, or `defaults`.
+    pub fn symbols_or(&self, defaults: &[&str]) -> Vec<String> {
+        if self.symbols.is_empty() {
+            defaults.iter().map(|s| (*s).to_owned()).collect()
+        } else {
+            self.symbols.clone()
+        }
+    }
+}
+
 /// The exchange side of one simulated connection.
 pub trait Venue: Send {
     /// Frames to send right after the upgrade; `query` is the query string

@@ -178,21 +178,7 @@ impl QuoteSource for BinanceSource {
         received_at: Timestamp,
         out: &mut Vec<SourceEvent>,
     ) -> Result<(), DecodeError> {
-        let text = match frame {
-            WireFrame::Text(text) => text,
-            WireFrame::Binary(bytes) => {
-                return Err(DecodeError::UnexpectedBinary { len: bytes.len() });
-            }
-        };
-        if text.trim().is_empty() {
-            return Err(DecodeError::Empty);
-        }
-        if text.len() > MAX_FRAME_LEN {
-            return Err(DecodeError::TooLarge {
-                len: text.len(),
-                max: MAX_FRAME_LEN,
-            });
-        }
+        let text = frame.text(MAX_FRAME_LEN)?;
         let frame: BinanceFrame = serde_json::from_str(text).map_err(|e| malformed(&e))?;
         let mut events = Vec::new();
         if let Some(data) = frame.data {

@@ -53,11 +53,7 @@ impl BinanceVenue {
     /// A venue for one connection.
     pub fn new(config: &VenueConfig) -> Self {
         let mut rng = SplitMix64::new(config.seed);
-        let symbols: Vec<String> = if config.symbols.is_empty() {
-            DEFAULT_SYMBOLS.iter().map(|s| s.to_string()).collect()
-        } else {
-            config.symbols.clone()
-        };
+        let symbols = config.symbols_or(&DEFAULT_SYMBOLS);
         let instruments = symbols
             .into_iter()
             .enumerate()
@@ -72,10 +68,7 @@ impl BinanceVenue {
             })
             .collect();
         BinanceVenue {
-            config: VenueConfig {
-                updates_per_fair: config.updates_per_fair.max(1),
-                ..config.clone()
-            },
+            config: config.clone(),
             rng,
             instruments,
             streams: BTreeSet::new(),
@@ -192,18 +185,14 @@ impl Venue for BinanceVenue {
     }
 
     fn next_event_in(&self) -> Duration {
-        if self.config.firehose {
-            Duration::ZERO
-        } else {
-            self.config.fair_interval / self.config.updates_per_fair
-        }
+        self.config.event_interval()
     }
 
     fn on_event(&mut self, now: Timestamp, out: &mut Vec<String>) {
         self.events += 1;
         let mark_step = self
             .events
-            .is_multiple_of(u64::from(self.config.updates_per_fair));
+            .is_multiple_of(u64::from(self.config.updates_per_fair()));
         for i in &mut self.instruments {
             if mark_step {
                 i.mark = (i.mark + self.rng.step(50_000_000)).max(100_000_000);

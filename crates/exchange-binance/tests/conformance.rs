@@ -3,11 +3,10 @@
 //! (a plain `serde_json::Value` walk of the same frames).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
-use mercury_conformance::{Fixture, Kit};
-use mercury_core::{Price, QuoteKind};
+use mercury_conformance::{Fixture, Kit, Oracle};
+use mercury_core::QuoteKind;
 use mercury_exchange_binance::DESCRIPTOR;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// The events of a frame: the envelope's `data` (an object or an array),
@@ -22,8 +21,8 @@ fn events(frame: &Value) -> Vec<&Value> {
 }
 
 /// (symbol, kind) → prices, in frame order, read without the codec.
-fn oracle(fixture: &Fixture) -> BTreeMap<(String, QuoteKind), Vec<Price>> {
-    let mut prices: BTreeMap<(String, QuoteKind), Vec<Price>> = BTreeMap::new();
+fn oracle(fixture: &Fixture) -> Oracle {
+    let mut prices = Oracle::new();
     for frame in &fixture.frames {
         let frame: Value = serde_json::from_str(frame).unwrap();
         for event in events(&frame) {
@@ -47,24 +46,9 @@ fn oracle(fixture: &Fixture) -> BTreeMap<(String, QuoteKind), Vec<Price>> {
 #[test]
 fn binance_conforms() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        // Client requests are not frames a client receives.
-        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
-        .filter(|p| !p.to_string_lossy().contains("control-requests"))
-        .collect();
-    files.sort();
+    // Client requests are not frames a client receives.
     let mut kit = Kit::new(&DESCRIPTOR, "BTCUSDT");
-    let mut quotes = 0;
-    for file in files {
-        let fixture = Fixture::from_jsonl(file);
-        for ((symbol, kind), prices) in oracle(&fixture) {
-            quotes += prices.len();
-            kit = kit.expect(&fixture.name, &symbol, kind, prices);
-        }
-        kit = kit.fixture(fixture);
-    }
+    let quotes = kit.fixtures_with(Fixture::all_in(dir, &["control-requests"]), oracle);
     assert!(quotes >= 20, "the fixtures hold {quotes} prices");
     kit.run();
 }

@@ -71,13 +71,9 @@ impl BitmexVenue {
     pub fn new(config: &VenueConfig) -> Self {
         let mut rng = SplitMix64::new(config.seed);
         let replay = config.replay.then(|| (Recording::embedded(), 0));
-        let symbols: Vec<String> = if config.symbols.is_empty() {
-            match replay {
-                Some((recording, _)) => recording.symbols(),
-                None => DEFAULT_SYMBOLS.iter().map(|s| s.to_string()).collect(),
-            }
-        } else {
-            config.symbols.clone()
+        let symbols = match replay {
+            Some((recording, _)) if config.symbols.is_empty() => recording.symbols(),
+            _ => config.symbols_or(&DEFAULT_SYMBOLS),
         };
         let instruments = symbols
             .into_iter()
@@ -94,10 +90,7 @@ impl BitmexVenue {
             })
             .collect();
         BitmexVenue {
-            config: VenueConfig {
-                updates_per_fair: config.updates_per_fair.max(1),
-                ..config.clone()
-            },
+            config: config.clone(),
             rng,
             instruments,
             subscribed: BTreeSet::new(),
@@ -239,7 +232,7 @@ impl BitmexVenue {
         self.events += 1;
         let fair_step = self
             .events
-            .is_multiple_of(u64::from(self.config.updates_per_fair));
+            .is_multiple_of(u64::from(self.config.updates_per_fair()));
         for index in 0..self.instruments.len() {
             let (d_fair, d_last, d_bid) =
                 (self.rng.step(50), self.rng.step(100), self.rng.step(25));
@@ -312,11 +305,7 @@ impl Venue for BitmexVenue {
     }
 
     fn next_event_in(&self) -> Duration {
-        if self.config.firehose {
-            Duration::ZERO
-        } else {
-            self.config.fair_interval / self.config.updates_per_fair
-        }
+        self.config.event_interval()
     }
 
     fn on_event(&mut self, now: Timestamp, out: &mut Vec<String>) {

@@ -22,14 +22,8 @@ fn answers(file: &str) -> Vec<Price> {
 #[test]
 fn bitmex_conforms() {
     let mut kit = Kit::new(&DESCRIPTOR, "XBTUSD");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
-        .collect();
-    files.sort();
-    for file in files {
-        kit = kit.fixture(Fixture::from_jsonl(file));
+    for fixture in Fixture::all_in(dir(), &[]) {
+        kit = kit.fixture(fixture);
     }
     let session = "cryptofeed_2021-07-22_session.jsonl";
     kit.expect(

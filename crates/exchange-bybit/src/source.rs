@@ -202,21 +202,7 @@ impl QuoteSource for BybitSource {
         received_at: Timestamp,
         out: &mut Vec<SourceEvent>,
     ) -> Result<(), DecodeError> {
-        let text = match frame {
-            WireFrame::Text(text) => text,
-            WireFrame::Binary(bytes) => {
-                return Err(DecodeError::UnexpectedBinary { len: bytes.len() });
-            }
-        };
-        if text.trim().is_empty() {
-            return Err(DecodeError::Empty);
-        }
-        if text.len() > MAX_FRAME_LEN {
-            return Err(DecodeError::TooLarge {
-                len: text.len(),
-                max: MAX_FRAME_LEN,
-            });
-        }
+        let text = frame.text(MAX_FRAME_LEN)?;
         let frame: BybitFrame =
             serde_json::from_str(text).map_err(|e| DecodeError::Malformed(e.to_string()))?;
         let mut events = Vec::new();

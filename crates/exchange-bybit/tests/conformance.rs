@@ -4,11 +4,11 @@
 //! only the prices a delta carries").
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
-use mercury_conformance::{Fixture, Kit};
-use mercury_core::{Price, QuoteKind};
+use mercury_conformance::{Fixture, Kit, Oracle};
+use mercury_core::QuoteKind;
 use mercury_exchange_bybit::DESCRIPTOR;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 const FIELDS: [(&str, QuoteKind); 4] = [
@@ -18,8 +18,8 @@ const FIELDS: [(&str, QuoteKind); 4] = [
     ("ask1Price", QuoteKind::Ask),
 ];
 
-fn oracle(fixture: &Fixture) -> BTreeMap<(String, QuoteKind), Vec<Price>> {
-    let mut prices: BTreeMap<(String, QuoteKind), Vec<Price>> = BTreeMap::new();
+fn oracle(fixture: &Fixture) -> Oracle {
+    let mut prices = Oracle::new();
     let mut imaged = HashSet::new();
     for frame in &fixture.frames {
         let frame: Value = serde_json::from_str(frame).unwrap();
@@ -52,24 +52,9 @@ fn oracle(fixture: &Fixture) -> BTreeMap<(String, QuoteKind), Vec<Price>> {
 #[test]
 fn bybit_conforms() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
-        // Client requests are not frames a client receives.
-        .filter(|p| !p.to_string_lossy().contains("client_requests"))
-        .collect();
-    files.sort();
+    // Client requests are not frames a client receives.
     let mut kit = Kit::new(&DESCRIPTOR, "BTCUSDT");
-    let mut quotes = 0;
-    for file in files {
-        let fixture = Fixture::from_jsonl(file);
-        for ((symbol, kind), prices) in oracle(&fixture) {
-            quotes += prices.len();
-            kit = kit.expect(&fixture.name, &symbol, kind, prices);
-        }
-        kit = kit.fixture(fixture);
-    }
+    let quotes = kit.fixtures_with(Fixture::all_in(dir, &["client_requests"]), oracle);
     assert!(quotes >= 100, "the fixtures hold {quotes} prices");
     kit.run();
 }
