@@ -1,0 +1,72 @@
+"""A plain aiohttp client doing what the teaching task asks: connect to a
+BitMEX realtime endpoint, subscribe to instrument:XBTUSD, and collect
+fairPrice values in arrival order.
+
+  fetch URL N     print the first N fairPrice values, one per line
+  firehose URL N  read until N fairPrice values arrived; print one JSON
+                  line of figures (messages/s, quotes/s, CPU, peak RSS)
+
+Written for mercury's benchmarks (bench/run.sh); not a library.
+"""
+import asyncio
+import json
+import resource
+import sys
+import time
+
+import aiohttp
+
+SUBSCRIBE = json.dumps({"op": "subscribe", "args": ["instrument:XBTUSD"]})
+
+
+async def read(url, wanted, on_quote):
+    messages = 0
+    quotes = 0
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(url, max_msg_size=16 << 20) as ws:
+            await ws.send_str(SUBSCRIBE)
+            async for message in ws:
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                messages += 1
+                frame = json.loads(message.data)
+                if frame.get("table") != "instrument":
+                    continue
+                for row in frame.get("data", ()):
+                    if row.get("symbol") == "XBTUSD" and "fairPrice" in row:
+                        quotes += 1
+                        on_quote(row["fairPrice"], quotes)
+                        if quotes >= wanted:
+                            return messages, quotes
+    return messages, quotes
+
+
+def main():
+    mode, url, wanted = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if mode == "fetch":
+        asyncio.run(read(url, wanted, lambda price, _: print(price, flush=True)))
+        return
+    first = {}
+
+    def note(_price, n):
+        if n == 1:
+            first["wall"] = time.perf_counter()
+            first["cpu"] = time.process_time()
+
+    messages, quotes = asyncio.run(read(url, wanted, note))
+    wall = time.perf_counter() - first["wall"]
+    cpu = time.process_time() - first["cpu"]
+    print(json.dumps({
+        "client": "python-aiohttp",
+        "quotes": quotes,
+        "messages": messages,
+        "wall_ms": round(wall * 1000),
+        "messages_per_s": round(messages / wall),
+        "quotes_per_s": round(quotes / wall),
+        "cpu_ns_per_message": round(cpu * 1e9 / max(messages, 1)),
+        "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }))
+
+
+if __name__ == "__main__":
+    main()

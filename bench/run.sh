@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# mercury next to other clients, in one run, against the same simulator:
+#   - firehose: a BitMEX simulator sending instrument updates back to back;
+#     each client reads until QUOTES fairPrice values arrived;
+#   - the teaching task: the next 10 fairPrice values at the simulator's
+#     default pace (one every 100 ms), process start to exit;
+#   - start-up: process start to the first quote.
+# Prints one table with mercury's ratio to each client. Needs cargo and
+# python3 (the peers' venv is made here, from bench/peers/requirements.txt).
+# Only 127.0.0.1; every process is stopped at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+QUOTES=${QUOTES:-200000}
+PY_QUOTES=${PY_QUOTES:-50000}
+OUT=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$OUT"' EXIT
+
+echo "== building (release)" >&2
+cargo build --release --quiet -p mercury-cli -p mercury-bench
+COLLECTOR=target/release/collector
+BENCH=target/release/mercury-bench
+
+if [ ! -x bench/.venv/bin/python ]; then
+  echo "== making bench/.venv" >&2
+  python3 -m venv bench/.venv
+  bench/.venv/bin/pip install --quiet -r bench/peers/requirements.txt
+fi
+PY=bench/.venv/bin/python
+
+# A simulator of its own for each run, so every client starts from the same state.
+sim() {  # sim NAME ARGS… → prints the URL
+  "$COLLECTOR" sim bitmex --duration 300 "${@:2}" > "$OUT/$1.url" &
+  for _ in $(seq 100); do [ -s "$OUT/$1.url" ] && break; sleep 0.05; done
+  head -1 "$OUT/$1.url"
+}
+
+echo "== firehose" >&2
+"$BENCH" --quotes "$QUOTES" --json > "$OUT/mercury-inprocess.json"
+"$BENCH" --quotes "$QUOTES" --json --url "$(sim fh1 --firehose)" > "$OUT/mercury.json"
+"$PY" bench/peers/aiohttp_client.py firehose "$(sim fh2 --firehose)" "$PY_QUOTES" > "$OUT/aiohttp.json"
+"$PY" bench/peers/bitmex_ws_client.py firehose "$(sim fh3 --firehose)" "$((PY_QUOTES / 10))" > "$OUT/bitmex-ws.json"
+
+echo "== the teaching task: 10 fair prices, and the first one" >&2
+wall_ms() {  # wall_ms COMMAND… → milliseconds from start to exit
+  local start end
+  start=$(date +%s%N); "$@" > /dev/null; end=$(date +%s%N)
+  echo $(( (end - start) / 1000000 ))
+}
+{
+  echo "mercury $(wall_ms "$COLLECTOR" fetch bitmex XBTUSD -n 10 --url "$(sim t1)") $(wall_ms "$COLLECTOR" fetch bitmex XBTUSD -n 1 --url "$(sim t2)")"
+  echo "python-aiohttp $(wall_ms "$PY" bench/peers/aiohttp_client.py fetch "$(sim t3)" 10) $(wall_ms "$PY" bench/peers/aiohttp_client.py fetch "$(sim t4)" 1)"
+  echo "python-bitmex-ws $(wall_ms "$PY" bench/peers/bitmex_ws_client.py fetch "$(sim t5)" 10) $(wall_ms "$PY" bench/peers/bitmex_ws_client.py fetch "$(sim t6)" 1)"
+} > "$OUT/fetch.txt"
+
+python3 - "$OUT" <<'PY'
+import json, pathlib, sys
+out = pathlib.Path(sys.argv[1])
+runs = {name: json.loads((out / f"{name}.json").read_text()) for name in ["mercury", "mercury-inprocess", "aiohttp", "bitmex-ws"]}
+m = runs["mercury"]
+print(f"{'firehose (external simulator)':34} {'messages/s':>11} {'quotes/s':>10} {'CPU ns/msg':>11} {'peak RSS':>10} {'p99 µs':>7}   mercury's ratio")
+for name, label in [("mercury", "mercury (external simulator)"), ("mercury-inprocess", "mercury (simulator in-process)"), ("aiohttp", "python aiohttp (plain client)"), ("bitmex-ws", "python bitmex-ws (official)")]:
+    r = runs[name]
+    ratio = "" if name.startswith("mercury") else f"{m['messages_per_s'] / r['messages_per_s']:.1f}× msgs/s, {r['peak_rss_kib'] / m['peak_rss_kib']:.1f}× less memory"
+    p99 = r.get("latency_us", {}).get("p99", "-")
+    print(f"{label:34} {r['messages_per_s']:>11,} {r['quotes_per_s']:>10,} {r['cpu_ns_per_message']:>11,} {r['peak_rss_kib'] / 1024:>8.1f} MB {p99:>7}   {ratio}")
+print()
+print(f"{'teaching task (10 fair prices)':34} {'wall ms':>11} {'over 900 ms':>12} {'first quote ms':>15}   mercury's ratio")
+rows = [line.split() for line in (out / "fetch.txt").read_text().splitlines()]
+mercury = next(r for r in rows if r[0] == "mercury")
+for name, ten, one in rows:
+    ratio = "" if name == "mercury" else f"{int(one) / int(mercury[2]):.1f}× faster to the first quote"
+    print(f"{name:34} {int(ten):>11} {int(ten) - 900:>12} {int(one):>15}   {ratio}")
+PY
