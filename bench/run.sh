@@ -34,6 +34,12 @@ sim() {  # sim NAME ARGS… → prints the URL
   head -1 "$OUT/$1.url"
 }
 
+if [ "${SKIP_CODEC:-0}" != 1 ]; then
+  echo "== codec (criterion, real and realistic frames)" >&2
+  cargo bench --quiet -p mercury-exchange-bitmex --bench decode -- --warm-up-time 1 --measurement-time 2 2>/dev/null \
+    | awk '/^bitmex_decode/ {name=$1} /time: +\[[0-9]/ && name {print name, "median", $4, $5; name=""}' > "$OUT/codec.txt"
+fi
+
 echo "== firehose" >&2
 "$BENCH" --quotes "$QUOTES" --json > "$OUT/mercury-inprocess.json"
 "$BENCH" --quotes "$QUOTES" --json --url "$(sim fh1 --firehose)" > "$OUT/mercury.json"
@@ -55,6 +61,13 @@ wall_ms() {  # wall_ms COMMAND… → milliseconds from start to exit
 python3 - "$OUT" <<'PY'
 import json, pathlib, sys
 out = pathlib.Path(sys.argv[1])
+codec = out / "codec.txt"
+if codec.exists():
+    print("codec (BitMEX, per frame)")
+    for line in codec.read_text().splitlines():
+        name, _, value, unit = line.split()
+        print(f"  {name.removeprefix('bitmex_decode/'):34} {value} {unit}")
+    print()
 runs = {name: json.loads((out / f"{name}.json").read_text()) for name in ["mercury", "mercury-inprocess", "aiohttp", "bitmex-ws"]}
 m = runs["mercury"]
 print(f"{'firehose (external simulator)':34} {'messages/s':>11} {'quotes/s':>10} {'CPU ns/msg':>11} {'peak RSS':>10} {'p99 µs':>7}   mercury's ratio")
