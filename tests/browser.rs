@@ -43,6 +43,7 @@ fn chromium() -> Option<PathBuf> {
 }
 
 /// Chromium, or `None` after saying why this test skips.
+#[allow(clippy::print_stderr)] // the one line that says a test skipped
 fn chromium_or_skip() -> Option<PathBuf> {
     let found = chromium();
     if found.is_none() {
@@ -228,6 +229,8 @@ fn profile(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("mercury-chromium-{}-{name}", std::process::id()))
 }
 
+// Each test has its own thread and runtime; the lock only makes them take turns.
+#[allow(clippy::await_holding_lock)]
 #[actix::test]
 async fn the_page_shows_components_quotes_and_charts() {
     let Some(chromium) = chromium_or_skip() else {
@@ -273,6 +276,7 @@ async fn the_page_shows_components_quotes_and_charts() {
     page.screenshot("dashboard.png").await;
 }
 
+#[allow(clippy::await_holding_lock)]
 #[actix::test]
 async fn the_page_follows_reconnects_and_a_server_restart() {
     let Some(chromium) = chromium_or_skip() else {
