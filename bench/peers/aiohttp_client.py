@@ -10,11 +10,12 @@ Written for mercury's benchmarks (bench/run.sh); not a library.
 """
 import asyncio
 import json
-import resource
 import sys
 import time
 
 import aiohttp
+
+from report import report
 
 SUBSCRIBE = json.dumps({"op": "subscribe", "args": ["instrument:XBTUSD"]})
 
@@ -56,16 +57,7 @@ def main():
     messages, quotes = asyncio.run(read(url, wanted, note))
     wall = time.perf_counter() - first["wall"]
     cpu = time.process_time() - first["cpu"]
-    print(json.dumps({
-        "client": "python-aiohttp",
-        "quotes": quotes,
-        "messages": messages,
-        "wall_ms": round(wall * 1000),
-        "messages_per_s": round(messages / wall),
-        "quotes_per_s": round(quotes / wall),
-        "cpu_ns_per_message": round(cpu * 1e9 / max(messages, 1)),
-        "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-    }))
+    report("python-aiohttp", quotes, messages, wall, cpu)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,12 @@ not to parse twice). Written for mercury's benchmarks (bench/run.sh).
 import json
 import logging
 import re
-import resource
 import sys
 import threading
 import time
 
 from bitmex_websocket import BitMEXWebsocket
+from report import report
 
 FAIR = re.compile(r'"fairPrice":([-0-9.eE+]+)')
 
@@ -66,16 +66,7 @@ def main():
     quotes = client.quotes
     client.exit()
     if mode == "firehose":
-        print(json.dumps({
-            "client": "python-bitmex-ws",
-            "quotes": quotes,
-            "messages": messages,
-            "wall_ms": round(wall * 1000),
-            "messages_per_s": round(messages / wall),
-            "quotes_per_s": round(quotes / wall),
-            "cpu_ns_per_message": round(cpu * 1e9 / max(messages, 1)),
-            "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        }))
+        report("python-bitmex-ws", quotes, messages, wall, cpu)
 
 
 if __name__ == "__main__":
