@@ -10,7 +10,6 @@ The adapter has no callback for new data; this subclass counts the frames
 its message handler sees (and spots fairPrice by a substring test, so as
 not to parse twice). Written for mercury's benchmarks (bench/run.sh).
 """
-import json
 import logging
 import re
 import sys
