@@ -28,6 +28,7 @@ mod rng;
 mod source;
 mod timestamp;
 mod venue;
+pub mod wire;
 
 pub use error::{DecodeError, Error};
 pub use ids::{ExchangeId, Symbol};

@@ -11,16 +11,30 @@ use std::borrow::Cow;
 #[derive(Debug, Deserialize)]
 pub struct BinanceFrame<'a> {
     /// The stream name of a combined-stream envelope.
-    #[serde(borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub stream: Option<Cow<'a, str>>,
     /// The event (or array of events) of an envelope.
     #[serde(borrow)]
     pub data: Option<&'a RawValue>,
     /// The event type of a bare event: `markPriceUpdate`, `bookTicker`.
-    #[serde(borrow, rename = "e")]
+    #[serde(
+        default,
+        borrow,
+        rename = "e",
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub event: Option<Cow<'a, str>>,
     /// The symbol of a bare event (spot `bookTicker` payloads have no `e`).
-    #[serde(borrow, rename = "s")]
+    #[serde(
+        default,
+        borrow,
+        rename = "s",
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub symbol: Option<Cow<'a, str>>,
     /// A reply's result: a list for LIST_SUBSCRIPTIONS; `null` (read as
     /// `None`) for SUBSCRIBE.
@@ -55,7 +69,12 @@ pub struct BinanceError {
 #[derive(Debug, Deserialize)]
 pub struct BinanceEvent<'a> {
     /// Event type (absent from spot bookTicker payloads).
-    #[serde(borrow, rename = "e")]
+    #[serde(
+        default,
+        borrow,
+        rename = "e",
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub event: Option<Cow<'a, str>>,
     /// Event time, milliseconds since the epoch.
     #[serde(rename = "E")]

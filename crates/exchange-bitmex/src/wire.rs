@@ -33,9 +33,17 @@ pub(crate) fn excerpt(text: &str) -> String {
 /// present decides what the message is (see [`BitmexMessage`]).
 #[derive(Debug, Deserialize)]
 pub(crate) struct BitmexEnvelope<'a> {
-    #[serde(borrow, default)]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub table: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub action: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub data: Option<&'a RawValue>,
@@ -43,19 +51,35 @@ pub(crate) struct BitmexEnvelope<'a> {
     pub filter: Option<BitmexFilter<'a>>,
     #[serde(default)]
     pub success: Option<bool>,
-    #[serde(borrow, default)]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub subscribe: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub unsubscribe: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub request: Option<&'a RawValue>,
     #[serde(default)]
     pub status: Option<u16>,
-    #[serde(borrow, default)]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub error: Option<Cow<'a, str>>,
     #[serde(default)]
     pub meta: Option<BitmexMeta<'a>>,
-    #[serde(borrow, default)]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub info: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub version: Option<&'a RawValue>,
@@ -77,7 +101,11 @@ pub(crate) struct BitmexEnvelope<'a> {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct BitmexFilter<'a> {
     /// The one symbol the image covers; absent when it covers every symbol.
-    #[serde(borrow, default)]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub symbol: Option<Cow<'a, str>>,
 }
 
@@ -357,7 +385,11 @@ pub struct BitmexInstrumentRow<'a> {
     #[serde(borrow)]
     pub symbol: Cow<'a, str>,
     /// The row's time.
-    #[serde(borrow, default)]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub timestamp: Option<Cow<'a, str>>,
     /// `fairPrice`, when this row carries it.
     #[serde(borrow, default, rename = "fairPrice")]
@@ -379,7 +411,11 @@ pub struct BitmexQuoteRow<'a> {
     #[serde(borrow)]
     pub symbol: Cow<'a, str>,
     /// The row's time.
-    #[serde(borrow, default)]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub timestamp: Option<Cow<'a, str>>,
     /// Best bid.
     #[serde(borrow, default, rename = "bidPrice")]
@@ -398,7 +434,11 @@ pub struct BitmexTradeRow<'a> {
     #[serde(borrow)]
     pub symbol: Cow<'a, str>,
     /// The trade's time.
-    #[serde(borrow, default)]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub timestamp: Option<Cow<'a, str>>,
     /// The trade price.
     #[serde(borrow, default)]

@@ -12,10 +12,19 @@ use std::borrow::Cow;
 #[derive(Debug, Deserialize)]
 pub struct BybitFrame<'a> {
     /// `tickers.BTCUSDT`.
-    #[serde(borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub topic: Option<Cow<'a, str>>,
     /// `snapshot` or `delta`.
-    #[serde(borrow, rename = "type")]
+    #[serde(
+        default,
+        borrow,
+        rename = "type",
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub kind: Option<Cow<'a, str>>,
     /// The ticker.
     #[serde(borrow)]
@@ -25,13 +34,25 @@ pub struct BybitFrame<'a> {
     /// A reply's outcome.
     pub success: Option<bool>,
     /// A reply's message: `""`, `pong`, or why it failed.
-    #[serde(borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub ret_msg: Option<Cow<'a, str>>,
     /// What the reply answers: `subscribe`, `unsubscribe`, `ping`, `pong`.
-    #[serde(borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub op: Option<Cow<'a, str>>,
     /// The request id echoed.
-    #[serde(borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "mercury_core::wire::borrowed_option"
+    )]
     pub req_id: Option<Cow<'a, str>>,
 }
 

@@ -1,0 +1,60 @@
+//! The codec's allocation budget, counted by a global allocator (dhat) in
+//! this test binary only. An instrument update that carries no requested
+//! field costs exactly one allocation: serde_json's deserializer, new for
+//! each frame, grows its scratch stack once while it skips the nested
+//! `data` array (it must, to capture `data` as raw text); nothing of ours
+//! allocates. One with prices adds only what its quotes need.
+//! (A count, not a time: timings live in `cargo bench`.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
+
+use mercury_core::{QuoteSource, SourceEvent, Timestamp, WireFrame};
+use mercury_exchange_bitmex::BitmexSource;
+
+#[global_allocator]
+static ALLOC: dhat::Alloc = dhat::Alloc;
+
+const PARTIAL: &str = r#"{"table":"instrument","action":"partial","keys":["symbol"],"filter":{"symbol":"XBTUSD"},"data":[{"symbol":"XBTUSD","fairPrice":43210.5,"markPrice":43210.5,"lastPrice":43210,"timestamp":"2026-11-24T06:00:00.000Z"}]}"#;
+/// The shape of most real instrument updates: no price mercury reports.
+const WITHOUT_PRICES: &str = r#"{"table":"instrument","action":"update","data":[{"symbol":"XBTUSD","impactBidPrice":43210,"impactMidPrice":43210.25,"impactAskPrice":43210.5,"volume":1234567,"totalVolume":98765432100,"openInterest":456789012,"timestamp":"2026-11-24T06:00:05.123Z"}]}"#;
+const WITH_FAIR: &str = r#"{"table":"instrument","action":"update","data":[{"symbol":"XBTUSD","fairPrice":43210.37,"markPrice":43210.37,"timestamp":"2026-11-24T06:00:05.000Z"}]}"#;
+
+/// Allocations made by `frames` decodes of `frame` into a reused buffer.
+fn allocations(
+    source: &mut BitmexSource,
+    out: &mut Vec<SourceEvent>,
+    frame: &str,
+    frames: u64,
+) -> u64 {
+    let before = dhat::HeapStats::get().total_blocks;
+    for _ in 0..frames {
+        out.clear();
+        source
+            .decode(WireFrame::Text(frame), Timestamp::UNIX_EPOCH, out)
+            .unwrap();
+    }
+    dhat::HeapStats::get().total_blocks - before
+}
+
+#[test]
+fn an_update_without_requested_fields_allocates_once() {
+    let _profiler = dhat::Profiler::builder().testing().build();
+    let mut source = BitmexSource::new();
+    let mut out = Vec::with_capacity(64);
+    source
+        .decode(WireFrame::Text(PARTIAL), Timestamp::UNIX_EPOCH, &mut out)
+        .unwrap();
+    // Warm up (interning, buffer growth), then count.
+    allocations(&mut source, &mut out, WITHOUT_PRICES, 10);
+    allocations(&mut source, &mut out, WITH_FAIR, 10);
+    assert_eq!(
+        allocations(&mut source, &mut out, WITHOUT_PRICES, 1000),
+        1000,
+        "one per frame, serde_json's own"
+    );
+    let with_prices = allocations(&mut source, &mut out, WITH_FAIR, 1000);
+    assert!(out.len() == 2, "fair and mark: {out:?}");
+    assert!(
+        with_prices <= 2 * 1000,
+        "at most one allocation per quote: {with_prices}"
+    );
+}
