@@ -18,7 +18,9 @@
 #![deny(missing_docs)]
 
 mod replay;
+mod rows;
 mod source;
+mod stream;
 mod subscribe;
 mod tables;
 mod venue;

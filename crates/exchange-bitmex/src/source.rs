@@ -1,10 +1,10 @@
 //! [`BitmexSource`]: the BitMEX realtime protocol as a [`QuoteSource`].
 
+use crate::rows::RowsSeed;
 use crate::subscribe;
 use crate::tables::{Table, Tables};
 use crate::wire::{
-    BitmexAction, BitmexError, BitmexInstrumentRow, BitmexMessage, BitmexQuoteRow, BitmexTable,
-    BitmexTradeRow, malformed, price_of, time_of,
+    BitmexAction, BitmexError, BitmexMessage, BitmexTable, malformed, price_of, time_of,
 };
 use crate::{ENDPOINTS, EXCHANGE_ID, KINDS};
 use mercury_core::{
@@ -12,9 +12,8 @@ use mercury_core::{
     Price, Quote, QuoteKind, QuoteSource, SkipReason, SourceEvent, Subscription, Timestamp,
     WireFrame,
 };
-use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
+use serde::de::DeserializeSeed;
 use serde_json::value::RawValue;
-use std::fmt;
 use std::time::Duration;
 
 /// The largest frame accepted by default: 16 MiB, well above the largest
@@ -61,8 +60,8 @@ impl Default for BitmexConfig {
 #[derive(Debug, Default)]
 pub struct BitmexSource {
     config: BitmexConfig,
-    tables: Tables,
-    conn_seq: u64,
+    pub(crate) tables: Tables,
+    pub(crate) conn_seq: u64,
 }
 
 impl BitmexSource {
@@ -96,6 +95,10 @@ impl BitmexSource {
                 max: self.config.max_frame_len,
             });
         }
+        // The hot path: a table frame (`{"table":…` first) read in one pass.
+        if text.starts_with(r#"{"table":"#) {
+            return crate::stream::decode_table_frame(self, text, received_at, out);
+        }
         let event = match BitmexMessage::parse(text)? {
             BitmexMessage::Table(table) => return self.apply_table(table, received_at, out),
             BitmexMessage::Welcome(welcome) => {
@@ -126,7 +129,7 @@ impl BitmexSource {
         Ok(())
     }
 
-    fn apply_table(
+    pub(crate) fn apply_table(
         &mut self,
         frame: BitmexTable<'_>,
         received_at: Timestamp,
@@ -161,30 +164,17 @@ impl BitmexSource {
             out,
             dropped: 0,
         };
-        match table {
-            Table::Instrument => for_each_row(data, |row: BitmexInstrumentRow<'_>| {
-                let prices = [
-                    (QuoteKind::Fair, row.fair_price),
-                    (QuoteKind::Mark, row.mark_price),
-                    (QuoteKind::Last, row.last_price),
-                ];
-                apply.row(&row.symbol, row.timestamp.as_deref(), prices)
-            })?,
-            Table::Quote => for_each_row(data, |row: BitmexQuoteRow<'_>| {
-                let prices = [
-                    (QuoteKind::Bid, row.bid_price),
-                    (QuoteKind::Ask, row.ask_price),
-                ];
-                apply.row(&row.symbol, row.timestamp.as_deref(), prices)
-            })?,
-            Table::Trade => for_each_row(data, |row: BitmexTradeRow<'_>| {
-                apply.row(
-                    &row.symbol,
-                    row.timestamp.as_deref(),
-                    [(QuoteKind::Trade, row.price)],
-                )
-            })?,
+        let mut failure = None;
+        let mut rows = serde_json::Deserializer::from_str(data.get());
+        let result = RowsSeed {
+            apply: &mut apply,
+            failure: &mut failure,
         }
+        .deserialize(&mut rows);
+        if let Some(failure) = failure {
+            return Err(failure);
+        }
+        result.map_err(|e| malformed(&e))?;
         if apply.dropped > 0 {
             out.push(skipped(SkipReason::BeforePartial));
         }
@@ -193,17 +183,17 @@ impl BitmexSource {
 }
 
 /// Applies the rows of one table frame to the image and emits their quotes.
-struct RowApplier<'s> {
-    source: &'s mut BitmexSource,
-    table: Table,
-    action: BitmexAction,
-    received_at: Timestamp,
-    out: &'s mut Vec<SourceEvent>,
-    dropped: usize,
+pub(crate) struct RowApplier<'s> {
+    pub(crate) source: &'s mut BitmexSource,
+    pub(crate) table: Table,
+    pub(crate) action: BitmexAction,
+    pub(crate) received_at: Timestamp,
+    pub(crate) out: &'s mut Vec<SourceEvent>,
+    pub(crate) dropped: usize,
 }
 
 impl RowApplier<'_> {
-    fn row<const N: usize>(
+    pub(crate) fn row<const N: usize>(
         &mut self,
         symbol: &str,
         timestamp: Option<&str>,
@@ -255,50 +245,6 @@ fn exchange_error(error: BitmexError) -> ExchangeError {
         retry_after: error.retry_after,
         request: error.request,
     }
-}
-
-/// Calls `f` on each row of the JSON array `data`, in order, without
-/// collecting them. Stops at the first error, from serde or from `f`.
-fn for_each_row<'a, T, F>(data: &'a RawValue, f: F) -> Result<(), DecodeError>
-where
-    T: Deserialize<'a>,
-    F: FnMut(T) -> Result<(), DecodeError>,
-{
-    struct Rows<T, F> {
-        f: F,
-        failure: Option<DecodeError>,
-        row: std::marker::PhantomData<fn() -> T>,
-    }
-    impl<'de, T, F> Visitor<'de> for &mut Rows<T, F>
-    where
-        T: Deserialize<'de>,
-        F: FnMut(T) -> Result<(), DecodeError>,
-    {
-        type Value = ();
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an array of rows")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            while let Some(row) = seq.next_element::<T>()? {
-                if let Err(failure) = (self.f)(row) {
-                    self.failure = Some(failure);
-                    return Err(serde::de::Error::custom("row rejected"));
-                }
-            }
-            Ok(())
-        }
-    }
-    let mut rows = Rows {
-        f,
-        failure: None,
-        row: std::marker::PhantomData,
-    };
-    let mut de = serde_json::Deserializer::from_str(data.get());
-    let result = (&mut de).deserialize_seq(&mut rows);
-    if let Some(failure) = rows.failure {
-        return Err(failure);
-    }
-    result.map_err(|e| malformed(&e))
 }
 
 impl QuoteSource for BitmexSource {

@@ -223,7 +223,7 @@ pub enum BitmexAction {
 }
 
 impl BitmexAction {
-    fn parse(action: &str) -> Self {
+    pub(crate) fn parse(action: &str) -> Self {
         match action {
             "partial" => BitmexAction::Partial,
             "update" => BitmexAction::Update,

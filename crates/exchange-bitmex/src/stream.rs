@@ -1,0 +1,162 @@
+//! Table frames in one pass.
+//!
+//! The general path parses a frame's envelope first, skipping `data` to
+//! capture it as raw text, then parses the rows: every row is read twice,
+//! and the envelope pass was more than half the cost of a typical
+//! instrument update. Real table frames put `table` and `action` before
+//! `data`, so an `update`, `insert` or `delete` of a handled table can
+//! apply its rows straight from the frame. Anything else — a `partial`
+//! (its `filter` must be known before its rows), an unhandled table, keys
+//! in another order — captures `data` and takes the general path, so the
+//! results are the same either way.
+//!
+//! One difference on bad input: rows before a malformed tail have been
+//! applied to the table image when the error is found (their quotes are
+//! not emitted, and `conn_seq` is rolled back, so numbering stays
+//! contiguous).
+
+use crate::rows::RowsSeed;
+use crate::source::{BitmexSource, RowApplier};
+use crate::tables::Table;
+use crate::wire::{BitmexAction, BitmexFilter, BitmexTable, malformed};
+use mercury_core::{Control, DecodeError, SkipReason, SourceEvent, Timestamp};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+
+/// Decodes a frame that starts with `{"table":`.
+pub(crate) fn decode_table_frame(
+    source: &mut BitmexSource,
+    text: &str,
+    received_at: Timestamp,
+    out: &mut Vec<SourceEvent>,
+) -> Result<(), DecodeError> {
+    let conn_seq = source.conn_seq;
+    let mut failure = None;
+    let mut frame = serde_json::Deserializer::from_str(text);
+    let pass = (&mut frame).deserialize_map(OnePass {
+        source: &mut *source,
+        received_at,
+        out: &mut *out,
+        failure: &mut failure,
+    });
+    let result = match (failure, pass) {
+        (Some(failure), _) => Err(failure),
+        (None, Err(error)) => Err(malformed(&error)),
+        (None, Ok(pass)) => frame.end().map_err(|e| malformed(&e)).map(|()| pass),
+    };
+    match result {
+        Ok(Pass::Applied) => Ok(()),
+        Ok(Pass::Deferred(table)) => source.apply_table(table, received_at, out),
+        Err(error) => {
+            source.conn_seq = conn_seq;
+            Err(error)
+        }
+    }
+}
+
+/// What the one pass did.
+enum Pass<'de> {
+    /// The rows were applied.
+    Applied,
+    /// The frame, with `data` captured, for the general path.
+    Deferred(BitmexTable<'de>),
+}
+
+struct OnePass<'a> {
+    source: &'a mut BitmexSource,
+    received_at: Timestamp,
+    out: &'a mut Vec<SourceEvent>,
+    failure: &'a mut Option<DecodeError>,
+}
+
+/// A string that borrows from the frame when it can.
+#[derive(serde::Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+fn once<T, E: de::Error>(slot: &mut Option<T>, value: T, field: &'static str) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(E::duplicate_field(field));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+impl<'de> Visitor<'de> for OnePass<'_> {
+    type Value = Pass<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a BitMEX table frame")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pass<'de>, A::Error> {
+        let mut table: Option<Cow<'de, str>> = None;
+        let mut action: Option<Cow<'de, str>> = None;
+        let mut filter: Option<BitmexFilter<'de>> = None;
+        let mut data: Option<&'de RawValue> = None;
+        let mut applied = false;
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            match key.as_ref() {
+                "table" => once(&mut table, map.next_value::<Text<'de>>()?.0, "table")?,
+                "action" => once(&mut action, map.next_value::<Text<'de>>()?.0, "action")?,
+                "filter" => once(&mut filter, map.next_value()?, "filter")?,
+                "data" if applied || data.is_some() => {
+                    return Err(de::Error::duplicate_field("data"));
+                }
+                "data" => {
+                    let handled = table.as_deref().and_then(Table::from_wire);
+                    let kind = action.as_deref().map(BitmexAction::parse);
+                    let (
+                        Some(handled),
+                        Some(
+                            kind @ (BitmexAction::Update
+                            | BitmexAction::Insert
+                            | BitmexAction::Delete),
+                        ),
+                    ) = (handled, kind)
+                    else {
+                        data = Some(map.next_value()?);
+                        continue;
+                    };
+                    let mut apply = RowApplier {
+                        source: &mut *self.source,
+                        table: handled,
+                        action: kind,
+                        received_at: self.received_at,
+                        out: &mut *self.out,
+                        dropped: 0,
+                    };
+                    map.next_value_seed(RowsSeed {
+                        apply: &mut apply,
+                        failure: &mut *self.failure,
+                    })?;
+                    let dropped = apply.dropped;
+                    if dropped > 0 {
+                        self.out.push(SourceEvent::Control(Control::Skipped {
+                            reason: SkipReason::BeforePartial,
+                            table: handled.wire_name().to_owned(),
+                        }));
+                    }
+                    applied = true;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if applied {
+            return Ok(Pass::Applied);
+        }
+        let table = table.ok_or_else(|| de::Error::missing_field("table"))?;
+        let action = action
+            .as_deref()
+            .map_or(BitmexAction::Other, BitmexAction::parse);
+        Ok(Pass::Deferred(BitmexTable {
+            table,
+            action,
+            filter,
+            data,
+        }))
+    }
+}
