@@ -44,6 +44,32 @@ fn exchanges_lists_the_registry() {
     ] {
         assert!(bitmex.contains(part), "{part} missing from {bitmex}");
     }
+    // The other exchanges, with each kind's routed URL (Binance's two paths).
+    for (id, parts) in [
+        (
+            "binance",
+            &[
+                "mark*,bid,ask",
+                "wss://fstream.binance.com/market/stream",
+                "wss://fstream.binance.com/public/stream",
+            ][..],
+        ),
+        (
+            "bybit",
+            &[
+                "mark*,last,bid,ask",
+                "wss://stream.bybit.com/v5/public/linear",
+            ][..],
+        ),
+    ] {
+        let row = lines
+            .iter()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("a {id} row in {stdout}"));
+        for part in parts {
+            assert!(row.contains(part), "{part} missing from {row}");
+        }
+    }
     assert!(
         out.stderr.is_empty(),
         "no logs by default: {}",
