@@ -58,16 +58,13 @@ pub enum Command {
     },
 }
 
-/// `collector fetch`.
+/// Where the quotes come from, for `fetch` and `serve` alike.
 #[derive(Debug, Args)]
-pub struct FetchArgs {
-    /// What to fetch: `EXCHANGE SYMBOL` (e.g. `bitmex XBTUSD`), or one or
+pub struct SourceArgs {
+    /// What to collect: `EXCHANGE SYMBOL` (e.g. `bitmex XBTUSD`), or one or
     /// more `EXCHANGE:SYMBOL` (e.g. `bitmex:XBTUSD binance:BTCUSDT`).
     #[arg(required = true, num_args = 1.., value_name = "TARGET")]
     pub targets: Vec<String>,
-    /// How many quotes to print.
-    #[arg(short = 'n', long = "count", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub n: u32,
     /// Which price: fair, mark, last, bid, ask or trade, for every target
     /// [default: each exchange's own, `fair` on BitMEX, `mark` on Binance].
     #[arg(long, value_parser = parse_kind)]
@@ -76,16 +73,27 @@ pub struct FetchArgs {
     /// every kind; with several exchanges, `EXCHANGE=URL` once for each.
     #[arg(long, value_name = "URL", conflicts_with_all = ["testnet", "sim"])]
     pub url: Vec<String>,
-    /// Start the exchange's simulator on 127.0.0.1 and fetch from it (offline).
+    /// Start each exchange's simulator on 127.0.0.1 and use it (offline).
     #[arg(long, conflicts_with = "testnet")]
     pub sim: bool,
     /// With --sim: replay the exchange's embedded real capture (BitMEX: the
     /// quote and trade frames of a 2021 session) instead of synthetic data.
     #[arg(long, requires = "sim")]
     pub replay: bool,
-    /// Use the exchange's testnet endpoint.
+    /// Use the exchanges' testnet endpoints.
     #[arg(long)]
     pub testnet: bool,
+}
+
+/// `collector fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Where the quotes come from.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// How many quotes to print.
+    #[arg(short = 'n', long = "count", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub n: u32,
     /// Give up after this many seconds (decimals allowed).
     #[arg(long, default_value = "120", value_parser = parse_seconds)]
     pub timeout: Duration,
@@ -104,27 +112,12 @@ pub struct FetchArgs {
 /// `collector serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// What to collect: `EXCHANGE SYMBOL`, or one or more `EXCHANGE:SYMBOL`.
-    #[arg(required = true, num_args = 1.., value_name = "TARGET")]
-    pub targets: Vec<String>,
+    /// Where the quotes come from.
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Where the page and its WebSocket listen (127.0.0.1 only by default).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
-    /// Which price, for every target [default: each exchange's own].
-    #[arg(long, value_parser = parse_kind)]
-    pub kind: Option<QuoteKind>,
-    /// Connect here instead of the exchange's endpoint (`EXCHANGE=URL` with several).
-    #[arg(long, value_name = "URL", conflicts_with_all = ["testnet", "sim"])]
-    pub url: Vec<String>,
-    /// Start each exchange's simulator on 127.0.0.1 and collect from it (offline).
-    #[arg(long, conflicts_with = "testnet")]
-    pub sim: bool,
-    /// With --sim: replay the exchange's embedded real capture.
-    #[arg(long, requires = "sim")]
-    pub replay: bool,
-    /// Use the exchanges' testnet endpoints.
-    #[arg(long)]
-    pub testnet: bool,
     /// Stop after this many seconds instead of waiting for Ctrl-C.
     #[arg(long, value_parser = parse_seconds)]
     pub duration: Option<Duration>,
@@ -276,10 +269,10 @@ mod tests {
             panic!("fetch")
         };
         assert_eq!(args.n, 10);
-        assert_eq!(args.kind, None);
+        assert_eq!(args.source.kind, None);
         assert_eq!(args.format, Format::Table);
         assert_eq!(args.timeout, Duration::from_secs(120));
-        assert!(!args.testnet && args.url.is_empty());
-        assert_eq!(args.targets, ["bitmex", "XBTUSD"]);
+        assert!(!args.source.testnet && args.source.url.is_empty());
+        assert_eq!(args.source.targets, ["bitmex", "XBTUSD"]);
     }
 }

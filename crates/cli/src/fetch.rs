@@ -2,7 +2,7 @@
 //! print them.
 
 use crate::args::FetchArgs;
-use crate::plan::{self, Target};
+use crate::plan::Target;
 use crate::wiring::{self, SourceOptions};
 use crate::{Outcome, output};
 use actix::Actor;
@@ -19,29 +19,20 @@ const FIRST_DATA: Duration = Duration::from_secs(30);
 
 /// Runs one fetch to completion on its own actix system.
 pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let targets = plan::targets(&args.targets, args.kind)?;
-    let overrides = plan::url_overrides(&args.url, &targets)?;
-    if args.sim {
-        for target in &targets {
-            crate::sim::venue_of(target.exchange)?;
-        }
-    }
+    // Half the overall timeout at most, so that a silent server is retried
+    // at least once before the fetch gives up.
+    let first_data = FIRST_DATA.min(args.timeout / 2);
+    let (targets, options) = SourceOptions::plan(
+        &args.source,
+        first_data,
+        Some(args.max_attempts),
+        args.heartbeat,
+    )?;
     let subscriptions: Vec<Subscription> = targets
         .iter()
         .map(|t| Subscription::new(t.exchange.id.clone(), t.symbol.as_str(), t.kind))
         .collect();
     let what = describe(&targets);
-    let options = SourceOptions {
-        sim: args.sim,
-        replay: args.replay,
-        testnet: args.testnet,
-        overrides,
-        // Half the overall timeout at most, so that a silent server is
-        // retried at least once before the fetch gives up.
-        first_data: FIRST_DATA.min(args.timeout / 2),
-        max_attempts: Some(args.max_attempts),
-        heartbeat: args.heartbeat,
-    };
     let n = args.n as usize;
     let progress = (std::io::stderr().is_terminal()).then(|| progress_bar(n));
 

@@ -4,7 +4,6 @@
 
 use crate::Outcome;
 use crate::args::ServeArgs;
-use crate::plan;
 use crate::wiring::{self, SourceOptions};
 use actix::Actor;
 use mercury_collector::Collector;
@@ -17,22 +16,8 @@ const FIRST_DATA: Duration = Duration::from_secs(30);
 
 /// Runs the collector and the dashboard; prints the page's URL first.
 pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let targets = plan::targets(&args.targets, args.kind)?;
-    let options = SourceOptions {
-        sim: args.sim,
-        replay: args.replay,
-        testnet: args.testnet,
-        overrides: plan::url_overrides(&args.url, &targets)?,
-        first_data: FIRST_DATA,
-        // A server keeps trying (with capped backoff) for as long as it runs.
-        max_attempts: None,
-        heartbeat: None,
-    };
-    if args.sim {
-        for target in &targets {
-            crate::sim::venue_of(target.exchange)?;
-        }
-    }
+    // A server keeps trying (with capped backoff) for as long as it runs.
+    let (targets, options) = SourceOptions::plan(&args.source, FIRST_DATA, None, None)?;
     let names: Vec<String> = targets
         .iter()
         .map(|t| format!("{}:{} ({})", t.exchange.id, t.symbol, t.kind))

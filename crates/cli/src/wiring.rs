@@ -2,6 +2,7 @@
 //! and one connector per planned connection, all feeding one collector.
 
 use crate::UsageError;
+use crate::args::SourceArgs;
 use crate::plan::{self, Base, PlannedConnection, Target};
 use actix::{Actor, Addr};
 use mercury_collector::{Collector, Connector, ConnectorConfig, StopConnector};
@@ -29,6 +30,36 @@ pub struct SourceOptions {
     pub max_attempts: Option<u32>,
     /// Heartbeat override (idle and pong deadline), for tests.
     pub heartbeat: Option<Duration>,
+}
+
+impl SourceOptions {
+    /// The targets of `args` and where their connections go, checked
+    /// before any I/O (unknown exchange, unoffered kind, bad symbol, no
+    /// simulator); `first_data`, `max_attempts` and `heartbeat` as the
+    /// command wants them.
+    pub fn plan(
+        args: &SourceArgs,
+        first_data: Duration,
+        max_attempts: Option<u32>,
+        heartbeat: Option<Duration>,
+    ) -> Result<(Vec<Target>, SourceOptions), UsageError> {
+        let targets = plan::targets(&args.targets, args.kind)?;
+        if args.sim {
+            for target in &targets {
+                crate::sim::venue_of(target.exchange)?;
+            }
+        }
+        let options = SourceOptions {
+            sim: args.sim,
+            replay: args.replay,
+            testnet: args.testnet,
+            overrides: plan::url_overrides(&args.url, &targets)?,
+            first_data,
+            max_attempts,
+            heartbeat,
+        };
+        Ok((targets, options))
+    }
 }
 
 /// The simulators and connectors started; dropping it stops the simulators.
