@@ -27,6 +27,30 @@ fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
+/// Exit 0, then stdout as JSON Lines.
+fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Like [`json_lines`], and nothing at all on stderr.
+fn quiet_json_lines(out: &Output) -> Vec<serde_json::Value> {
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_lines(out)
+}
+
 /// Exactly one line, `error: …`, and no panic or backtrace.
 fn one_error_line(out: &Output) -> String {
     let stderr = String::from_utf8(out.stderr.clone()).unwrap();
@@ -54,21 +78,7 @@ fn json_prints_ten_quotes_in_order_and_nothing_else() {
     let started = Instant::now();
     let out = fetch(&server.url(), &["--format", "json"]);
     let wall = started.elapsed();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<serde_json::Value> = stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = quiet_json_lines(&out);
     assert_eq!(lines.len(), 10);
     let prices: Vec<Price> = lines
         .iter()
@@ -318,16 +328,7 @@ fn live_bitmex_ten_fair_prices() {
         return;
     }
     let out = collector(&["fetch", "bitmex", "XBTUSD", "-n", "10", "--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<serde_json::Value> = stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&out);
     assert_eq!(lines.len(), 10);
     assert!(
         lines
@@ -360,16 +361,7 @@ fn live_three_exchanges_merge() {
             "--timeout",
             "90",
         ]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let lines: Vec<serde_json::Value> = stdout(&out)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let lines = json_lines(&out);
         for exchange in ["bitmex", "binance", "bybit"] {
             assert!(
                 lines.iter().any(|l| l["exchange"] == exchange),
@@ -385,21 +377,7 @@ fn sim_fetch_runs_offline_through_the_real_stack() {
     let out = collector(&[
         "fetch", "bitmex", "XBTUSD", "-n", "10", "--sim", "--format", "json",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<serde_json::Value> = stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = quiet_json_lines(&out);
     assert_eq!(lines.len(), 10);
     for (i, line) in lines.iter().enumerate() {
         assert_eq!(line["seq"], i as u64 + 1);
@@ -476,16 +454,7 @@ fn three_exchanges_offline_in_one_fetch() {
         "--format",
         "json",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<serde_json::Value> = stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&out);
     assert_eq!(lines.len(), 30);
     for (exchange, kind) in [("bitmex", "fair"), ("binance", "mark"), ("bybit", "mark")] {
         let of: Vec<&serde_json::Value> =
