@@ -43,7 +43,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print the next N quotes of one instrument, in arrival order, then exit.
+    /// Print the next N quotes of one or more instruments, in arrival order, then exit.
     Fetch(FetchArgs),
     /// Run an exchange simulator on this machine (prints its URL, serves until Ctrl-C).
     Sim(SimArgs),
