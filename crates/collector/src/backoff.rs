@@ -3,8 +3,10 @@
 //!
 //! Full jitter (delay uniform in `0..=min(cap, base·2^attempt)`) spreads
 //! the reconnects of many clients after an outage, which is what an
-//! exchange that rate-limits connections per IP needs. The random source is
-//! injected (a seed), so the schedule is tested exactly.
+//! exchange that rate-limits connections per IP needs. It spreads them only
+//! if every schedule draws different numbers: by default each one is
+//! seeded from the operating system's randomness (see [`os_seed`]); a test
+//! injects a fixed seed and computes the exact schedule.
 
 use mercury_core::SplitMix64;
 use std::time::Duration;
@@ -21,8 +23,10 @@ pub struct Backoff {
     pub max_attempts: Option<u32>,
     /// A connection that stayed up this long resets the attempt count.
     pub healthy_after: Duration,
-    /// Seed of the jitter.
-    pub seed: u64,
+    /// Seed of the jitter: `None` (the default) draws one from the
+    /// operating system for each schedule, so that connectors in different
+    /// processes never retry in step; tests set a fixed one.
+    pub seed: Option<u64>,
 }
 
 impl Default for Backoff {
@@ -32,7 +36,7 @@ impl Default for Backoff {
             cap: Duration::from_secs(30),
             max_attempts: Some(10),
             healthy_after: Duration::from_secs(30),
-            seed: 0x5EED,
+            seed: None,
         }
     }
 }
@@ -48,7 +52,7 @@ pub struct Schedule {
 impl Schedule {
     /// A fresh schedule.
     pub fn new(policy: Backoff) -> Self {
-        let rng = SplitMix64::new(policy.seed);
+        let rng = SplitMix64::new(policy.seed.unwrap_or_else(os_seed));
         Schedule {
             policy,
             attempt: 0,
@@ -91,6 +95,17 @@ impl Schedule {
     }
 }
 
+/// A seed from the operating system's randomness. std's `RandomState`
+/// draws its keys from the OS (`getrandom(2)` on Linux) once per thread and
+/// steps them for every new state, so each call gives a fresh value without
+/// another dependency.
+pub fn os_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(0x6d65_7263_7572_7921);
+    hasher.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,7 +116,7 @@ mod tests {
             cap: Duration::from_secs(2),
             max_attempts: Some(8),
             healthy_after: Duration::from_secs(10),
-            seed: 42,
+            seed: Some(42),
         }
     }
 
@@ -125,11 +140,30 @@ mod tests {
     #[test]
     fn the_same_seed_gives_the_same_schedule() {
         let run = |seed| {
-            let mut s = Schedule::new(Backoff { seed, ..policy() });
+            let mut s = Schedule::new(Backoff {
+                seed: Some(seed),
+                ..policy()
+            });
             (0..8).map(|_| s.next_delay(None)).collect::<Vec<_>>()
         };
         assert_eq!(run(1), run(1));
         assert_ne!(run(1), run(2));
+    }
+
+    /// Regression: the default seed was the constant 0x5EED, so every
+    /// connector of every process retried at the same instants.
+    #[test]
+    fn default_schedules_draw_different_delays() {
+        let delays = || {
+            let mut s = Schedule::new(Backoff {
+                max_attempts: None,
+                ..Backoff::default()
+            });
+            (0..8).map(|_| s.next_delay(None)).collect::<Vec<_>>()
+        };
+        let first = delays();
+        assert!((0..4).all(|_| delays() != first));
+        assert_ne!(os_seed(), os_seed());
     }
 
     #[test]

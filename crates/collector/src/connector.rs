@@ -1,22 +1,21 @@
-//! The connector actor: one WebSocket connection driving one
+//! The connector actor: one logical WebSocket connection driving one
 //! [`QuoteSource`], forwarding its quotes to the collector.
 //!
-//! Lifecycle: `started` → connect (TCP/TLS and upgrade, each with its
-//! timeout) → send the source's subscribe messages → read frames until the
-//! link fails, the server closes, or [`StopConnector`] arrives. Every frame
-//! goes to [`QuoteSource::decode`]; a frame that fails to decode is counted,
-//! logged at debug and skipped. The connect step is one method so that a
-//! reconnect loop can call it again.
+//! It is a thin driver of two things: awc (the socket, its stream and
+//! sink, the upgrade) and the [`Link`] state machine, which decides
+//! everything about the connection's life — when it has failed and why,
+//! whether and when to reconnect, when to ping, renew, close or stop. The
+//! driver feeds the link what happened, tagged with the connection
+//! attempt's [`Generation`], and performs the [`Action`]s it answers. Every
+//! frame goes to [`QuoteSource::decode`]; a frame that fails to decode is
+//! counted, logged at debug and skipped.
 
-use crate::backoff::Schedule;
-
-mod lifecycle;
 pub use crate::connector_config::{
     ConnectionCounters, ConnectorConfig, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_IN_FLIGHT,
 };
 use crate::error::ConnectorError;
 use crate::frames::{Assembled, Reassembler};
-use crate::heartbeat::{Beat, Heartbeat};
+use crate::link::{Action, Generation, Input, Link, LinkConfig, Timer};
 use crate::messages::{ConnectionId, ConnectionState, ConnectorOutput, InFlight};
 use crate::retry_after::RetryAfterSlot;
 use crate::transport;
@@ -24,29 +23,42 @@ use actix::io::{SinkWrite, WriteHandler};
 use actix::prelude::*;
 use awc::error::WsProtocolError;
 use awc::ws::{CloseCode, CloseReason, Frame, Message as WsMessage};
-use futures_util::stream::{SplitSink, StreamExt};
-use mercury_core::{Clock, Control, Outgoing, QuoteSource, SourceEvent, SystemClock, WireFrame};
+use futures_util::{Sink, SinkExt, StreamExt, future, stream};
+use mercury_core::{
+    Clock, ExchangeError, Outgoing, Quote, QuoteSource, SourceEvent, SystemClock, WireFrame,
+};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tracing::{Span, debug, info};
 
 type WsFramed = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
-type WsSink = SplitSink<WsFramed, WsMessage>;
+/// The sink of one connection attempt; its errors name their generation.
+type TaggedSink = Pin<Box<dyn Sink<WsMessage, Error = (Generation, WsProtocolError)>>>;
 
-/// Renew a connection this fraction (1/100) of its maximum age early.
-const RENEW_MARGIN_DIVISOR: u32 = 100;
 /// How often changed counters are reported to the collector.
 const COUNTERS_EVERY: Duration = Duration::from_secs(1);
-/// How long to wait for the server to answer our Close before leaving.
+/// How long to wait for the server to finish a closing handshake.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
-/// Ask a connector to close its connection politely and stop.
+/// Ask a connector to close its connection politely and stop. It acts at
+/// once whatever the connection is doing (a pending upgrade is abandoned).
 #[derive(Debug, Clone, Copy)]
 pub struct StopConnector;
 
 impl Message for StopConnector {
     type Result = ();
+}
+
+/// What the stream of one connection attempt yields.
+enum Incoming {
+    Frame(Generation, Frame),
+    /// The first error ends the stream: actix-http's parser does not
+    /// consume a bad frame, and rustls keeps failing after a reset, so
+    /// later polls would only repeat it.
+    Failed(Generation, WsProtocolError),
+    Ended(Generation),
 }
 
 /// One WebSocket connection driving one [`QuoteSource`]. See the module docs.
@@ -57,25 +69,21 @@ pub struct Connector {
     output: Recipient<ConnectorOutput>,
     clock: Arc<dyn Clock>,
     span: Span,
-    sink: Option<SinkWrite<WsMessage, WsSink>>,
+    link: Link,
+    actions: Vec<Action>,
+    subscribe: Vec<Outgoing>,
+    /// The socket of a finished upgrade, until the link attaches it.
+    upgraded: Option<WsFramed>,
+    sink: Option<SinkWrite<WsMessage, TaggedSink>>,
+    upgrade: Option<SpawnHandle>,
+    stream: Option<SpawnHandle>,
+    timers: [Option<SpawnHandle>; Timer::ALL.len()],
     reassembler: Reassembler,
-    heartbeat: Option<Heartbeat>,
     events: Vec<SourceEvent>,
+    /// The wanted quotes of the message being handled.
+    quotes: Vec<Quote>,
     in_flight: Arc<AtomicUsize>,
     counters: ConnectionCounters,
-    last_exchange_error: Option<mercury_core::ExchangeError>,
-    closed_by_server: Option<ConnectorError>,
-    schedule: Schedule,
-    /// Handles of the live connection's stream and timers, cancelled on teardown.
-    handles: Vec<SpawnHandle>,
-    live: bool,
-    /// The live connection has forwarded a quote.
-    streaming: bool,
-    ever_connected: bool,
-    connected_at: Option<Instant>,
-    gap_since: Option<Instant>,
-    stopping: bool,
-    done: bool,
 }
 
 impl Connector {
@@ -86,8 +94,20 @@ impl Connector {
         output: Recipient<ConnectorOutput>,
     ) -> Self {
         let id = ConnectionId::next();
-        let schedule = Schedule::new(config.backoff.clone());
         let span = tracing::info_span!("connection", %id, exchange = %source.exchange(), url = %config.url);
+        let link = Link::new(LinkConfig {
+            url: config.url.clone(),
+            heartbeat: config
+                .heartbeat
+                .clone()
+                .unwrap_or_else(|| source.heartbeat()),
+            first_data: config.timeouts.first_data,
+            max_age: config
+                .max_connection_age
+                .or_else(|| source.max_connection_age()),
+            close_grace: CLOSE_GRACE,
+            backoff: config.backoff.clone(),
+        });
         Connector {
             id,
             reassembler: Reassembler::new(config.max_frame_size),
@@ -96,22 +116,18 @@ impl Connector {
             output,
             clock: Arc::new(SystemClock),
             span,
+            link,
+            actions: Vec::new(),
+            subscribe: Vec::new(),
+            upgraded: None,
             sink: None,
-            heartbeat: None,
+            upgrade: None,
+            stream: None,
+            timers: Default::default(),
             events: Vec::with_capacity(64),
+            quotes: Vec::new(),
             in_flight: Arc::new(AtomicUsize::new(0)),
             counters: ConnectionCounters::default(),
-            last_exchange_error: None,
-            closed_by_server: None,
-            schedule,
-            handles: Vec::new(),
-            live: false,
-            streaming: false,
-            ever_connected: false,
-            connected_at: None,
-            gap_since: None,
-            stopping: false,
-            done: false,
         }
     }
 
@@ -126,6 +142,50 @@ impl Connector {
         self.id
     }
 
+    /// Feeds the link one input and performs what it answers.
+    fn feed(&mut self, input: Input, ctx: &mut Context<Self>) {
+        let _entered = self.span.clone().entered();
+        let mut actions = std::mem::take(&mut self.actions);
+        self.link.handle(Instant::now(), input, &mut actions);
+        for action in actions.drain(..) {
+            self.perform(action, ctx);
+        }
+        self.actions = actions;
+    }
+
+    fn perform(&mut self, action: Action, ctx: &mut Context<Self>) {
+        match action {
+            Action::Connect(generation) => self.connect(generation, ctx),
+            Action::Attach(generation) => self.attach(generation, ctx),
+            Action::Subscribe => {
+                for message in self.subscribe.clone() {
+                    self.send(&message);
+                }
+            }
+            Action::Send(message) => self.send(&message),
+            Action::Close { code, reason } => {
+                self.write(WsMessage::Close(code.map(|code| CloseReason {
+                    code: CloseCode::from(code),
+                    description: reason,
+                })))
+            }
+            Action::Teardown => self.teardown(ctx),
+            Action::Arm(generation, timer, after) => {
+                let slot = timer.index();
+                if let Some(old) = self.timers[slot].take() {
+                    ctx.cancel_future(old);
+                }
+                self.timers[slot] = Some(ctx.run_later(after, move |act, ctx| {
+                    act.timers[slot] = None;
+                    act.feed(Input::Timer(generation, timer), ctx);
+                }));
+            }
+            Action::Report(state) => self.report(state),
+            Action::Forward { gap } => self.forward_quotes(gap, ctx),
+            Action::Exit => ctx.stop(),
+        }
+    }
+
     fn report(&self, state: ConnectionState) {
         self.output.do_send(ConnectorOutput::State {
             connection: self.id,
@@ -134,30 +194,22 @@ impl Connector {
         });
     }
 
-    fn connect(&mut self, ctx: &mut Context<Self>) {
+    /// Starts the upgrade of attempt `generation`, on a future the link can
+    /// abandon at any time (a stop, a timeout).
+    fn connect(&mut self, generation: Generation, ctx: &mut Context<Self>) {
         let url = self.config.url.clone();
-        let attempt = self.schedule.attempts();
-        self.span = tracing::info_span!("connection", id = %self.id, exchange = %self.source.exchange(), url = %url, attempt);
+        self.span = tracing::info_span!("connection", id = %self.id, exchange = %self.source.exchange(), url = %url, attempt = self.link.attempts(), generation);
         let _entered = self.span.clone().entered();
         info!("connecting");
-        self.report(ConnectionState::Connecting { url: url.clone() });
         self.source.reset();
         self.reassembler.clear();
-        self.counters.decoded = 0;
-        self.last_exchange_error = None;
-        self.closed_by_server = None;
         let timeouts = self.config.timeouts;
-        let retry_after = RetryAfterSlot::default();
-        let client = match transport::check_url(&url)
-            .and_then(|()| transport::client(&timeouts, retry_after.clone()))
-        {
-            Ok(client) => client,
-            Err(error) => return self.connection_failed(error, ctx),
-        };
-        let request = client
-            .ws(url.as_str())
-            .max_frame_size(self.config.max_frame_size);
+        let max_frame_size = self.config.max_frame_size;
         let upgrade = async move {
+            transport::check_url(&url)?;
+            let retry_after = RetryAfterSlot::default();
+            let client = transport::client(&timeouts, retry_after.clone())?;
+            let request = client.ws(url.as_str()).max_frame_size(max_frame_size);
             match actix_rt::time::timeout(timeouts.handshake, request.connect()).await {
                 Ok(Ok((_response, framed))) => Ok(framed),
                 Ok(Err(error)) => Err(transport::map_ws_error(
@@ -172,80 +224,68 @@ impl Connector {
                 }),
             }
         };
-        ctx.wait(
-            upgrade
-                .into_actor(self)
-                .map(|result, act, ctx| match result {
-                    Ok(framed) => act.on_connected(framed, ctx),
-                    Err(error) => act.connection_failed(error, ctx),
-                }),
-        );
+        let finished = upgrade.into_actor(self).map(move |result, act, ctx| {
+            act.upgrade = None;
+            match result {
+                Ok(framed) => {
+                    act.upgraded = Some(framed);
+                    act.feed(Input::Upgraded(generation), ctx);
+                    // Not attached: the link has moved on; drop the socket.
+                    act.upgraded = None;
+                }
+                Err(error) => act.feed(Input::UpgradeFailed(generation, error), ctx),
+            }
+        });
+        self.upgrade = Some(ctx.spawn(finished));
     }
 
-    fn on_connected(&mut self, framed: WsFramed, ctx: &mut Context<Self>) {
-        let _entered = self.span.clone().entered();
-        info!("connected");
-        let (sink, stream) = framed.split();
-        self.sink = Some(SinkWrite::new(sink, ctx));
-        self.handles.push(ctx.add_stream(stream));
-        self.live = true;
-        self.ever_connected = true;
-        self.connected_at = Some(Instant::now());
-        let messages = match self.source.subscribe_messages(&self.config.subscriptions) {
-            Ok(messages) => messages,
-            Err(error) => {
-                return self.connection_failed(ConnectorError::Subscribe(error.to_string()), ctx);
-            }
+    /// Takes the upgraded socket into use: its stream ends at its first
+    /// error, and every item and sink error carries `generation`.
+    fn attach(&mut self, generation: Generation, ctx: &mut Context<Self>) {
+        let Some(framed) = self.upgraded.take() else {
+            return;
         };
-        for message in &messages {
-            self.send(message);
+        info!("connected");
+        let (sink, frames) = framed.split();
+        let sink: TaggedSink = Box::pin(sink.sink_map_err(move |error| (generation, error)));
+        self.sink = Some(SinkWrite::new(sink, ctx));
+        let incoming = frames
+            .scan(false, |failed, item| {
+                let item = (!*failed).then_some(item);
+                *failed |= matches!(item, Some(Err(_)));
+                future::ready(item)
+            })
+            .map(move |item| match item {
+                Ok(frame) => Incoming::Frame(generation, frame),
+                Err(error) => Incoming::Failed(generation, error),
+            })
+            .chain(stream::once(future::ready(Incoming::Ended(generation))));
+        self.stream = Some(ctx.add_stream(incoming));
+    }
+
+    /// Ends the current attempt: the pending upgrade, the stream, the sink
+    /// (closed, so a Close frame written just before still goes out) and
+    /// every timer.
+    fn teardown(&mut self, ctx: &mut Context<Self>) {
+        let handles = [self.upgrade.take(), self.stream.take()];
+        let timers = self.timers.iter_mut().map(Option::take);
+        for handle in handles.into_iter().chain(timers).flatten() {
+            ctx.cancel_future(handle);
         }
-        self.report(ConnectionState::Subscribing);
-
-        let policy = self
-            .config
-            .heartbeat
-            .clone()
-            .unwrap_or_else(|| self.source.heartbeat());
-        let heartbeat = Heartbeat::new(policy, Instant::now());
-        self.handles
-            .push(ctx.run_interval(heartbeat.check_every(), |act, ctx| act.check_heartbeat(ctx)));
-        self.heartbeat = Some(heartbeat);
-
-        let max_age = self
-            .config
-            .max_connection_age
-            .or_else(|| self.source.max_connection_age());
-        if let Some(age) = max_age {
-            // A little before the exchange's limit, so it never cuts us off.
-            let renew_after = age.saturating_sub(age / RENEW_MARGIN_DIVISOR);
-            self.handles
-                .push(ctx.run_later(renew_after, |act, ctx| act.renew(ctx)));
+        if let Some(mut sink) = self.sink.take() {
+            sink.close();
         }
+        self.upgraded = None;
+        self.reassembler.clear();
+    }
 
-        let first_data = self.config.timeouts.first_data;
-        let (frames_before, skipped_before) = (self.counters.frames, self.counters.skipped);
-        self.handles
-            .push(ctx.run_later(first_data, move |act, ctx| {
-                if act.counters.decoded == 0 {
-                    let frames = act.counters.frames - frames_before;
-                    let skipped = act.counters.skipped - skipped_before;
-                    act.connection_failed(
-                        ConnectorError::NoData {
-                            after: first_data,
-                            frames,
-                            skipped,
-                        },
-                        ctx,
-                    );
-                }
-            }));
+    fn write(&mut self, message: WsMessage) {
+        if let Some(sink) = self.sink.as_mut() {
+            let _ = sink.write(message);
+        }
     }
 
     fn send(&mut self, message: &Outgoing) {
-        let Some(sink) = self.sink.as_mut() else {
-            return;
-        };
         let message = match message {
             Outgoing::Text(text) => {
                 debug!(%text, "send");
@@ -260,51 +300,39 @@ impl Connector {
                 return;
             }
         };
-        let _ = sink.write(message);
+        self.write(message);
     }
 
-    fn check_heartbeat(&mut self, ctx: &mut Context<Self>) {
-        let Some(heartbeat) = self.heartbeat.as_mut() else {
+    fn on_frame(&mut self, generation: Generation, frame: Frame, ctx: &mut Context<Self>) {
+        if generation != self.link.generation() {
             return;
-        };
-        match heartbeat.check(Instant::now()) {
-            Beat::Quiet => {}
-            Beat::SendPing => {
-                let ping = heartbeat.policy().ping.clone();
-                debug!("idle: sending heartbeat ping");
-                self.send(&ping);
-            }
-            Beat::Dead { silent_for } => {
-                self.connection_failed(ConnectorError::HeartbeatTimeout { silent_for }, ctx)
-            }
-        }
-    }
-
-    fn on_frame(&mut self, frame: Frame, ctx: &mut Context<Self>) {
-        if let Some(heartbeat) = self.heartbeat.as_mut() {
-            heartbeat.on_frame(Instant::now());
         }
         let message = match frame {
             Frame::Text(bytes) => Assembled::Text(bytes),
             Frame::Binary(bytes) => Assembled::Binary(bytes),
             Frame::Continuation(item) => match self.reassembler.push(item) {
                 Ok(Some(message)) => message,
-                Ok(None) => return,
-                Err(error) => return self.connection_failed(error, ctx),
+                Ok(None) => return self.feed(Input::Alive(generation), ctx),
+                Err(error) => return self.feed(Input::StreamFailed(generation, error), ctx),
             },
             Frame::Ping(bytes) => {
-                if let Some(sink) = self.sink.as_mut() {
-                    let _ = sink.write(WsMessage::Pong(bytes));
-                }
-                return;
+                self.write(WsMessage::Pong(bytes));
+                return self.feed(Input::Alive(generation), ctx);
             }
-            Frame::Pong(_) => return,
-            Frame::Close(reason) => return self.on_close(reason, ctx),
+            Frame::Pong(_) => return self.feed(Input::Alive(generation), ctx),
+            Frame::Close(reason) => {
+                let input = Input::ServerClose {
+                    generation,
+                    code: reason.as_ref().map(|r| u16::from(r.code)),
+                    reason: reason.and_then(|r| r.description),
+                };
+                return self.feed(input, ctx);
+            }
         };
-        self.on_message(message, ctx);
+        self.on_message(generation, message, ctx);
     }
 
-    fn on_message(&mut self, message: Assembled, ctx: &mut Context<Self>) {
+    fn on_message(&mut self, generation: Generation, message: Assembled, ctx: &mut Context<Self>) {
         self.counters.frames += 1;
         let received_at = self.clock.now();
         let decoded = match &message {
@@ -322,33 +350,39 @@ impl Connector {
                     .decode(WireFrame::Binary(bytes), received_at, &mut self.events)
             }
         };
-        if let Err(error) = decoded {
+        if let Err(error) = &decoded {
             self.counters.skipped += 1;
             debug!(%error, skipped = self.counters.skipped, "skipping a frame that does not decode");
-            return;
         }
-        self.forward_events(ctx);
+        let (decoded_quotes, errors) = self.sort_events();
+        let input = Input::Message {
+            generation,
+            decoded: decoded_quotes,
+            forwarded: self.quotes.len(),
+            undecodable: decoded.is_err(),
+        };
+        self.feed(input, ctx);
+        self.quotes.clear();
+        for error in errors {
+            self.feed(Input::ServerError(generation, error), ctx);
+        }
     }
 
-    fn forward_events(&mut self, ctx: &mut Context<Self>) {
-        let mut quotes = Vec::new();
-        let mut fatal = None;
-        // Only quotes some subscription asks for travel to the collector.
+    /// Keeps the quotes some subscription asks for (in `self.quotes`);
+    /// returns how many quotes were decoded and the exchange's errors.
+    fn sort_events(&mut self) -> (u64, Vec<ExchangeError>) {
+        let mut decoded = 0;
+        let mut errors = Vec::new();
         let subscriptions = &self.config.subscriptions;
-        let wanted = |q: &mercury_core::Quote| {
-            subscriptions.is_empty() || subscriptions.iter().any(|s| s.matches(q))
-        };
+        let wanted =
+            |q: &Quote| subscriptions.is_empty() || subscriptions.iter().any(|s| s.matches(q));
         for event in self.events.drain(..) {
             match event {
                 SourceEvent::Quote(quote) => {
-                    self.counters.decoded += 1;
+                    decoded += 1;
                     if wanted(&quote) {
-                        quotes.push(quote);
+                        self.quotes.push(quote);
                     }
-                }
-                SourceEvent::Control(Control::Subscribed { topic }) => debug!(%topic, "subscribed"),
-                SourceEvent::Control(Control::Skipped { reason, table }) => {
-                    debug!(?reason, %table, "frame skipped by the source")
                 }
                 SourceEvent::Control(control) => debug!(?control, "control"),
                 SourceEvent::ExchangeError(error) => {
@@ -357,35 +391,24 @@ impl Connector {
                         connection: self.id,
                         error: error.clone(),
                     });
-                    if error.retryable {
-                        self.last_exchange_error = Some(error);
-                    } else {
-                        fatal.get_or_insert(error);
-                    }
+                    errors.push(error);
                 }
             }
         }
-        if !quotes.is_empty() {
-            if !self.streaming {
-                self.streaming = true;
-                self.report(ConnectionState::Streaming);
-            }
-            self.counters.quotes += quotes.len() as u64;
-            self.forward_quotes(quotes, ctx);
-        }
-        if let Some(error) = fatal {
-            self.connection_failed(ConnectorError::Exchange(error), ctx);
-        }
+        self.counters.decoded += decoded;
+        (decoded, errors)
     }
 
-    /// Sends without waiting while few batches are in flight; past the
-    /// bound, waits until the collector has handled this one, which stops
-    /// this actor from reading its socket meanwhile (backpressure).
-    fn forward_quotes(&mut self, quotes: Vec<mercury_core::Quote>, ctx: &mut Context<Self>) {
-        let gap = self.gap_since.take().map(|since| since.elapsed());
+    /// Sends the pending quotes without waiting while few batches are in
+    /// flight; past the bound, waits until the collector has handled this
+    /// one, which stops this actor from reading its socket meanwhile
+    /// (backpressure).
+    fn forward_quotes(&mut self, gap: Option<Duration>, ctx: &mut Context<Self>) {
         if let Some(gap) = gap {
             info!(?gap, "quotes flow again after a gap");
         }
+        let quotes = std::mem::take(&mut self.quotes);
+        self.counters.quotes += quotes.len() as u64;
         let message = ConnectorOutput::Quotes {
             connection: self.id,
             quotes,
@@ -397,34 +420,6 @@ impl Connector {
         } else {
             ctx.wait(self.output.send(message).into_actor(self).map(|_, _, _| ()));
         }
-    }
-
-    fn on_close(&mut self, reason: Option<CloseReason>, ctx: &mut Context<Self>) {
-        let code = reason.as_ref().map(|r| u16::from(r.code));
-        let text = reason.as_ref().and_then(|r| r.description.clone());
-        info!(?code, reason = ?text, "server closed the connection");
-        if let Some(sink) = self.sink.as_mut() {
-            let _ = sink.write(WsMessage::Close(reason));
-        }
-        if self.stopping {
-            return self.finish(ctx);
-        }
-        self.closed_by_server = Some(ConnectorError::Closed { code, reason: text });
-        // The server has spoken: no heartbeat verdict on a closing link.
-        self.heartbeat = None;
-        // Wait for the peer to end the TCP stream after our echo, but not forever.
-        self.handles
-            .push(ctx.run_later(CLOSE_GRACE, |act, ctx| act.connection_ended(ctx)));
-    }
-
-    fn finish(&mut self, ctx: &mut Context<Self>) {
-        if self.done {
-            return;
-        }
-        self.teardown(ctx);
-        self.done = true;
-        self.report(ConnectionState::Stopped);
-        ctx.stop();
     }
 }
 
@@ -442,33 +437,56 @@ impl Actor for Connector {
                 });
             }
         });
-        self.connect(ctx);
+        // Built once, before any I/O: a subscription the source refuses
+        // is a mistake no connection can mend.
+        match self.source.subscribe_messages(&self.config.subscriptions) {
+            Ok(messages) => {
+                self.subscribe = messages;
+                self.feed(Input::Start, ctx);
+            }
+            Err(error) => {
+                self.report(ConnectionState::Failed(ConnectorError::Subscribe(
+                    error.to_string(),
+                )));
+                ctx.stop();
+            }
+        }
     }
 }
 
-impl StreamHandler<Result<Frame, WsProtocolError>> for Connector {
-    fn handle(&mut self, item: Result<Frame, WsProtocolError>, ctx: &mut Context<Self>) {
-        let _entered = self.span.clone().entered();
+impl StreamHandler<Incoming> for Connector {
+    fn handle(&mut self, item: Incoming, ctx: &mut Context<Self>) {
         match item {
-            Ok(frame) => self.on_frame(frame, ctx),
-            Err(error) => self.connection_failed(ConnectorError::Protocol(error.to_string()), ctx),
+            Incoming::Frame(generation, frame) => {
+                let _entered = self.span.clone().entered();
+                self.on_frame(generation, frame, ctx);
+            }
+            Incoming::Failed(generation, error) => {
+                let error = ConnectorError::Protocol(error.to_string());
+                self.feed(Input::StreamFailed(generation, error), ctx);
+            }
+            Incoming::Ended(generation) => self.feed(Input::StreamEnded(generation), ctx),
         }
     }
 
-    fn finished(&mut self, ctx: &mut Context<Self>) {
-        let _entered = self.span.clone().entered();
-        self.connection_ended(ctx);
-    }
+    /// The stream says its own end ([`Incoming::Ended`]); the default
+    /// would stop the actor.
+    fn finished(&mut self, _: &mut Context<Self>) {}
 }
 
-impl WriteHandler<WsProtocolError> for Connector {
-    fn error(&mut self, error: WsProtocolError, ctx: &mut Context<Self>) -> Running {
-        self.connection_failed(ConnectorError::Protocol(error.to_string()), ctx);
+impl WriteHandler<(Generation, WsProtocolError)> for Connector {
+    fn error(
+        &mut self,
+        (generation, error): (Generation, WsProtocolError),
+        ctx: &mut Context<Self>,
+    ) -> Running {
+        let error = ConnectorError::Protocol(error.to_string());
+        self.feed(Input::StreamFailed(generation, error), ctx);
         Running::Continue
     }
 
     /// The sink closed (our teardown, or the peer). The default would stop
-    /// the actor; the read side and the reconnect logic decide instead.
+    /// the actor; the link decides instead.
     fn finished(&mut self, _: &mut Context<Self>) {}
 }
 
@@ -476,13 +494,6 @@ impl Handler<StopConnector> for Connector {
     type Result = ();
 
     fn handle(&mut self, _: StopConnector, ctx: &mut Context<Self>) {
-        self.stopping = true;
-        match self.sink.as_mut() {
-            Some(sink) => {
-                let _ = sink.write(WsMessage::Close(Some(CloseReason::from(CloseCode::Normal))));
-                ctx.run_later(CLOSE_GRACE, |act, ctx| act.finish(ctx));
-            }
-            None => self.finish(ctx),
-        }
+        self.feed(Input::Stop, ctx);
     }
 }

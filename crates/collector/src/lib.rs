@@ -57,11 +57,12 @@ mod connector_config;
 mod error;
 mod frames;
 mod heartbeat;
+mod link;
 mod messages;
 mod retry_after;
 mod transport;
 
-pub use backoff::{Backoff, Schedule};
+pub use backoff::{Backoff, Schedule, os_seed};
 pub use collector::Collector;
 pub use connector::{
     ConnectionCounters, Connector, ConnectorConfig, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_IN_FLIGHT,

@@ -85,7 +85,7 @@ async fn the_announced_delays_are_the_seeded_schedule_then_it_gives_up() {
         cap: Duration::from_millis(150),
         max_attempts: Some(5),
         healthy_after: Duration::from_secs(30),
-        seed: 7,
+        seed: Some(7),
     };
     // 502 is retryable and carries no Retry-After: only the backoff decides.
     let server = MockServer::start(Script::reject(502));
