@@ -14,7 +14,9 @@
 
 pub mod bitmex;
 mod fixtures;
+pub mod raw;
 mod server;
 
 pub use fixtures::{bitmex_fixture, bitmex_fixture_dir, bitmex_frames, number_texts};
+pub use raw::{RawScript, RawServer, RawStep};
 pub use server::{MockServer, Script, Step};
