@@ -121,6 +121,12 @@ pub fn load_ca_file(path: impl AsRef<Path>) -> Result<Vec<CertificateDer<'static
         path: path.to_path_buf(),
         source,
     })?;
+    if std::str::from_utf8(&bytes).is_err() {
+        return Err(TlsError::NotPem {
+            path: path.to_path_buf(),
+            detail: "binary, not text; DER? convert it with `openssl x509 -inform der`".into(),
+        });
+    }
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| TlsError::NotPem {
