@@ -18,6 +18,10 @@ Examples:
   collector fetch bitmex XBTUSD --sim --replay --kind bid
                                                  Offline, real 2021 best bids replayed
   collector sim bitmex --listen 127.0.0.1:8080   Run the simulator alone (--drop-after N, … for faults)
+  collector sim bitmex --tls                     The same over wss://; prints the URL, then `ca: FILE`
+  collector fetch bitmex XBTUSD --url wss://localhost:PORT/realtime --ca-cert FILE
+                                                 Trust a private CA as well as the default roots
+  collector fetch bitmex XBTUSD --sim --tls      Offline, over TLS end to end
   collector serve --sim bitmex:XBTUSD binance:BTCUSDT
                                                  Collect continuously; watch at http://127.0.0.1:8080/
   collector exchanges                            The exchanges, endpoints and quote kinds
@@ -45,7 +49,7 @@ pub struct Cli {
 pub enum Command {
     /// Print the next N quotes of one or more instruments, in arrival order, then exit.
     Fetch(FetchArgs),
-    /// Run an exchange simulator on this machine (prints its URL, serves until Ctrl-C).
+    /// Run an exchange simulator on this machine (prints its URL, with --tls then `ca: FILE`; serves until Ctrl-C).
     Sim(SimArgs),
     /// Collect continuously and watch it in the browser (prints the page's URL).
     Serve(ServeArgs),
@@ -80,6 +84,17 @@ pub struct SourceArgs {
     /// quote and trade frames of a 2021 session) instead of synthetic data.
     #[arg(long, requires = "sim")]
     pub replay: bool,
+    /// With --sim: the simulators serve wss:// with a certificate authority
+    /// made for the run, and the connections trust exactly that CA (not
+    /// the system's store).
+    #[arg(long, requires = "sim")]
+    pub tls: bool,
+    /// Also trust the certificate authorities in FILE (PEM, one or more
+    /// certificates), on top of the default roots: the Mozilla roots built
+    /// in and the system's store (or SSL_CERT_FILE / SSL_CERT_DIR when set,
+    /// as with OpenSSL and curl). Repeatable.
+    #[arg(long, value_name = "FILE", conflicts_with = "sim")]
+    pub ca_cert: Vec<std::path::PathBuf>,
     /// Use the exchanges' testnet endpoints.
     #[arg(long)]
     pub testnet: bool,
@@ -123,7 +138,9 @@ pub struct ServeArgs {
     pub duration: Option<Duration>,
 }
 
-/// `collector sim`.
+/// `collector sim`. Prints the URL to connect to on stdout's first line
+/// (`ws://127.0.0.1:PORT/PATH`, or `wss://localhost:PORT/PATH` with
+/// `--tls`, then `ca: PATH` on the second line), then serves.
 #[derive(Debug, Args)]
 pub struct SimArgs {
     /// The exchange to simulate (see `collector exchanges`).
@@ -154,6 +171,16 @@ pub struct SimArgs {
     /// Stop after this many seconds instead of waiting for Ctrl-C.
     #[arg(long, value_parser = parse_seconds)]
     pub duration: Option<Duration>,
+    /// Serve wss:// with a certificate authority made for this run. Writes
+    /// ca.pem (trust this one), cert.pem and key.pem into --tls-dir, and
+    /// prints a second line `ca: PATH` after the URL, whose host is then
+    /// `localhost` (the certificate is valid for localhost, 127.0.0.1, ::1).
+    #[arg(long)]
+    pub tls: bool,
+    /// With --tls: where to write the certificates [default: a fresh
+    /// directory under the system's temporary directory].
+    #[arg(long, value_name = "DIR", requires = "tls")]
+    pub tls_dir: Option<std::path::PathBuf>,
     /// Fault: drop the TCP connection after N frames.
     #[arg(long, value_name = "N", help_heading = "Faults")]
     pub drop_after: Option<u64>,

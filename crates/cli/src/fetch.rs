@@ -22,12 +22,15 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     // Half the overall timeout at most, so that a silent server is retried
     // at least once before the fetch gives up.
     let first_data = FIRST_DATA.min(args.timeout / 2);
-    let (targets, options) = SourceOptions::plan(
+    let (targets, mut options) = SourceOptions::plan(
         &args.source,
         first_data,
         Some(args.max_attempts),
         args.heartbeat,
     )?;
+    // Likewise connecting (TCP, TLS, upgrade): a stalled handshake is then
+    // reported as what it is rather than as a plain fetch timeout.
+    options.connect_timeout = Some(args.timeout / 2);
     let subscriptions: Vec<Subscription> = targets
         .iter()
         .map(|t| Subscription::new(t.exchange.id.clone(), t.symbol.as_str(), t.kind))

@@ -4,7 +4,10 @@ use crate::args::SimArgs;
 use crate::plan::rebase;
 use crate::{Outcome, UsageError};
 use mercury_core::{ExchangeDescriptor, VenueConfig};
-use mercury_simulator::{Faults, Simulator, SimulatorConfig, VenueFactory};
+use mercury_simulator::{
+    Faults, SimCertificateFiles, SimCertificates, Simulator, SimulatorConfig, VenueFactory,
+    fresh_tls_dir,
+};
 use std::io::Write;
 use std::time::Duration;
 
@@ -15,9 +18,16 @@ pub fn venue_of(exchange: &ExchangeDescriptor) -> Result<VenueFactory, UsageErro
         .ok_or_else(|| UsageError(format!("{} has no simulator", exchange.name)))
 }
 
-/// Runs the simulator until Ctrl-C or `--duration`; prints its URL first.
+/// Runs the simulator until Ctrl-C or `--duration`; prints its URL first
+/// (and with `--tls`, `ca: PATH` on the second line).
 pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let new_venue = venue_of(args.exchange)?;
+    let (server_tls, files) = if args.tls {
+        let (config, files) = certificates(args.tls_dir.as_deref())?;
+        (Some(config), Some(files))
+    } else {
+        (None, None)
+    };
     let config = SimulatorConfig {
         listen: args.listen,
         venue: VenueConfig {
@@ -44,19 +54,38 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             rotate: args.rotate_faults,
         },
         log: args.log.clone(),
+        tls: server_tls,
     };
     actix_rt::System::new().block_on(async move {
         let simulator = Simulator::start(config, new_venue)?;
-        // Reached like the exchange itself: its endpoint's path on 127.0.0.1.
-        let origin = format!("ws://{}", simulator.addr());
+        // Reached like the exchange itself: its endpoint's path on this
+        // machine (`wss://localhost:PORT/…` with TLS).
         writeln!(
             out,
             "{}",
-            rebase(args.exchange.endpoints.production, &origin)
+            rebase(args.exchange.endpoints.production, &simulator.origin())
         )?;
+        if let Some(files) = &files {
+            writeln!(out, "ca: {}", files.ca.display())?;
+        }
         out.flush()?;
         crate::wiring::until_stopped(args.duration).await;
         simulator.stop().await;
         Ok(Outcome::Done)
     })
+}
+
+/// Makes the CA and the leaf, writes them into `dir` (or a fresh directory
+/// under the system's temporary one) with absolute paths.
+fn certificates(
+    dir: Option<&std::path::Path>,
+) -> anyhow::Result<(std::sync::Arc<rustls::ServerConfig>, SimCertificateFiles)> {
+    let certificates = SimCertificates::generate()?;
+    let dir = match dir {
+        Some(dir) => std::path::absolute(dir)?,
+        None => fresh_tls_dir()?,
+    };
+    let files = certificates.write_to(&dir)?;
+    tracing::info!(ca = %files.ca.display(), "simulator certificates written");
+    Ok((certificates.server_config()?, files))
 }

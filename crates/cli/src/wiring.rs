@@ -5,9 +5,12 @@ use crate::UsageError;
 use crate::args::SourceArgs;
 use crate::plan::{self, Base, PlannedConnection, Target};
 use actix::{Actor, Addr};
-use mercury_collector::{Collector, Connector, ConnectorConfig, StopConnector};
+use mercury_collector::{
+    Collector, Connector, ConnectorConfig, StopConnector, TlsTrust, load_ca_file, tls_client_config,
+};
 use mercury_core::ExchangeDescriptor;
-use mercury_simulator::{Simulator, SimulatorConfig};
+use mercury_simulator::{SimCertificates, Simulator, SimulatorConfig};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long to wait for polite closes before leaving anyway.
@@ -20,6 +23,16 @@ pub struct SourceOptions {
     pub sim: bool,
     /// With `sim`: replay the exchange's real capture.
     pub replay: bool,
+    /// With `sim`: the simulators serve `wss://` and the connections trust
+    /// exactly their certificate authority.
+    pub sim_tls: bool,
+    /// The TLS configuration of the connections when not the default (the
+    /// default roots plus `--ca-cert` files; with `sim_tls`, set by
+    /// [`start`]).
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Limit of the TCP connect + TLS handshake, and of the WebSocket
+    /// upgrade, when shorter than the default.
+    pub connect_timeout: Option<Duration>,
     /// Use the testnet endpoints.
     pub testnet: bool,
     /// `--url` values, per exchange.
@@ -35,7 +48,7 @@ pub struct SourceOptions {
 impl SourceOptions {
     /// The targets of `args` and where their connections go, checked
     /// before any I/O (unknown exchange, unoffered kind, bad symbol, no
-    /// simulator); `first_data`, `max_attempts` and `heartbeat` as the
+    /// simulator, an unusable `--ca-cert` file); `first_data`, `max_attempts` and `heartbeat` as the
     /// command wants them.
     pub fn plan(
         args: &SourceArgs,
@@ -49,9 +62,23 @@ impl SourceOptions {
                 crate::sim::venue_of(target.exchange)?;
             }
         }
+        let tls = if args.ca_cert.is_empty() {
+            None
+        } else {
+            let mut cas = Vec::new();
+            for path in &args.ca_cert {
+                cas.extend(load_ca_file(path).map_err(|e| UsageError(format!("--ca-cert: {e}")))?);
+            }
+            let config = tls_client_config(&TlsTrust::with_extra_cas(cas))
+                .map_err(|e| UsageError(format!("--ca-cert: {e}")))?;
+            Some(config)
+        };
         let options = SourceOptions {
             sim: args.sim,
             replay: args.replay,
+            sim_tls: args.tls,
+            tls,
+            connect_timeout: None,
             testnet: args.testnet,
             overrides: plan::url_overrides(&args.url, &targets)?,
             first_data,
@@ -88,6 +115,16 @@ pub fn start(
     collector: &Addr<Collector>,
 ) -> anyhow::Result<Running> {
     let mut simulators: Vec<(&'static ExchangeDescriptor, Simulator)> = Vec::new();
+    let mut client_tls = options.tls.clone();
+    let mut server_tls = None;
+    if options.sim && options.sim_tls {
+        // One CA for every simulator of the run, and only it is trusted.
+        let certificates = SimCertificates::generate()?;
+        server_tls = Some(certificates.server_config()?);
+        client_tls = Some(tls_client_config(&TlsTrust::only(vec![
+            certificates.ca_der(),
+        ]))?);
+    }
     if options.sim {
         for target in targets {
             if simulators.iter().any(|(e, _)| e.id == target.exchange.id) {
@@ -95,6 +132,7 @@ pub fn start(
             }
             let mut config = SimulatorConfig::loopback();
             config.venue.replay = options.replay;
+            config.tls.clone_from(&server_tls);
             let new_venue = crate::sim::venue_of(target.exchange)?;
             simulators.push((target.exchange, Simulator::start(config, new_venue)?));
         }
@@ -104,10 +142,9 @@ pub fn start(
             return Ok(Base::Verbatim(url.clone()));
         }
         if let Some((_, simulator)) = simulators.iter().find(|(e, _)| e.id == exchange.id) {
-            let origin = format!("ws://{}", simulator.addr());
             return Ok(Base::Endpoint(plan::rebase(
                 exchange.endpoints.production,
-                &origin,
+                &simulator.origin(),
             )));
         }
         exchange
@@ -119,7 +156,10 @@ pub fn start(
     let connectors = plan::connections(targets, base_of)?
         .into_iter()
         .map(|connection| {
-            let config = connector_config(options, &connection);
+            let mut config = connector_config(options, &connection);
+            if let Some(tls) = &client_tls {
+                config.tls = Arc::clone(tls);
+            }
             let source = (connection.exchange.new_source)();
             Connector::new(source, config, collector.clone().recipient()).start()
         })
@@ -135,6 +175,10 @@ fn connector_config(options: &SourceOptions, connection: &PlannedConnection) -> 
     let mut config = ConnectorConfig::new(connection.url.clone(), connection.subscriptions.clone());
     config.timeouts.first_data = options.first_data;
     config.backoff.max_attempts = options.max_attempts;
+    if let Some(limit) = options.connect_timeout {
+        config.timeouts.connect = config.timeouts.connect.min(limit);
+        config.timeouts.handshake = config.timeouts.handshake.min(limit);
+    }
     if let Some(idle) = options.heartbeat {
         let mut policy = (connection.exchange.new_source)().heartbeat();
         policy.idle = idle;

@@ -205,10 +205,11 @@ impl Connector {
         self.reassembler.clear();
         let timeouts = self.config.timeouts;
         let max_frame_size = self.config.max_frame_size;
+        let tls = self.config.tls.clone();
         let upgrade = async move {
             transport::check_url(&url)?;
             let retry_after = RetryAfterSlot::default();
-            let client = transport::client(&timeouts, retry_after.clone())?;
+            let client = transport::client(&timeouts, &tls, retry_after.clone())?;
             let request = client.ws(url.as_str()).max_frame_size(max_frame_size);
             match actix_rt::time::timeout(timeouts.handshake, request.connect()).await {
                 Ok(Ok((_response, framed))) => Ok(framed),

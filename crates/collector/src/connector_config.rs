@@ -4,6 +4,7 @@
 use crate::backoff::Backoff;
 use crate::transport::Timeouts;
 use mercury_core::{HeartbeatPolicy, Subscription};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The default largest WebSocket message: 16 MiB (BitMEX book partials
@@ -32,10 +33,15 @@ pub struct ConnectorConfig {
     pub max_in_flight: usize,
     /// When to reconnect after a retryable failure.
     pub backoff: Backoff,
+    /// The TLS configuration of `wss://` connections (which CAs to trust;
+    /// see [`tls_client_config`](crate::tls_client_config)).
+    pub tls: Arc<rustls::ClientConfig>,
 }
 
 impl ConnectorConfig {
-    /// A configuration with the default limits.
+    /// A configuration with the default limits, trusting the default
+    /// roots ([`TlsTrust::default`](crate::TlsTrust), built once per
+    /// process).
     pub fn new(url: impl Into<String>, subscriptions: Vec<Subscription>) -> Self {
         ConnectorConfig {
             url: url.into(),
@@ -46,6 +52,7 @@ impl ConnectorConfig {
             max_connection_age: None,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             backoff: Backoff::default(),
+            tls: crate::tls::default_tls_client_config(),
         }
     }
 }

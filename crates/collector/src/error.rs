@@ -34,7 +34,7 @@ pub enum ConnectorError {
         /// The operating system's message.
         detail: String,
     },
-    /// The TLS handshake failed.
+    /// The TLS handshake failed for a reason without a variant of its own.
     #[error("TLS with {url} failed: {detail}")]
     Tls {
         /// The URL given.
@@ -42,8 +42,63 @@ pub enum ConnectorError {
         /// The TLS library's message.
         detail: String,
     },
-    /// The TCP/TLS connection was not made in time.
-    #[error("connecting to {url} timed out after {after:?}")]
+    /// The server's certificate does not chain to a trusted certificate
+    /// authority (or its chain is broken: bad signature, revoked, …).
+    #[error(
+        "the certificate of {host} is not trusted ({reason}); pass --ca-cert FILE if you use a private CA"
+    )]
+    UntrustedCertificate {
+        /// The URL given.
+        url: String,
+        /// The host name or address we asked for.
+        host: String,
+        /// Why, in words (e.g. `unknown issuer`).
+        reason: String,
+    },
+    /// The server's certificate is valid, but not for the name we asked for.
+    #[error(
+        "the certificate of {host} is not valid for that name; {}",
+        valid_for_hint(valid_for)
+    )]
+    CertificateNameMismatch {
+        /// The URL given.
+        url: String,
+        /// The host name or address we asked for.
+        host: String,
+        /// The names the certificate is valid for, if the TLS library said.
+        valid_for: Vec<String>,
+    },
+    /// The server's certificate has expired.
+    #[error("the certificate of {host} has expired{}; the server must renew it (or this machine's clock is wrong)", expired_on.as_ref().map_or(String::new(), |d| format!(" ({d})")))]
+    CertificateExpired {
+        /// The URL given.
+        url: String,
+        /// The host name or address we asked for.
+        host: String,
+        /// When it expired, in words, if the TLS library said.
+        expired_on: Option<String>,
+    },
+    /// The server does not offer HTTP/1.1 by ALPN (e.g. HTTP/2 only), so it
+    /// cannot upgrade the connection to a WebSocket.
+    #[error(
+        "{host} does not offer HTTP/1.1 over TLS (ALPN; it may speak HTTP/2 only), so no WebSocket upgrade is possible; check the URL"
+    )]
+    NoHttp11 {
+        /// The URL given.
+        url: String,
+        /// The host name or address we asked for.
+        host: String,
+    },
+    /// The connection was reset or closed during the TLS handshake.
+    #[error("the connection to {url} was cut during the TLS handshake: {detail}")]
+    TlsInterrupted {
+        /// The URL given.
+        url: String,
+        /// The operating system's message.
+        detail: String,
+    },
+    /// The TCP connection and TLS handshake were not done in time.
+    #[error("connecting to {url} timed out after {after:?} (TCP connect and TLS handshake)")]
     ConnectTimeout {
         /// The URL given.
         url: String,
@@ -126,6 +181,14 @@ pub enum ConnectorError {
     Subscribe(String),
 }
 
+fn valid_for_hint(names: &[String]) -> String {
+    match names {
+        [] => "the TLS library did not say which names it is valid for".to_string(),
+        [one] => format!("it is valid only for {one}"),
+        many => format!("it is valid only for {}", many.join(", ")),
+    }
+}
+
 fn hint_for_status(status: u16) -> &'static str {
     match status {
         200 => "; the URL is not a WebSocket endpoint",
@@ -151,10 +214,22 @@ impl ConnectorError {
     }
 
     /// Whether connecting again (after a backoff) can help.
+    ///
+    /// Not retried: a bad URL, bad subscriptions, a refusal other than 429
+    /// or 5xx, a fatal exchange error, and every TLS verdict — an untrusted,
+    /// expired or misnamed certificate, no HTTP/1.1 by ALPN, any other TLS
+    /// alert — since the same server gives the same answer again.
+    /// Retried: everything on the way (refused or cut connections, a reset
+    /// or EOF during the TLS handshake, timeouts including a TLS handshake
+    /// that stalls, a dropped or silent link, 429 and 5xx).
     pub fn is_retryable(&self) -> bool {
         match self {
             ConnectorError::InvalidUrl { .. }
             | ConnectorError::Tls { .. }
+            | ConnectorError::UntrustedCertificate { .. }
+            | ConnectorError::CertificateNameMismatch { .. }
+            | ConnectorError::CertificateExpired { .. }
+            | ConnectorError::NoHttp11 { .. }
             | ConnectorError::Subscribe(_)
             | ConnectorError::GaveUp { .. } => false,
             ConnectorError::HandshakeRejected { status, .. } => {

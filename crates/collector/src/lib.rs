@@ -3,7 +3,8 @@
 //! The I/O side of mercury: every socket and timer lives here.
 //!
 //! - [`Connector`]: one actix actor per WebSocket connection, driving any
-//!   `Box<dyn QuoteSource>` (awc, rustls with webpki roots, ALPN
+//!   `Box<dyn QuoteSource>` (awc, rustls trusting the webpki roots, the
+//!   system's store and any extra CA — see [`TlsTrust`] —, ALPN
 //!   `http/1.1`). Timeouts on connect, handshake and first data;
 //!   continuation frames reassembled; server pings answered; Close echoed;
 //!   the source's heartbeat policy enforced; undecodable frames counted and
@@ -60,6 +61,8 @@ mod heartbeat;
 mod link;
 mod messages;
 mod retry_after;
+mod tls;
+mod tls_errors;
 mod transport;
 
 pub use backoff::{Backoff, Schedule, os_seed};
@@ -74,4 +77,5 @@ pub use messages::{
     ConnectionState, ConnectorOutput, Fetch, GetStats, InFlight, Subscribe, Tick, WatchConnections,
 };
 pub use retry_after::MAX_RETRY_AFTER;
+pub use tls::{TlsError, TlsTrust, default_tls_client_config, load_ca_file, tls_client_config};
 pub use transport::Timeouts;

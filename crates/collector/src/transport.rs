@@ -1,8 +1,11 @@
 //! Building the awc WebSocket client, and turning its errors into
 //! [`ConnectorError`]s a user can act on.
 //!
-//! TLS is rustls with the webpki roots and ALPN `http/1.1` only: a server
-//! that negotiates `h2` cannot upgrade to a WebSocket.
+//! TLS is rustls as configured by [`crate::tls`] (the roots to trust, ALPN
+//! `http/1.1` only: a server that negotiates `h2` cannot upgrade to a
+//! WebSocket). The client must not call `ClientBuilder::max_http_version`:
+//! awc then replaces our rustls connector with its own default, which with
+//! only the `rustls-0_23` feature is "no TLS" ("SSL is not supported").
 
 use crate::error::ConnectorError;
 use crate::retry_after::{RememberRetryAfter, RetryAfterSlot};
@@ -31,38 +34,24 @@ impl Default for Timeouts {
     }
 }
 
-/// An awc client for WebSocket connections with these limits. A refused
-/// upgrade leaves its `Retry-After` in `retry_after`.
+/// An awc client for WebSocket connections with these limits, speaking
+/// TLS with `tls`. A refused upgrade leaves its `Retry-After` in
+/// `retry_after`.
 pub(crate) fn client(
     timeouts: &Timeouts,
+    tls: &Arc<rustls::ClientConfig>,
     retry_after: RetryAfterSlot,
 ) -> Result<awc::Client, ConnectorError> {
     let connector = awc::Connector::new()
-        .rustls_0_23(Arc::new(tls_config()?))
+        .rustls_0_23(Arc::clone(tls))
         .timeout(timeouts.connect)
         .handshake_timeout(timeouts.connect);
+    // No `.max_http_version(..)`: it would drop the TLS connector (#12).
     Ok(awc::Client::builder()
         .connector(connector)
         .timeout(timeouts.handshake)
-        .max_http_version(awc::http::Version::HTTP_11)
         .wrap(RememberRetryAfter(retry_after))
         .finish())
-}
-
-fn tls_config() -> Result<rustls::ClientConfig, ConnectorError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ConnectorError::Tls {
-            url: String::new(),
-            detail: e.to_string(),
-        })?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
 }
 
 /// Checks the scheme and host before any I/O.
@@ -113,10 +102,7 @@ pub(crate) fn map_ws_error(
                 url,
                 after: timeouts.connect,
             },
-            ConnectError::Io(e) if is_tls_failure(&e) => ConnectorError::Tls {
-                url,
-                detail: e.to_string(),
-            },
+            ConnectError::Io(e) => map_connect_io(url, &e),
             other => ConnectorError::Connect {
                 url,
                 detail: other.to_string(),
@@ -137,11 +123,46 @@ pub(crate) fn map_ws_error(
     }
 }
 
-fn is_tls_failure(error: &std::io::Error) -> bool {
-    error
+/// A failed TCP connect or TLS handshake: rustls' verdict in words, a
+/// handshake cut off (retryable), or a plain connection failure.
+fn map_connect_io(url: String, error: &std::io::Error) -> ConnectorError {
+    use std::io::ErrorKind;
+    if let Some(tls) = error
         .get_ref()
-        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-        || error.kind() == std::io::ErrorKind::InvalidData
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return crate::tls_errors::from_rustls(&url, &host_of(&url), tls);
+    }
+    let is_wss = url.starts_with("wss:");
+    match error.kind() {
+        ErrorKind::ConnectionReset
+        | ErrorKind::ConnectionAborted
+        | ErrorKind::UnexpectedEof
+        | ErrorKind::BrokenPipe
+            if is_wss =>
+        {
+            ConnectorError::TlsInterrupted {
+                url,
+                detail: error.to_string(),
+            }
+        }
+        ErrorKind::InvalidData if is_wss => ConnectorError::Tls {
+            url,
+            detail: error.to_string(),
+        },
+        _ => ConnectorError::Connect {
+            url,
+            detail: error.to_string(),
+        },
+    }
+}
+
+/// The host of `url` as a user wrote it (`localhost`, `127.0.0.1`).
+fn host_of(url: &str) -> String {
+    url.parse::<awc::http::Uri>()
+        .ok()
+        .and_then(|uri| uri.host().map(str::to_owned))
+        .unwrap_or_else(|| url.to_owned())
 }
 
 #[cfg(test)]
@@ -194,14 +215,38 @@ mod tests {
             map_ws_error(url, connect(ConnectError::Io(refused)), &t, None),
             ConnectorError::Connect { .. }
         ));
+        // The shape awc gives a rejected certificate (seen against real
+        // servers: tests/tls.rs): Io(InvalidData) around the rustls::Error.
         let bad_cert = std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            rustls::Error::InvalidCertificate(rustls::CertificateError::Expired),
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
         );
-        assert!(matches!(
-            map_ws_error(url, connect(ConnectError::Io(bad_cert)), &t, None),
-            ConnectorError::Tls { .. }
-        ));
+        let untrusted = map_ws_error(url, connect(ConnectError::Io(bad_cert)), &t, None);
+        assert_eq!(
+            untrusted,
+            ConnectorError::UntrustedCertificate {
+                url: url.into(),
+                host: "nowhere.invalid".into(),
+                reason: "unknown issuer".into()
+            }
+        );
+        assert!(!untrusted.is_retryable());
+        for kind in [
+            std::io::ErrorKind::ConnectionReset,
+            std::io::ErrorKind::UnexpectedEof,
+        ] {
+            let cut = map_ws_error(
+                url,
+                connect(ConnectError::Io(std::io::Error::from(kind))),
+                &t,
+                None,
+            );
+            assert!(
+                matches!(cut, ConnectorError::TlsInterrupted { .. }),
+                "{cut:?}"
+            );
+            assert!(cut.is_retryable());
+        }
         assert_eq!(
             map_ws_error(
                 url,
@@ -228,11 +273,5 @@ mod tests {
                 retry_after: Some(Duration::from_secs(7)),
             }
         );
-    }
-
-    #[test]
-    fn tls_config_offers_only_http_1_1() {
-        let config = tls_config().unwrap();
-        assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
     }
 }

@@ -36,6 +36,10 @@ pub struct SimulatorConfig {
     pub faults: Faults,
     /// Where to write the frame log, if anywhere.
     pub log: Option<PathBuf>,
+    /// Serve `wss://` with this configuration (e.g.
+    /// [`SimCertificates::server_config`](crate::SimCertificates::server_config));
+    /// `None` serves plain `ws://`.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl SimulatorConfig {
@@ -46,6 +50,7 @@ impl SimulatorConfig {
             venue: VenueConfig::default(),
             faults: Faults::default(),
             log: None,
+            tls: None,
         }
     }
 }
@@ -70,6 +75,17 @@ pub enum SimulatorError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The TLS certificates could not be made or configured.
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
+    /// The TLS certificate files could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    TlsFiles {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
 }
 
 struct Shared {
@@ -84,6 +100,7 @@ struct Shared {
 /// actix system it was started on.
 pub struct Simulator {
     addr: SocketAddr,
+    tls: bool,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -117,8 +134,12 @@ impl Simulator {
         })
         .workers(1)
         .disable_signals()
-        .shutdown_timeout(1)
-        .bind(config.listen)
+        .shutdown_timeout(1);
+        let tls = config.tls.is_some();
+        let server = match config.tls {
+            Some(tls) => server.bind_rustls_0_23(config.listen, (*tls).clone()),
+            None => server.bind(config.listen),
+        }
         .map_err(|source| SimulatorError::Bind {
             addr: config.listen,
             source,
@@ -127,8 +148,8 @@ impl Simulator {
         let server = server.run();
         let handle = server.handle();
         actix_rt::spawn(server);
-        tracing::info!(%addr, "simulator listening");
-        Ok(Simulator { addr, handle })
+        tracing::info!(%addr, tls, "simulator listening");
+        Ok(Simulator { addr, tls, handle })
     }
 
     /// The address it listens on.
@@ -136,9 +157,30 @@ impl Simulator {
         self.addr
     }
 
-    /// `ws://ADDR/realtime`.
+    /// Whether it serves `wss://`.
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// Where to reach it: `ws://ADDR`, or with TLS `wss://localhost:PORT`
+    /// (a name, so that clients check SNI and the name as with a real
+    /// exchange) when it listens on IPv4 loopback or every address, else
+    /// `wss://ADDR`.
+    pub fn origin(&self) -> String {
+        if !self.tls {
+            return format!("ws://{}", self.addr);
+        }
+        let ip = self.addr.ip();
+        if ip.is_ipv4() && (ip.is_loopback() || ip.is_unspecified()) {
+            format!("wss://localhost:{}", self.addr.port())
+        } else {
+            format!("wss://{}", self.addr)
+        }
+    }
+
+    /// [`origin`](Self::origin) + `/realtime`.
     pub fn url(&self) -> String {
-        format!("ws://{}/realtime", self.addr)
+        format!("{}/realtime", self.origin())
     }
 
     /// Stops accepting and closes connections.
