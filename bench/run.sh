@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # mercury next to other clients, in one run, against the same simulator:
 #   - firehose: a BitMEX simulator sending instrument updates back to back;
-#     each client reads until QUOTES fairPrice values arrived;
+#     each client reads until QUOTES fairPrice values arrived; mercury also
+#     over wss:// (the simulator's TLS, a CA made for the run), since
+#     production traffic is TLS;
 #   - the teaching task: the next 10 fairPrice values at the simulator's
 #     default pace (one every 100 ms), process start to exit;
 #   - start-up: process start to the first quote.
@@ -33,6 +35,11 @@ sim() {  # sim NAME ARGS… → prints the URL
   for _ in $(seq 100); do [ -s "$OUT/$1.url" ] && break; sleep 0.05; done
   head -1 "$OUT/$1.url"
 }
+sim_tls() {  # sim_tls NAME ARGS… → prints "--url URL --ca-cert CA"
+  "$COLLECTOR" sim bitmex --tls --duration 300 "${@:2}" > "$OUT/$1.url" &
+  for _ in $(seq 100); do [ "$(wc -l < "$OUT/$1.url")" -ge 2 ] && break; sleep 0.05; done
+  echo "--url $(head -1 "$OUT/$1.url") --ca-cert $(sed -n 's/^ca: //p' "$OUT/$1.url")"
+}
 
 if [ "${SKIP_CODEC:-0}" != 1 ]; then
   echo "== codec (criterion, real and realistic frames)" >&2
@@ -43,6 +50,9 @@ fi
 echo "== firehose" >&2
 "$BENCH" --quotes "$QUOTES" --json > "$OUT/mercury-inprocess.json"
 "$BENCH" --quotes "$QUOTES" --json --url "$(sim fh1 --firehose)" > "$OUT/mercury.json"
+# shellcheck disable=SC2046 # the options are two words each
+"$BENCH" --quotes "$QUOTES" --json $(sim_tls fh1tls --firehose) > "$OUT/mercury-tls.json"
+"$BENCH" --quotes "$QUOTES" --json --tls > "$OUT/mercury-inprocess-tls.json"
 "$PY" bench/peers/aiohttp_client.py firehose "$(sim fh2 --firehose)" "$PY_QUOTES" > "$OUT/aiohttp.json"
 "$PY" bench/peers/bitmex_ws_client.py firehose "$(sim fh3 --firehose)" "$((PY_QUOTES / 10))" > "$OUT/bitmex-ws.json"
 
@@ -68,12 +78,16 @@ if codec.exists():
         name, _, value, unit = line.split()
         print(f"  {name.removeprefix('bitmex_decode/'):34} {value} {unit}")
     print()
-runs = {name: json.loads((out / f"{name}.json").read_text()) for name in ["mercury", "mercury-inprocess", "aiohttp", "bitmex-ws"]}
+runs = {name: json.loads((out / f"{name}.json").read_text()) for name in ["mercury", "mercury-tls", "mercury-inprocess", "mercury-inprocess-tls", "aiohttp", "bitmex-ws"]}
 m = runs["mercury"]
 print(f"{'firehose (external simulator)':34} {'messages/s':>11} {'quotes/s':>10} {'CPU ns/msg':>11} {'peak RSS':>10} {'p99 µs':>7}   mercury's ratio")
-for name, label in [("mercury", "mercury (external simulator)"), ("mercury-inprocess", "mercury (simulator in-process)"), ("aiohttp", "python aiohttp (plain client)"), ("bitmex-ws", "python bitmex-ws (official)")]:
+for name, label in [("mercury", "mercury (external simulator)"), ("mercury-tls", "mercury wss:// (external)"), ("mercury-inprocess", "mercury (simulator in-process)"), ("mercury-inprocess-tls", "mercury wss:// (in-process)"), ("aiohttp", "python aiohttp (plain client)"), ("bitmex-ws", "python bitmex-ws (official)")]:
     r = runs[name]
-    ratio = "" if name.startswith("mercury") else f"{m['messages_per_s'] / r['messages_per_s']:.1f}× msgs/s, {r['peak_rss_kib'] / m['peak_rss_kib']:.1f}× less memory"
+    if name.endswith("-tls"):
+        plain = runs[name.removesuffix("-tls")]
+        ratio = f"TLS: {r['messages_per_s'] / plain['messages_per_s']:.0%} of plain msgs/s, {r['cpu_ns_per_message'] / plain['cpu_ns_per_message']:.2f}× CPU/msg"
+    else:
+        ratio = "" if name.startswith("mercury") else f"{m['messages_per_s'] / r['messages_per_s']:.1f}× msgs/s, {r['peak_rss_kib'] / m['peak_rss_kib']:.1f}× less memory"
     p99 = r.get("latency_us", {}).get("p99", "-")
     print(f"{label:34} {r['messages_per_s']:>11,} {r['quotes_per_s']:>10,} {r['cpu_ns_per_message']:>11,} {r['peak_rss_kib'] / 1024:>8.1f} MB {p99:>7}   {ratio}")
 print()

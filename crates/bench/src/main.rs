@@ -6,7 +6,9 @@
 //! numbers them, and a null consumer records each tick's latency from the
 //! frame's arrival at the connector to the consumer. Reported: messages/s,
 //! quotes/s, CPU time per message (this whole process), peak RSS, latency
-//! p50/p99/p99.9, and what the consumer's bounded queue dropped.
+//! p50/p99/p99.9, and what the consumer's bounded queue dropped. With
+//! `--tls` the in-process simulator serves `wss://` and the connector
+//! reads through rustls, as it does against every real exchange.
 //!
 //! `cargo run --release -p mercury-bench -- --quotes 500000`; `bench/run.sh`
 //! runs it next to other clients.
@@ -16,10 +18,13 @@ mod measure;
 use actix::prelude::*;
 use clap::Parser;
 use measure::{Histogram, cpu_time, peak_rss_kib};
-use mercury_collector::{Collector, Connector, ConnectorConfig, GetStats, Subscribe, Tick};
+use mercury_collector::{
+    Collector, Connector, ConnectorConfig, GetStats, Subscribe, Tick, TlsTrust, load_ca_file,
+    tls_client_config,
+};
 use mercury_core::{Clock, QuoteKind, Subscription, SystemClock, VenueConfig};
 use mercury_exchange_bitmex::{BitmexSource, DESCRIPTOR, EXCHANGE_ID};
-use mercury_simulator::{Simulator, SimulatorConfig};
+use mercury_simulator::{SimCertificates, Simulator, SimulatorConfig};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -43,6 +48,14 @@ struct Args {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 120)]
     max_seconds: u64,
+    /// Serve the in-process simulator over `wss://` (TLS with a CA made
+    /// for the run, trusted alone), as production traffic is.
+    #[arg(long, conflicts_with = "url")]
+    tls: bool,
+    /// Trust only this CA (PEM) for a `wss://` --url, e.g. the one
+    /// `collector sim bitmex --tls` prints.
+    #[arg(long, requires = "url")]
+    ca_cert: Option<std::path::PathBuf>,
     /// One JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -94,10 +107,19 @@ impl Handler<Tick> for NullConsumer {
 }
 
 async fn run(args: &Args) -> Result<Report, Box<dyn std::error::Error>> {
+    let certificates = match args.tls {
+        true => Some(SimCertificates::generate()?),
+        false => None,
+    };
     let simulator = match &args.url {
         Some(_) => None,
         None => {
+            let tls = match &certificates {
+                Some(certificates) => Some(certificates.server_config()?),
+                None => None,
+            };
             let config = SimulatorConfig {
+                tls,
                 venue: VenueConfig {
                     firehose: true,
                     updates_per_fair: args.frames_per_quote,
@@ -129,7 +151,15 @@ async fn run(args: &Args) -> Result<Report, Box<dyn std::error::Error>> {
         recipient: consumer.recipient(),
     });
     let subscriptions = vec![Subscription::new(EXCHANGE_ID, "XBTUSD", QuoteKind::Fair)];
-    let config = ConnectorConfig::new(url, subscriptions);
+    let mut config = ConnectorConfig::new(url, subscriptions);
+    let trusted = match (&certificates, &args.ca_cert) {
+        (Some(certificates), _) => Some(vec![certificates.ca_der()]),
+        (None, Some(path)) => Some(load_ca_file(path)?),
+        (None, None) => None,
+    };
+    if let Some(cas) = trusted {
+        config.tls = tls_client_config(&TlsTrust::only(cas))?;
+    }
     Connector::new(
         Box::new(BitmexSource::new()),
         config,
@@ -164,10 +194,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let report = actix_rt::System::new().block_on(run(&args))?;
     let nanos_per_message =
         u64::try_from(report.cpu.as_nanos()).unwrap_or(u64::MAX) / report.messages.max(1);
-    let where_ = if args.url.is_some() {
-        "external"
-    } else {
-        "in-process"
+    let tls = args.tls || args.url.as_deref().is_some_and(|u| u.starts_with("wss://"));
+    let where_ = match (&args.url, tls) {
+        (Some(_), false) => "external",
+        (Some(_), true) => "external, wss://",
+        (None, false) => "in-process",
+        (None, true) => "in-process, wss://",
     };
     let (p50, p99, p999) = (
         report.latency.quantile_micros(500),
@@ -178,6 +210,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let json = serde_json::json!({
             "client": "mercury",
             "simulator": where_,
+            "tls": tls,
             "quotes": report.quotes,
             "messages": report.messages,
             "wall_ms": report.wall.as_millis() as u64,

@@ -103,7 +103,11 @@ async fn each_malformed_frame_fails_the_link_once_and_reconnects_after_the_backo
         // Three connections, each ended by the bad frame after its quotes.
         let deadline = Instant::now() + Duration::from_secs(10);
         while reconnects(&heard.lock().unwrap()).len() < 3 {
-            assert!(Instant::now() < deadline, "{name}: {:?}", heard.lock().unwrap());
+            assert!(
+                Instant::now() < deadline,
+                "{name}: {:?}",
+                heard.lock().unwrap()
+            );
             actix_rt::time::sleep(Duration::from_millis(10)).await;
         }
         connector.send(StopConnector).await.unwrap();

@@ -235,7 +235,9 @@ impl Connection {
             RawStep::Play(Step::Send(text) | Step::SendFragmented(text, _)) => {
                 self.socket.write_all(&frame(0x1, text.as_bytes())).is_ok()
             }
-            RawStep::Play(Step::SendBinary(bytes)) => self.socket.write_all(&frame(0x2, bytes)).is_ok(),
+            RawStep::Play(Step::SendBinary(bytes)) => {
+                self.socket.write_all(&frame(0x2, bytes)).is_ok()
+            }
             RawStep::Play(Step::Ping(bytes)) => self.socket.write_all(&frame(0x9, bytes)).is_ok(),
             RawStep::Play(Step::Pause(duration)) => {
                 std::thread::sleep(*duration);
@@ -259,7 +261,10 @@ impl Connection {
         let deadline = Instant::now() + READ_LIMIT;
         while Instant::now() < deadline {
             match self.read_frame() {
-                ClientRead::Frame { opcode: 0x1, payload } => {
+                ClientRead::Frame {
+                    opcode: 0x1,
+                    payload,
+                } => {
                     if String::from_utf8_lossy(&payload).contains(needle) {
                         return true;
                     }
@@ -278,10 +283,16 @@ impl Connection {
         while Instant::now() < deadline {
             match self.read_frame() {
                 ClientRead::Gone => return,
-                ClientRead::Frame { opcode: 0x1, payload } if answer && payload == b"ping" => {
+                ClientRead::Frame {
+                    opcode: 0x1,
+                    payload,
+                } if answer && payload == b"ping" => {
                     let _ = self.socket.write_all(&frame(0x1, b"pong"));
                 }
-                ClientRead::Frame { opcode: 0x8, payload } if answer => {
+                ClientRead::Frame {
+                    opcode: 0x8,
+                    payload,
+                } if answer => {
                     let _ = self.socket.write_all(&frame(0x8, &payload));
                 }
                 _ => {}
@@ -341,7 +352,10 @@ impl Connection {
         let header = |buffer: &[u8]| -> Option<(usize, usize)> {
             let short = usize::from(buffer.get(1)? & 0x7f);
             let (len, at) = match short {
-                126 => (usize::from(u16::from_be_bytes([*buffer.get(2)?, *buffer.get(3)?])), 4),
+                126 => (
+                    usize::from(u16::from_be_bytes([*buffer.get(2)?, *buffer.get(3)?])),
+                    4,
+                ),
                 127 => {
                     let bytes: [u8; 8] = buffer.get(2..10)?.try_into().ok()?;
                     (usize::try_from(u64::from_be_bytes(bytes)).ok()?, 10)
