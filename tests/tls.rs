@@ -6,6 +6,7 @@
 //! every exchange a fetch and a drop + reconnect over TLS, the quotes
 //! checked exactly against the simulator's frame log.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
+#![allow(clippy::print_stdout)] // each error line is printed: the record of what a user sees
 
 use mercury_core::Price;
 use mercury_simulator::{read_log, sent_by_connection};

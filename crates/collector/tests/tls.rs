@@ -4,6 +4,7 @@
 //! precise way each. What the connector reports must be the error a user
 //! can act on, fast, and retried only when retrying can help.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
+#![allow(clippy::print_stdout)] // each error line is printed: the record of what a user sees
 
 use actix::Actor;
 use mercury_collector::{
