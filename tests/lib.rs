@@ -103,11 +103,14 @@ pub fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandl
 }
 
 /// `collector sim bitmex` running in its own process on 127.0.0.1:0,
-/// logging every frame it sends; killed when dropped.
+/// logging every frame it sends; killed when dropped. Over `ws://`, or
+/// over `wss://` with [`start_tls`](Self::start_tls) and friends.
 pub struct SimProcess {
     child: Child,
     url: String,
     log: PathBuf,
+    /// With TLS: the CA's PEM file (and its directory, removed on drop).
+    ca: Option<PathBuf>,
 }
 
 impl SimProcess {
@@ -120,6 +123,21 @@ impl SimProcess {
 
     /// Like [`start`](Self::start), for the simulator of `exchange`.
     pub fn start_for(exchange: &str, name: &str, args: &[&str]) -> SimProcess {
+        SimProcess::spawn(exchange, name, args, false)
+    }
+
+    /// Like [`start`](Self::start), serving `wss://localhost:PORT/…` with
+    /// a CA of its own (see [`ca`](Self::ca)).
+    pub fn start_tls(name: &str, args: &[&str]) -> SimProcess {
+        SimProcess::spawn("bitmex", name, args, true)
+    }
+
+    /// Like [`start_tls`](Self::start_tls), for the simulator of `exchange`.
+    pub fn start_tls_for(exchange: &str, name: &str, args: &[&str]) -> SimProcess {
+        SimProcess::spawn(exchange, name, args, true)
+    }
+
+    fn spawn(exchange: &str, name: &str, args: &[&str], tls: bool) -> SimProcess {
         let log =
             std::env::temp_dir().join(format!("mercury-e2e-{}-{name}.jsonl", std::process::id()));
         let mut command = collector();
@@ -127,6 +145,11 @@ impl SimProcess {
             .args(["sim", exchange, "--log"])
             .arg(&log)
             .args(args);
+        if tls {
+            let dir =
+                std::env::temp_dir().join(format!("mercury-e2e-tls-{}-{name}", std::process::id()));
+            command.arg("--tls").arg("--tls-dir").arg(dir);
+        }
         if !args.contains(&"--duration") {
             command.args(["--duration", "120"]);
         }
@@ -139,24 +162,50 @@ impl SimProcess {
         let stdout = child.stdout.take();
         std::thread::spawn(move || {
             if let Some(stdout) = stdout {
-                let mut line = String::new();
-                let _ = BufReader::new(stdout).read_line(&mut line);
-                let _ = tx.send(line);
+                let mut stdout = BufReader::new(stdout);
+                let mut lines = String::new();
+                for _ in 0..if tls { 2 } else { 1 } {
+                    let _ = stdout.read_line(&mut lines);
+                }
+                let _ = tx.send(lines);
             }
         });
-        let url = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(line) if line.starts_with("ws://127.0.0.1:") => line.trim().to_string(),
-            other => {
-                let _ = child.kill();
-                panic!("the simulator did not print its URL: {other:?}");
-            }
+        let lines = rx.recv_timeout(Duration::from_secs(30));
+        let parsed = lines.as_ref().ok().and_then(|lines| {
+            let mut lines = lines.lines();
+            let url = lines.next()?.trim().to_string();
+            let ca = lines
+                .next()
+                .and_then(|l| l.strip_prefix("ca: "))
+                .map(PathBuf::from);
+            let scheme = if tls {
+                "wss://localhost:"
+            } else {
+                "ws://127.0.0.1:"
+            };
+            (url.starts_with(scheme) && ca.is_some() == tls).then_some((url, ca))
+        });
+        let Some((url, ca)) = parsed else {
+            let _ = child.kill();
+            panic!("the simulator did not print its URL (and CA): {lines:?}");
         };
-        SimProcess { child, url, log }
+        SimProcess {
+            child,
+            url,
+            log,
+            ca,
+        }
     }
 
-    /// `ws://127.0.0.1:PORT/realtime`.
+    /// `ws://127.0.0.1:PORT/realtime`, or `wss://localhost:PORT/realtime`
+    /// with TLS.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// With TLS: the CA's PEM file that clients must trust.
+    pub fn ca(&self) -> Option<&Path> {
+        self.ca.as_deref()
     }
 
     /// Stops the simulator, so that its frame log is complete, and
@@ -178,6 +227,9 @@ impl Drop for SimProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
+        if let Some(dir) = self.ca.as_deref().and_then(Path::parent) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 

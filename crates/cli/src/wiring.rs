@@ -30,8 +30,8 @@ pub struct SourceOptions {
     /// default roots plus `--ca-cert` files; with `sim_tls`, set by
     /// [`start`]).
     pub tls: Option<Arc<rustls::ClientConfig>>,
-    /// Limit of the TCP connect + TLS handshake, and of the WebSocket
-    /// upgrade, when shorter than the default.
+    /// Limit of the TCP connect + TLS handshake (and 1.5 times it for the
+    /// whole WebSocket upgrade), when shorter than the default.
     pub connect_timeout: Option<Duration>,
     /// Use the testnet endpoints.
     pub testnet: bool,
@@ -176,8 +176,10 @@ fn connector_config(options: &SourceOptions, connection: &PlannedConnection) -> 
     config.timeouts.first_data = options.first_data;
     config.backoff.max_attempts = options.max_attempts;
     if let Some(limit) = options.connect_timeout {
+        // The upgrade's limit covers the connect too: a little longer, so
+        // that a stalled TCP/TLS connect is reported as such.
         config.timeouts.connect = config.timeouts.connect.min(limit);
-        config.timeouts.handshake = config.timeouts.handshake.min(limit);
+        config.timeouts.handshake = config.timeouts.handshake.min(limit + limit / 2);
     }
     if let Some(idle) = options.heartbeat {
         let mut policy = (connection.exchange.new_source)().heartbeat();

@@ -82,7 +82,7 @@ pub enum TlsError {
         source: std::io::Error,
     },
     /// The CA file is not PEM text.
-    #[error("the CA file {} is not PEM ({detail}); expected -----BEGIN CERTIFICATE----- blocks", path.display())]
+    #[error("the CA file {} is not PEM ({detail})", path.display())]
     NotPem {
         /// The file.
         path: PathBuf,
@@ -124,7 +124,7 @@ pub fn load_ca_file(path: impl AsRef<Path>) -> Result<Vec<CertificateDer<'static
     if std::str::from_utf8(&bytes).is_err() {
         return Err(TlsError::NotPem {
             path: path.to_path_buf(),
-            detail: "binary, not text; DER? convert it with `openssl x509 -inform der`".into(),
+            detail: "binary; if it is DER, convert it with `openssl x509 -inform der`".into(),
         });
     }
     let certs = CertificateDer::pem_slice_iter(&bytes)
@@ -142,7 +142,7 @@ pub fn load_ca_file(path: impl AsRef<Path>) -> Result<Vec<CertificateDer<'static
         } else {
             TlsError::NotPem {
                 path: path.to_path_buf(),
-                detail: "no PEM block found".into(),
+                detail: "no -----BEGIN CERTIFICATE----- block".into(),
             }
         });
     }

@@ -32,7 +32,7 @@ pub(crate) fn from_rustls(url: &str, host: &str, error: &rustls::Error) -> Conne
                 ConnectorError::CertificateNameMismatch {
                     url,
                     host,
-                    valid_for: presented.clone(),
+                    valid_for: presented.iter().map(|name| plain_name(name)).collect(),
                 }
             }
             CertificateError::Expired => ConnectorError::CertificateExpired {
@@ -62,6 +62,16 @@ pub(crate) fn from_rustls(url: &str, host: &str, error: &rustls::Error) -> Conne
             detail: other.to_string(),
         },
     }
+}
+
+/// A name as rustls presents it (`DnsName("example.com")`,
+/// `IpAddress(127.0.0.1)`), as a user writes it.
+fn plain_name(presented: &str) -> String {
+    let inner = presented
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or(presented);
+    inner.trim_matches('"').to_string()
 }
 
 /// `expired on 2026-11-01, 31 days ago`.
@@ -113,12 +123,15 @@ mod tests {
         let e = map(rustls::Error::InvalidCertificate(
             CertificateError::NotValidForNameContext {
                 expected: ServerName::try_from("localhost").unwrap(),
-                presented: vec!["DnsName(\"example.invalid\")".into()],
+                presented: vec![
+                    "DnsName(\"example.invalid\")".into(),
+                    "IpAddress(192.0.2.1)".into(),
+                ],
             },
         ));
-        assert!(
-            matches!(&e, ConnectorError::CertificateNameMismatch { valid_for, .. } if valid_for.len() == 1),
-            "{e:?}"
+        assert_eq!(
+            e.to_string(),
+            "the certificate of localhost is not valid for that name; it is valid only for example.invalid, 192.0.2.1"
         );
         let e = map(rustls::Error::InvalidCertificate(
             CertificateError::NotValidForName,

@@ -5,6 +5,10 @@
 //! every connection, and access to the real recorded BitMEX frames kept in
 //! the repository ([`bitmex_fixture`]).
 //!
+//! [`tls`] holds TLS test servers (a certificate authority made on the
+//! spot, leaves for any name, expired ones, an h2-only server, handshakes
+//! that stall or are cut).
+//!
 //! The server runs on its own thread with its own actix system, so any test
 //! — a plain `#[test]` driving the `collector` binary, or an
 //! `#[actix_rt::test]` driving actors — can use it. It stops when dropped.
@@ -16,6 +20,7 @@ pub mod bitmex;
 mod fixtures;
 pub mod raw;
 mod server;
+pub mod tls;
 
 pub use fixtures::{bitmex_fixture, bitmex_fixture_dir, bitmex_frames, number_texts};
 pub use raw::{RawScript, RawServer, RawStep};
