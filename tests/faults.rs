@@ -6,6 +6,10 @@
 //! partial, and `after_gap` on the first quote of each later connection.
 //! Fatal faults end in exit 1 with one `error:` line, no panic, in bounded
 //! time.
+//!
+//! Every scenario runs twice, over `ws://` and over `wss://` (the
+//! simulator's TLS, trusted with `--ca-cert`): production traffic is TLS,
+//! and a TCP cut under rustls fails differently from a plain one.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
 use mercury_core::Price;
@@ -78,6 +82,9 @@ fn fetch(sim: &SimProcess, symbol: &str, n: usize, extra: &[&str]) -> Fetched {
         .args(["fetch", "bitmex", symbol, "-n", &n, "--url", sim.url()])
         .args(["--format", "json", "--heartbeat", "0.2"])
         .args(extra);
+    if let Some(ca) = sim.ca() {
+        command.arg("--ca-cert").arg(ca);
+    }
     if !extra.contains(&"--timeout") {
         command.args(["--timeout", "20"]);
     }
@@ -89,11 +96,66 @@ fn fetch(sim: &SimProcess, symbol: &str, n: usize, extra: &[&str]) -> Fetched {
     }
 }
 
-fn sim(name: &str, faults: &[&str]) -> SimProcess {
-    let mut args = vec!["--fair-interval", FAIR_EVERY];
-    args.extend_from_slice(faults);
-    SimProcess::start(name, &args)
+/// The transport a scenario runs over.
+#[derive(Debug, Clone, Copy)]
+enum Scheme {
+    Ws,
+    Wss,
 }
+
+impl Scheme {
+    /// The BitMEX simulator with `args`, over this scheme; `name` keeps
+    /// its frame log apart from the other scheme's run of the scenario.
+    fn start(self, name: &str, args: &[&str]) -> SimProcess {
+        match self {
+            Scheme::Ws => SimProcess::start(&format!("{name}-ws"), args),
+            Scheme::Wss => SimProcess::start_tls(&format!("{name}-wss"), args),
+        }
+    }
+
+    /// The simulator with fair prices every 40 ms and `faults`.
+    fn sim(self, name: &str, faults: &[&str]) -> SimProcess {
+        let mut args = vec!["--fair-interval", FAIR_EVERY];
+        args.extend_from_slice(faults);
+        self.start(name, &args)
+    }
+}
+
+/// Each scenario, as a test over `ws://` (module `ws`) and over `wss://`
+/// (module `wss`).
+macro_rules! over_ws_and_wss {
+    ($($scenario:ident),* $(,)?) => {
+        mod ws {
+            $(#[test]
+            fn $scenario() {
+                super::$scenario(super::Scheme::Ws)
+            })*
+        }
+        mod wss {
+            $(#[test]
+            fn $scenario() {
+                super::$scenario(super::Scheme::Wss)
+            })*
+        }
+    };
+}
+
+over_ws_and_wss!(
+    a_dropped_tcp_connection_is_resumed,
+    a_close_frame_is_answered_and_resumed,
+    a_stall_is_caught_by_the_heartbeat_and_resumed,
+    garbage_frames_are_skipped_without_a_reconnect,
+    the_in_band_429_is_honoured_then_resumed,
+    refused_upgrades_wait_their_retry_after,
+    one_megabyte_partials_are_read_whole,
+    slow_fair_updates_are_waited_for,
+    faults_combined_still_account_for_every_quote,
+    http_200_is_fatal_and_says_so,
+    an_unknown_symbol_is_fatal_and_not_retried,
+    a_field_that_never_comes_ends_in_the_timeout_saying_what_arrived,
+    it_gives_up_after_max_attempts_printing_what_arrived,
+    the_gap_is_logged_with_its_duration_under_v,
+);
 
 /// Exit 0, nothing on stderr, and the stdout the log predicts. Returns how
 /// many connections delivered quotes.
@@ -113,16 +175,14 @@ fn assert_every_quote_accounted_for(sim: &mut SimProcess, fetched: &Fetched, n: 
     by_connection.values().filter(|f| !f.is_empty()).count()
 }
 
-#[test]
-fn a_dropped_tcp_connection_is_resumed() {
-    let mut sim = sim("drop", &["--drop-after", "8", "--faulty-connections", "1"]);
+fn a_dropped_tcp_connection_is_resumed(scheme: Scheme) {
+    let mut sim = scheme.sim("drop", &["--drop-after", "8", "--faulty-connections", "1"]);
     let fetched = fetch(&sim, "XBTUSD", 6, &[]);
     assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 6), 2);
 }
 
-#[test]
-fn a_close_frame_is_answered_and_resumed() {
-    let mut sim = sim(
+fn a_close_frame_is_answered_and_resumed(scheme: Scheme) {
+    let mut sim = scheme.sim(
         "close",
         &[
             "--close-after",
@@ -137,9 +197,8 @@ fn a_close_frame_is_answered_and_resumed() {
     assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 6), 2);
 }
 
-#[test]
-fn a_stall_is_caught_by_the_heartbeat_and_resumed() {
-    let mut sim = sim(
+fn a_stall_is_caught_by_the_heartbeat_and_resumed(scheme: Scheme) {
+    let mut sim = scheme.sim(
         "stall",
         &["--stall-after", "8", "--faulty-connections", "1"],
     );
@@ -147,16 +206,14 @@ fn a_stall_is_caught_by_the_heartbeat_and_resumed() {
     assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 6), 2);
 }
 
-#[test]
-fn garbage_frames_are_skipped_without_a_reconnect() {
-    let mut sim = sim("garbage", &["--garbage-every", "2"]);
+fn garbage_frames_are_skipped_without_a_reconnect(scheme: Scheme) {
+    let mut sim = scheme.sim("garbage", &["--garbage-every", "2"]);
     let fetched = fetch(&sim, "XBTUSD", 8, &[]);
     assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 8), 1);
 }
 
-#[test]
-fn the_in_band_429_is_honoured_then_resumed() {
-    let mut sim = sim(
+fn the_in_band_429_is_honoured_then_resumed(scheme: Scheme) {
+    let mut sim = scheme.sim(
         "rate-limit",
         &[
             "--rate-limit-after",
@@ -176,9 +233,8 @@ fn the_in_band_429_is_honoured_then_resumed() {
     );
 }
 
-#[test]
-fn refused_upgrades_wait_their_retry_after() {
-    let mut sim = sim("refuse", &["--refuse-first", "2", "--retry-after", "1"]);
+fn refused_upgrades_wait_their_retry_after(scheme: Scheme) {
+    let mut sim = scheme.sim("refuse", &["--refuse-first", "2", "--retry-after", "1"]);
     let fetched = fetch(&sim, "XBTUSD", 4, &[]);
     assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 4), 1);
     assert!(
@@ -188,16 +244,14 @@ fn refused_upgrades_wait_their_retry_after() {
     );
 }
 
-#[test]
-fn one_megabyte_partials_are_read_whole() {
-    let mut sim = sim("big", &["--big-partials"]);
+fn one_megabyte_partials_are_read_whole(scheme: Scheme) {
+    let mut sim = scheme.sim("big", &["--big-partials"]);
     let fetched = fetch(&sim, "XBTUSD", 5, &[]);
     assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 5), 1);
 }
 
-#[test]
-fn slow_fair_updates_are_waited_for() {
-    let mut sim = SimProcess::start("slow", &["--fair-interval", "0.5"]);
+fn slow_fair_updates_are_waited_for(scheme: Scheme) {
+    let mut sim = scheme.start("slow", &["--fair-interval", "0.5"]);
     let fetched = fetch(&sim, "XBTUSD", 3, &[]);
     assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 3), 1);
     assert!(
@@ -207,9 +261,8 @@ fn slow_fair_updates_are_waited_for() {
     );
 }
 
-#[test]
-fn faults_combined_still_account_for_every_quote() {
-    let mut sim = sim(
+fn faults_combined_still_account_for_every_quote(scheme: Scheme) {
+    let mut sim = scheme.sim(
         "combined",
         &[
             "--drop-after",
@@ -225,9 +278,8 @@ fn faults_combined_still_account_for_every_quote() {
     assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 8), 3);
 }
 
-#[test]
-fn http_200_is_fatal_and_says_so() {
-    let sim = sim("http-200", &["--http-200"]);
+fn http_200_is_fatal_and_says_so(scheme: Scheme) {
+    let sim = scheme.sim("http-200", &["--http-200"]);
     let fetched = fetch(&sim, "XBTUSD", 3, &[]);
     let error = fetched.one_error_line();
     assert!(error.contains("HTTP 200"), "{error}");
@@ -239,9 +291,8 @@ fn http_200_is_fatal_and_says_so() {
     );
 }
 
-#[test]
-fn an_unknown_symbol_is_fatal_and_not_retried() {
-    let mut sim = sim("unknown-symbol", &[]);
+fn an_unknown_symbol_is_fatal_and_not_retried(scheme: Scheme) {
+    let mut sim = scheme.sim("unknown-symbol", &[]);
     let fetched = fetch(&sim, "NOPE", 3, &[]);
     let error = fetched.one_error_line();
     assert!(error.contains("Unknown symbol: NOPE"), "{error}");
@@ -252,9 +303,8 @@ fn an_unknown_symbol_is_fatal_and_not_retried() {
     );
 }
 
-#[test]
-fn a_field_that_never_comes_ends_in_the_timeout_saying_what_arrived() {
-    let mut sim = SimProcess::start("never", &["--fair-interval", "60"]);
+fn a_field_that_never_comes_ends_in_the_timeout_saying_what_arrived(scheme: Scheme) {
+    let mut sim = scheme.start("never", &["--fair-interval", "60"]);
     let fetched = fetch(&sim, "XBTUSD", 3, &["--timeout", "2"]);
     let error = fetched.one_error_line();
     assert!(
@@ -266,9 +316,8 @@ fn a_field_that_never_comes_ends_in_the_timeout_saying_what_arrived() {
     assert_eq!(fetched.prices(), by_connection[&1][..1]);
 }
 
-#[test]
-fn it_gives_up_after_max_attempts_printing_what_arrived() {
-    let mut sim = sim("give-up", &["--drop-after", "8"]);
+fn it_gives_up_after_max_attempts_printing_what_arrived(scheme: Scheme) {
+    let mut sim = scheme.sim("give-up", &["--drop-after", "8"]);
     let fetched = fetch(&sim, "XBTUSD", 100, &["--max-attempts", "2"]);
     let error = fetched.one_error_line();
     assert!(
@@ -282,9 +331,8 @@ fn it_gives_up_after_max_attempts_printing_what_arrived() {
     assert_eq!(fetched.gaps(), gap_indices(&by_connection, expected.len()));
 }
 
-#[test]
-fn the_gap_is_logged_with_its_duration_under_v() {
-    let sim = sim(
+fn the_gap_is_logged_with_its_duration_under_v(scheme: Scheme) {
+    let sim = scheme.sim(
         "gap-log",
         &["--drop-after", "8", "--faulty-connections", "1"],
     );
@@ -301,6 +349,9 @@ fn the_gap_is_logged_with_its_duration_under_v() {
         sim.url(),
     ]);
     command.args(["--format", "csv", "--heartbeat", "0.2", "--timeout", "20"]);
+    if let Some(ca) = sim.ca() {
+        command.arg("--ca-cert").arg(ca);
+    }
     let out = run_bounded(&mut command, LIMIT);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");

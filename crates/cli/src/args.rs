@@ -98,6 +98,10 @@ pub struct SourceArgs {
     /// Use the exchanges' testnet endpoints.
     #[arg(long)]
     pub testnet: bool,
+    /// Seed of every connection's reconnect jitter, for tests that check
+    /// the schedule [default: each connection draws one from the OS].
+    #[arg(long, hide = true)]
+    pub backoff_seed: Option<u64>,
 }
 
 /// `collector fetch`.

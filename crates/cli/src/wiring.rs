@@ -43,6 +43,9 @@ pub struct SourceOptions {
     pub max_attempts: Option<u32>,
     /// Heartbeat override (idle and pong deadline), for tests.
     pub heartbeat: Option<Duration>,
+    /// The seed of every connection's reconnect jitter, for tests
+    /// (`None`: each draws one from the OS).
+    pub backoff_seed: Option<u64>,
 }
 
 impl SourceOptions {
@@ -84,6 +87,7 @@ impl SourceOptions {
             first_data,
             max_attempts,
             heartbeat,
+            backoff_seed: args.backoff_seed,
         };
         Ok((targets, options))
     }
@@ -175,6 +179,7 @@ fn connector_config(options: &SourceOptions, connection: &PlannedConnection) -> 
     let mut config = ConnectorConfig::new(connection.url.clone(), connection.subscriptions.clone());
     config.timeouts.first_data = options.first_data;
     config.backoff.max_attempts = options.max_attempts;
+    config.backoff.seed = options.backoff_seed;
     if let Some(limit) = options.connect_timeout {
         // The upgrade's limit covers the connect too: a little longer, so
         // that a stalled TCP/TLS connect is reported as such.

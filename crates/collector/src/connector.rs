@@ -463,7 +463,7 @@ impl StreamHandler<Incoming> for Connector {
                 self.on_frame(generation, frame, ctx);
             }
             Incoming::Failed(generation, error) => {
-                let error = ConnectorError::Protocol(error.to_string());
+                let error = transport::map_stream_error(&error);
                 self.feed(Input::StreamFailed(generation, error), ctx);
             }
             Incoming::Ended(generation) => self.feed(Input::StreamEnded(generation), ctx),

@@ -9,7 +9,7 @@
 
 use crate::error::ConnectorError;
 use crate::retry_after::{RememberRetryAfter, RetryAfterSlot};
-use awc::error::{ConnectError, SendRequestError, WsClientError};
+use awc::error::{ConnectError, SendRequestError, WsClientError, WsProtocolError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +28,9 @@ impl Default for Timeouts {
     fn default() -> Self {
         Timeouts {
             connect: Duration::from_secs(10),
-            handshake: Duration::from_secs(10),
+            // Longer than `connect`, so a stalled TCP/TLS connect is
+            // reported as such, not as a slow upgrade.
+            handshake: Duration::from_secs(15),
             first_data: Duration::from_secs(30),
         }
     }
@@ -158,6 +160,27 @@ fn map_connect_io(url: String, error: &std::io::Error) -> ConnectorError {
 }
 
 /// The host of `url` as a user wrote it (`localhost`, `127.0.0.1`).
+/// What a failed read or write of an open WebSocket means: a connection
+/// cut under us (EOF without close_notify under TLS, a reset, a broken
+/// pipe) is a drop like a plain EOF; anything else broke the protocol.
+pub(crate) fn map_stream_error(error: &WsProtocolError) -> ConnectorError {
+    use std::io::ErrorKind;
+    match error {
+        WsProtocolError::Io(io)
+            if matches!(
+                io.kind(),
+                ErrorKind::UnexpectedEof
+                    | ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+            ) =>
+        {
+            ConnectorError::Disconnected
+        }
+        other => ConnectorError::Protocol(other.to_string()),
+    }
+}
+
 fn host_of(url: &str) -> String {
     url.parse::<awc::http::Uri>()
         .ok()
@@ -168,6 +191,29 @@ fn host_of(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cut_connection_is_a_drop_and_a_bad_frame_a_protocol_error() {
+        use std::io::{Error, ErrorKind};
+        let no_close_notify = Error::new(
+            ErrorKind::UnexpectedEof,
+            "peer closed connection without sending TLS close_notify",
+        );
+        for cut in [
+            no_close_notify,
+            Error::from(ErrorKind::ConnectionReset),
+            Error::from(ErrorKind::BrokenPipe),
+        ] {
+            assert_eq!(
+                map_stream_error(&WsProtocolError::Io(cut)),
+                ConnectorError::Disconnected
+            );
+        }
+        assert!(matches!(
+            map_stream_error(&WsProtocolError::MaskedFrame),
+            ConnectorError::Protocol(_)
+        ));
+    }
 
     #[test]
     fn urls_are_checked_before_any_io() {
