@@ -264,11 +264,7 @@ impl Connection {
                 ClientRead::Frame {
                     opcode: 0x1,
                     payload,
-                } => {
-                    if String::from_utf8_lossy(&payload).contains(needle) {
-                        return true;
-                    }
-                }
+                } if String::from_utf8_lossy(&payload).contains(needle) => return true,
                 ClientRead::Gone => return false,
                 _ => {}
             }
