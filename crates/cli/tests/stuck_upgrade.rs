@@ -47,7 +47,10 @@ fn the_timeout_is_kept_while_an_upgrade_hangs() {
         elapsed < Duration::from_millis(1400),
         "a 1 s timeout took {elapsed:?}"
     );
-    assert_eq!(server.connections().len(), 1);
+    // fetch gives the upgrade part of the timeout, then tries again: one
+    // connection at a time.
+    assert!(!server.connections().is_empty());
+    assert_eq!(server.most_at_once(), 1);
 }
 
 #[test]
