@@ -149,6 +149,7 @@ async fn run(args: &Args) -> Result<Report, Box<dyn std::error::Error>> {
     collector.do_send(Subscribe {
         subscriptions: Vec::new(),
         recipient: consumer.recipient(),
+        delivery: mercury_collector::Delivery::Lossless,
     });
     let subscriptions = vec![Subscription::new(EXCHANGE_ID, "XBTUSD", QuoteKind::Fair)];
     let mut config = ConnectorConfig::new(url, subscriptions);

@@ -27,8 +27,9 @@ Examples:
   collector exchanges                            The exchanges, endpoints and quote kinds
   collector completions bash > /etc/bash_completion.d/collector
 
-Exit codes: 0 success, 1 runtime failure (one `error:` line on stderr),
-2 usage error, 130 interrupted (what had arrived is printed).
+Exit codes: 0 success (also when stdout is closed early, e.g. `| head`),
+1 runtime failure (one `error:` line on stderr), 2 usage error,
+130 interrupted by Ctrl-C, 143 by SIGTERM (what had arrived is printed).
 Logs go to stderr: -v for debug, -vv for trace, or RUST_LOG=…";
 
 /// Collects live market data from crypto exchanges over WebSocket.
@@ -110,12 +111,13 @@ pub struct FetchArgs {
     /// Where the quotes come from.
     #[command(flatten)]
     pub source: SourceArgs,
-    /// How many quotes to print.
-    #[arg(short = 'n', long = "count", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    /// How many quotes to print; 0: until interrupted (Ctrl-C or SIGTERM).
+    #[arg(short = 'n', long = "count", default_value_t = 10)]
     pub n: u32,
-    /// Give up after this many seconds (decimals allowed).
-    #[arg(long, default_value = "120", value_parser = parse_seconds)]
-    pub timeout: Duration,
+    /// Give up after this many seconds (decimals allowed) [default: 120
+    /// with a count; none with -n 0].
+    #[arg(long, value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -302,7 +304,7 @@ mod tests {
         assert_eq!(args.n, 10);
         assert_eq!(args.source.kind, None);
         assert_eq!(args.format, Format::Table);
-        assert_eq!(args.timeout, Duration::from_secs(120));
+        assert_eq!(args.timeout, None, "120 s with a count, resolved by fetch");
         assert!(!args.source.testnet && args.source.url.is_empty());
         assert_eq!(args.source.targets, ["bitmex", "XBTUSD"]);
     }

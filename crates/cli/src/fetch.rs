@@ -1,113 +1,224 @@
-//! `collector fetch`: wire a connector to a collector, ask for N quotes,
-//! print them.
+//! `collector fetch`: wire connectors to a collector, open a lossless
+//! stream of the next N quotes, and print each as it arrives.
+//!
+//! Output goes through a buffer flushed when the stream goes idle and at
+//! least every [`FLUSH_EVERY`] (every line on a terminal), so a paced fetch
+//! shows each quote at once and a firehose writes in big chunks. Memory
+//! does not grow with N: the stream is bounded and lossless (when stdout is
+//! slow, the collector and then the connectors wait). SIGINT and SIGTERM
+//! end the run cleanly — what was received is written, connections get a
+//! Close frame — and a closed stdout (`| head`) ends it quietly.
 
 use crate::args::FetchArgs;
+use crate::output::QuoteWriter;
 use crate::plan::Target;
 use crate::wiring::{self, SourceOptions};
-use crate::{Outcome, output};
+use crate::{Interrupt, Outcome};
 use actix::Actor;
 use indicatif::{ProgressBar, ProgressStyle};
-use mercury_collector::{CancelFetches, Collector, CollectorStats, Fetch, FetchError, GetStats};
+use mercury_collector::{
+    CancelFetches, Collector, CollectorStats, FetchError, GetStats, OpenStream, StreamEnd,
+    TickStream,
+};
 use mercury_core::Subscription;
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often the progress line refreshes.
 const PROGRESS_EVERY: Duration = Duration::from_millis(200);
-/// First data must come within this, or the whole timeout if shorter.
+/// First data must come within this, or half the timeout if shorter.
 const FIRST_DATA: Duration = Duration::from_secs(30);
+/// The default `--timeout` when a count is given.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// Buffered output goes out at least this often.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// Ticks the stream holds before the collector waits for this reader.
+const STREAM_CAPACITY: usize = 4096;
+
+/// How the printing loop ended.
+enum Pumped {
+    /// The stream ended by itself (N quotes, a failure, a timeout).
+    Ended,
+    /// A signal asked us to stop.
+    Interrupted(Interrupt),
+    /// stdout was closed by its reader.
+    StdoutClosed,
+}
 
 /// Runs one fetch to completion on its own actix system.
 pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let wanted = (args.n > 0).then_some(args.n as usize);
+    // A count without --timeout gets the default; -n 0 runs until stopped.
+    let timeout = args.timeout.or(wanted.map(|_| DEFAULT_TIMEOUT));
     // Half the overall timeout at most, so that a silent server is retried
     // at least once before the fetch gives up.
-    let first_data = FIRST_DATA.min(args.timeout / 2);
+    let first_data = timeout.map_or(FIRST_DATA, |t| FIRST_DATA.min(t / 2));
     let (targets, mut options) = SourceOptions::plan(
         &args.source,
         first_data,
         Some(args.max_attempts),
         args.heartbeat,
     )?;
-    // Likewise connecting (TCP, TLS, upgrade): a stalled handshake is then
-    // reported as what it is rather than as a plain fetch timeout.
-    options.connect_timeout = Some(args.timeout / 2);
+    // A stalled TCP/TLS connect shows as such, well within the timeout.
+    options.connect_timeout = timeout.map(|t| t / 2);
     let subscriptions: Vec<Subscription> = targets
         .iter()
         .map(|t| Subscription::new(t.exchange.id.clone(), t.symbol.as_str(), t.kind))
         .collect();
     let what = describe(&targets);
-    let n = args.n as usize;
-    let progress = (std::io::stderr().is_terminal()).then(|| progress_bar(n));
+    let progress = std::io::stderr()
+        .is_terminal()
+        .then(|| progress_bar(args.n as usize));
+    let mut writer = QuoteWriter::new(out, args.format, std::io::stdout().is_terminal());
 
-    let result = actix_rt::System::new().block_on(async move {
+    let (pumped, end) = actix_rt::System::new().block_on(async {
         let collector = Collector::new().start();
-        // Registered before the connectors start, so no quote can slip by.
-        let mut fetch = Box::pin(collector.send(Fetch {
-            subscriptions,
-            n,
-            timeout: args.timeout,
-        }));
+        // Opened before the connectors start, so no quote can slip by.
+        let stream = collector
+            .send(OpenStream {
+                subscriptions,
+                n: wanted,
+                timeout,
+                capacity: STREAM_CAPACITY,
+            })
+            .await?;
         // --sim: each exchange's simulator runs in this process, on
         // 127.0.0.1, and the fetch goes through the real WebSocket stack.
         let running = wiring::start(&targets, &options, &collector)?;
-        let mut ticker = actix_rt::time::interval(PROGRESS_EVERY);
-        let mut ctrl_c = Box::pin(actix_rt::signal::ctrl_c());
-        let mut interrupted = false;
-        let answer = loop {
-            tokio::select! {
-                answer = &mut fetch => break answer,
-                _ = &mut ctrl_c, if !interrupted => {
-                    interrupted = true;
-                    collector.do_send(CancelFetches);
-                }
-                _ = ticker.tick(), if progress.is_some() => {
-                    if let (Some(bar), Ok(stats)) = (&progress, collector.send(GetStats).await) {
-                        show(bar, &stats);
-                    }
-                }
-            }
-        };
+        let TickStream { ticks, end } = stream;
+        let pumped = pump(ticks, &mut writer, &collector, progress.as_ref()).await;
         if let Some(bar) = &progress {
             bar.finish_and_clear();
         }
         running.stop().await;
-        Ok::<_, anyhow::Error>(answer)
+        let end = end.await.unwrap_or(Ok(0));
+        Ok::<_, anyhow::Error>((pumped?, end))
     })?;
+    let printed = writer.written() as usize;
+    match (pumped, end) {
+        (Pumped::StdoutClosed, _) => Ok(Outcome::Done),
+        (Pumped::Interrupted(signal), _) => Ok(Outcome::Interrupted {
+            signal,
+            wanted: args.n as usize,
+            received: printed,
+        }),
+        (Pumped::Ended, end) => finish(end, &what, printed, args.n as usize),
+    }
+}
 
-    let answer = result
-        .map_err(|e| anyhow::anyhow!("internal: the collector stopped unexpectedly ({e})"))?;
-    match answer {
-        Ok(ticks) => {
-            output::write(out, args.format, &ticks)?;
-            Ok(Outcome::Done)
+/// The outcome of a stream that ended by itself.
+fn finish(end: StreamEnd, what: &str, printed: usize, wanted: usize) -> anyhow::Result<Outcome> {
+    match end {
+        Ok(_) => Ok(Outcome::Done),
+        Err(FetchError::Cancelled { .. }) => Ok(Outcome::Interrupted {
+            signal: Interrupt::Int,
+            wanted,
+            received: printed,
+        }),
+        Err(FetchError::Timeout {
+            wanted,
+            received,
+            waited,
+            last_error,
+        }) => {
+            let hint = match last_error {
+                Some((exchange, error)) => {
+                    format!("the connection to {exchange} kept failing (last: {error})")
+                }
+                None => "try a longer --timeout, or check the symbol and --kind".to_string(),
+            };
+            Err(anyhow::anyhow!(
+                "timed out after {}: {received} of {wanted} {what} arrived; {hint}",
+                humanize(waited),
+            ))
         }
-        Err(failed) => {
-            if !failed.received.is_empty() {
-                output::write(out, args.format, &failed.received)?;
+        Err(reason) => Err(anyhow::anyhow!("{reason}")),
+    }
+}
+
+/// Writes ticks as they come until the stream closes, a signal arrives or
+/// stdout is closed.
+async fn pump(
+    mut ticks: tokio::sync::mpsc::Receiver<mercury_collector::Tick>,
+    writer: &mut QuoteWriter<'_>,
+    collector: &actix::Addr<Collector>,
+    progress: Option<&ProgressBar>,
+) -> anyhow::Result<Pumped> {
+    let mut signals = Signals::new()?;
+    let mut interrupted = None;
+    let mut flush_every = actix_rt::time::interval(FLUSH_EVERY);
+    let mut progress_every = actix_rt::time::interval(PROGRESS_EVERY);
+    let mut last_flush = Instant::now();
+    let written = loop {
+        tokio::select! {
+            biased;
+            signal = signals.next(), if interrupted.is_none() => {
+                interrupted = Some(signal);
+                // Ends the stream after what has arrived: drained below.
+                collector.do_send(CancelFetches);
             }
-            match failed.reason {
-                FetchError::Cancelled { wanted, received } => {
-                    Ok(Outcome::Interrupted { wanted, received })
+            tick = ticks.recv() => {
+                let Some(tick) = tick else { break Ok(()) };
+                let mut wrote = writer.write(&tick);
+                while let (Ok(()), Ok(tick)) = (&wrote, ticks.try_recv()) {
+                    wrote = writer.write(&tick);
                 }
-                FetchError::Timeout {
-                    wanted,
-                    received,
-                    waited,
-                    last_error,
-                } => {
-                    let hint = match last_error {
-                        Some(error) => format!("the connection kept failing (last: {error})"),
-                        None => {
-                            "try a longer --timeout, or check the symbol and --kind".to_string()
-                        }
-                    };
-                    Err(anyhow::anyhow!(
-                        "timed out after {}: {received} of {wanted} {what} arrived; {hint}",
-                        humanize(waited),
-                    ))
+                if wrote.is_err() {
+                    break wrote;
                 }
-                reason => Err(anyhow::anyhow!("{reason}")),
+                // Idle after the producers' turn, or due: out it goes.
+                tokio::task::yield_now().await;
+                if ticks.is_empty() || last_flush.elapsed() >= FLUSH_EVERY {
+                    if let Err(error) = writer.flush() {
+                        break Err(error);
+                    }
+                    last_flush = Instant::now();
+                }
             }
+            _ = flush_every.tick() => {
+                if let Err(error) = writer.flush() {
+                    break Err(error);
+                }
+                last_flush = Instant::now();
+            }
+            _ = progress_every.tick(), if progress.is_some() => {
+                if let (Some(bar), Ok(stats)) = (progress, collector.send(GetStats).await) {
+                    show(bar, writer.written(), &stats);
+                }
+            }
+        }
+    };
+    let written = written.and_then(|()| writer.flush());
+    match (written, interrupted) {
+        (Err(error), _) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+            collector.do_send(CancelFetches);
+            Ok(Pumped::StdoutClosed)
+        }
+        (Err(error), _) => Err(anyhow::anyhow!("cannot write the quotes: {error}")),
+        (Ok(()), Some(signal)) => Ok(Pumped::Interrupted(signal)),
+        (Ok(()), None) => Ok(Pumped::Ended),
+    }
+}
+
+/// SIGINT and SIGTERM, as [`Interrupt`]s.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn next(&mut self) -> Interrupt {
+        tokio::select! {
+            _ = self.interrupt.recv() => Interrupt::Int,
+            _ = self.terminate.recv() => Interrupt::Term,
         }
     }
 }
@@ -138,19 +249,19 @@ fn humanize(duration: Duration) -> String {
 fn progress_bar(n: usize) -> ProgressBar {
     let bar = ProgressBar::new(n as u64);
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} {msg:12} [{bar:30}] {pos}/{len} quotes  {elapsed}")
-    {
+    let template = match n {
+        0 => "{spinner} {msg:12} {pos} quotes  {elapsed}",
+        _ => "{spinner} {msg:12} [{bar:30}] {pos}/{len} quotes  {elapsed}",
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message("connecting");
     bar
 }
 
-fn show(bar: &ProgressBar, stats: &CollectorStats) {
-    if let Some((received, _)) = stats.fetches.first() {
-        bar.set_position(*received as u64);
-    }
+fn show(bar: &ProgressBar, written: u64, stats: &CollectorStats) {
+    bar.set_position(written);
     if let Some(connection) = stats.connections.first() {
         bar.set_message(connection.state.to_string());
     }

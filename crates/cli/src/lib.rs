@@ -22,15 +22,44 @@ use std::io::Write;
 /// How a successful run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Everything asked for was done.
+    /// Everything asked for was done (or stdout was closed by its reader).
     Done,
-    /// Interrupted (Ctrl-C) after printing what had arrived.
+    /// Interrupted by a signal after printing what had arrived.
     Interrupted {
-        /// Quotes asked for.
+        /// Which signal.
+        signal: Interrupt,
+        /// Quotes asked for (0: no limit).
         wanted: usize,
         /// Quotes printed.
         received: usize,
     },
+}
+
+/// The signals that end a run cleanly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interrupt {
+    /// SIGINT (Ctrl-C): exit code 130.
+    Int,
+    /// SIGTERM (`timeout`, systemd, container runtimes): exit code 143.
+    Term,
+}
+
+impl Interrupt {
+    /// The exit code of a run it ended: 128 + the signal's number.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Interrupt::Int => 130,
+            Interrupt::Term => 143,
+        }
+    }
+
+    /// The signal's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Interrupt::Int => "SIGINT",
+            Interrupt::Term => "SIGTERM",
+        }
+    }
 }
 
 /// A mistake in the command line found after parsing (exit code 2).

@@ -16,11 +16,20 @@ fn main() -> ExitCode {
     let stdout = std::io::stdout();
     match mercury_cli::run(&cli, &mut stdout.lock()) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
-        Ok(Outcome::Interrupted { wanted, received }) => {
+        Ok(Outcome::Interrupted {
+            signal,
+            wanted,
+            received,
+        }) => {
+            let of = match wanted {
+                0 => String::new(),
+                n => format!(" of {n}"),
+            };
             report(&format!(
-                "interrupted: printed {received} of {wanted} quotes"
+                "interrupted: printed {received}{of} quotes ({})",
+                signal.name()
             ));
-            ExitCode::from(130)
+            ExitCode::from(signal.exit_code())
         }
         Err(error) if error.is::<UsageError>() => {
             report(&format!("{error}; see 'collector --help'"));

@@ -1,50 +1,50 @@
-//! Printing ticks as a table, JSON Lines or CSV.
+//! Printing ticks as they arrive: a table, JSON Lines or CSV.
+//!
+//! [`QuoteWriter`] writes each tick straight into a buffer (no `String` per
+//! field; the price is its exact decimal text) and leaves flushing to its
+//! caller's policy, except on a terminal, where every line goes out at once.
+//! The table streams with fixed column widths (a value wider than its
+//! column pushes the rest of its row; nothing is ever cut).
 
 use crate::args::Format;
 use mercury_collector::Tick;
 use serde::Serialize;
-use std::io::{self, Write};
+use serde::ser::Serializer;
+use std::fmt::Display;
+use std::io::{self, BufWriter, Write};
 
-/// One quote as printed in JSON and CSV; `price` is the exact decimal text.
-#[derive(Debug, Serialize)]
-struct Row {
+/// The output buffer: large enough that a firehose writes in big chunks.
+const BUFFER: usize = 64 << 10;
+
+/// One quote as printed in JSON; `price` is the exact decimal text.
+#[derive(Serialize)]
+struct JsonRow<'a> {
     seq: u64,
-    exchange: String,
-    symbol: String,
+    exchange: &'a str,
+    symbol: &'a str,
     kind: &'static str,
-    price: String,
-    exchange_time: Option<String>,
-    received_at: String,
+    #[serde(serialize_with = "as_text")]
+    price: &'a mercury_core::Price,
+    #[serde(serialize_with = "option_as_text")]
+    exchange_time: Option<mercury_core::Timestamp>,
+    #[serde(serialize_with = "as_text")]
+    received_at: &'a mercury_core::Timestamp,
     /// Present (and true) only on the first quote after a reconnect.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     after_gap: bool,
 }
 
-impl Row {
-    fn of(tick: &Tick) -> Row {
-        let q = &tick.quote;
-        Row {
-            seq: tick.seq,
-            exchange: q.exchange.to_string(),
-            symbol: q.symbol.to_string(),
-            kind: q.kind.as_str(),
-            price: q.price.to_string(),
-            exchange_time: q.exchange_time.map(|t| t.to_string()),
-            received_at: q.received_at.to_string(),
-            after_gap: tick.after_gap,
-        }
-    }
+fn as_text<S: Serializer, T: Display>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
 
-    fn cells(&self) -> [String; 7] {
-        [
-            self.seq.to_string(),
-            self.exchange.clone(),
-            self.symbol.clone(),
-            self.kind.to_string(),
-            self.price.clone(),
-            self.exchange_time.clone().unwrap_or_default(),
-            self.received_at.clone(),
-        ]
+fn option_as_text<S: Serializer, T: Display>(
+    value: &Option<T>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => serializer.collect_str(value),
+        None => serializer.serialize_none(),
     }
 }
 
@@ -58,62 +58,148 @@ const HEADER: [&str; 7] = [
     "received_at",
 ];
 
-/// Writes `ticks` in `format`.
-pub fn write(out: &mut dyn Write, format: Format, ticks: &[Tick]) -> io::Result<()> {
-    let rows: Vec<Row> = ticks.iter().map(Row::of).collect();
-    match format {
-        Format::Json => {
-            for row in &rows {
-                serde_json::to_writer(&mut *out, row)?;
-                out.write_all(b"\n")?;
-            }
-        }
-        Format::Csv => {
-            writeln!(out, "{}", HEADER.join(","))?;
-            for row in &rows {
-                let cells: Vec<String> = row.cells().iter().map(|c| csv_field(c)).collect();
-                writeln!(out, "{}", cells.join(","))?;
-            }
-        }
-        Format::Table => write_table(out, &rows)?,
-    }
-    out.flush()
+/// The table's column widths, and which columns are right-aligned.
+const WIDTHS: [usize; 7] = [8, 13, 16, 5, 20, 24, 24];
+const NUMERIC: [bool; 7] = [true, false, false, false, true, false, false];
+
+/// Writes ticks one by one in a format. See the module docs.
+pub struct QuoteWriter<'a> {
+    out: BufWriter<&'a mut dyn Write>,
+    format: Format,
+    per_line: bool,
+    header_done: bool,
+    written: u64,
 }
 
-fn csv_field(cell: &str) -> String {
-    if cell.contains([',', '"', '\n']) {
-        format!("\"{}\"", cell.replace('"', "\"\""))
-    } else {
-        cell.to_string()
-    }
-}
-
-fn write_table(out: &mut dyn Write, rows: &[Row]) -> io::Result<()> {
-    let header = HEADER.map(str::to_uppercase);
-    let cells: Vec<[String; 7]> = rows.iter().map(Row::cells).collect();
-    let mut widths = header.clone().map(|h| h.len());
-    for row in &cells {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.len());
+impl<'a> QuoteWriter<'a> {
+    /// A writer to `out`; `per_line`: flush every line (for a terminal).
+    pub fn new(out: &'a mut dyn Write, format: Format, per_line: bool) -> Self {
+        QuoteWriter {
+            out: BufWriter::with_capacity(BUFFER, out),
+            format,
+            per_line,
+            header_done: false,
+            written: 0,
         }
     }
-    let numeric = [true, false, false, false, true, false, false];
-    for row in std::iter::once(&header).chain(&cells) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .zip(numeric)
-            .map(|((cell, w), right)| {
-                if right {
-                    format!("{cell:>w$}")
-                } else {
-                    format!("{cell:<w$}")
+
+    /// Quotes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Writes the header (CSV, table) if it has not been written yet.
+    pub fn header(&mut self) -> io::Result<()> {
+        if self.header_done {
+            return Ok(());
+        }
+        self.header_done = true;
+        match self.format {
+            Format::Json => Ok(()),
+            Format::Csv => writeln!(self.out, "{}", HEADER.join(",")),
+            Format::Table => {
+                let header = HEADER.map(str::to_uppercase);
+                table_row(&mut self.out, header.iter().map(|h| h as &dyn Display))
+            }
+        }
+    }
+
+    /// Writes one tick (after the header).
+    pub fn write(&mut self, tick: &Tick) -> io::Result<()> {
+        self.header()?;
+        let q = &tick.quote;
+        match self.format {
+            Format::Json => {
+                let row = JsonRow {
+                    seq: tick.seq,
+                    exchange: q.exchange.as_str(),
+                    symbol: q.symbol.as_str(),
+                    kind: q.kind.as_str(),
+                    price: &q.price,
+                    exchange_time: q.exchange_time,
+                    received_at: &q.received_at,
+                    after_gap: tick.after_gap,
+                };
+                serde_json::to_writer(&mut self.out, &row)?;
+                self.out.write_all(b"\n")?;
+            }
+            Format::Csv => {
+                let symbol = csv_field(q.symbol.as_str());
+                write!(
+                    self.out,
+                    "{},{},{},{},{},",
+                    tick.seq,
+                    q.exchange,
+                    symbol,
+                    q.kind.as_str(),
+                    q.price
+                )?;
+                if let Some(time) = q.exchange_time {
+                    write!(self.out, "{time}")?;
                 }
-            })
-            .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
+                writeln!(self.out, ",{}", q.received_at)?;
+            }
+            Format::Table => {
+                let empty = String::new();
+                let exchange_time: &dyn Display = match &q.exchange_time {
+                    Some(time) => time,
+                    None => &empty,
+                };
+                let cells: [&dyn Display; 7] = [
+                    &tick.seq,
+                    &q.exchange,
+                    &q.symbol,
+                    &q.kind.as_str(),
+                    &q.price,
+                    exchange_time,
+                    &q.received_at,
+                ];
+                table_row(&mut self.out, cells.into_iter())?;
+            }
+        }
+        self.written += 1;
+        if self.per_line {
+            self.out.flush()?;
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// Sends what is buffered to the output.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+fn table_row<'c>(
+    out: &mut impl Write,
+    cells: impl Iterator<Item = &'c dyn Display>,
+) -> io::Result<()> {
+    use std::fmt::Write as _;
+    let mut line = String::with_capacity(160);
+    let mut text = String::with_capacity(32);
+    for (i, cell) in cells.enumerate() {
+        if i > 0 {
+            line.push_str("  ");
+        }
+        // Through text: not every Display pads.
+        text.clear();
+        let _ = write!(text, "{cell}");
+        let width = WIDTHS[i];
+        let _ = if NUMERIC[i] {
+            write!(line, "{text:>width$}")
+        } else {
+            write!(line, "{text:<width$}")
+        };
+    }
+    writeln!(out, "{}", line.trim_end())
+}
+
+fn csv_field(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.contains([',', '"', '\n']) {
+        format!("\"{}\"", cell.replace('"', "\"\"")).into()
+    } else {
+        cell.into()
+    }
 }
 
 #[cfg(test)]
@@ -141,7 +227,13 @@ mod tests {
 
     fn render(format: Format, ticks: &[Tick]) -> String {
         let mut out = Vec::new();
-        write(&mut out, format, ticks).unwrap();
+        let mut writer = QuoteWriter::new(&mut out, format, false);
+        writer.header().unwrap();
+        for tick in ticks {
+            writer.write(tick).unwrap();
+        }
+        writer.flush().unwrap();
+        drop(writer);
         String::from_utf8(out).unwrap()
     }
 
@@ -174,6 +266,11 @@ mod tests {
             "seq,exchange,symbol,kind,price,exchange_time,received_at\n7,bitmex,XBTUSD,fair,28667.0,,2026-11-24T06:00:05.013Z\n"
         );
         assert_eq!(csv_field("a,b"), "\"a,b\"");
+        let text = render(Format::Csv, &[]);
+        assert_eq!(
+            text,
+            "seq,exchange,symbol,kind,price,exchange_time,received_at\n"
+        );
     }
 
     #[test]
@@ -183,7 +280,8 @@ mod tests {
             &[tick(1, "9277.2", None), tick(10, "43210.5", None)],
         );
         let lines: Vec<&str> = text.lines().collect();
-        assert!(lines[0].starts_with("SEQ  EXCHANGE"));
+        // Fixed widths (the table streams): the seq column is right-aligned.
+        assert!(lines[0].trim_start().starts_with("SEQ  EXCHANGE"));
         let price_end = |l: &str| l.find("  2026").unwrap();
         assert_eq!(price_end(lines[1]), price_end(lines[2]), "{text}");
         assert!(lines[1].contains(" 9277.2  "));

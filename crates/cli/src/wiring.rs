@@ -195,18 +195,27 @@ fn connector_config(options: &SourceOptions, connection: &PlannedConnection) -> 
     config
 }
 
-/// Waits for Ctrl-C, or `duration` if given, whichever comes first.
+/// Waits for Ctrl-C or SIGTERM, or `duration` if given, whichever comes
+/// first.
 pub async fn until_stopped(duration: Option<Duration>) {
-    let ctrl_c = actix_rt::signal::ctrl_c();
-    match duration {
-        Some(duration) => {
-            tokio::select! {
-                _ = ctrl_c => {}
-                () = actix_rt::time::sleep(duration) => {}
+    use tokio::signal::unix::{SignalKind, signal};
+    let terminate = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
             }
+            Err(_) => std::future::pending().await,
         }
-        None => {
-            let _ = ctrl_c.await;
+    };
+    let elapsed = async {
+        match duration {
+            Some(duration) => actix_rt::time::sleep(duration).await,
+            None => std::future::pending().await,
         }
+    };
+    tokio::select! {
+        _ = actix_rt::signal::ctrl_c() => {}
+        () = terminate => {}
+        () = elapsed => {}
     }
 }

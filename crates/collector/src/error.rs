@@ -2,7 +2,7 @@
 
 use crate::messages::Tick;
 use crate::retry_after::MAX_RETRY_AFTER;
-use mercury_core::ExchangeError;
+use mercury_core::{ExchangeError, ExchangeId};
 use std::time::Duration;
 use thiserror::Error;
 
@@ -246,7 +246,7 @@ impl ConnectorError {
 #[non_exhaustive]
 pub enum FetchError {
     /// Not enough quotes arrived before the deadline.
-    #[error("timed out after {waited:?}: {received} of {wanted} quotes arrived{}", last_error.as_ref().map_or(String::new(), |e| format!(" (last connection error: {e})")))]
+    #[error("timed out after {waited:?}: {received} of {wanted} quotes arrived{}", last_error.as_ref().map_or(String::new(), |(exchange, e)| format!(" (the connection to {exchange} is failing: {e})")))]
     Timeout {
         /// Quotes asked for.
         wanted: usize,
@@ -254,8 +254,9 @@ pub enum FetchError {
         received: usize,
         /// The deadline.
         waited: Duration,
-        /// The latest failure of a connection the fetch depends on, if any.
-        last_error: Option<Box<ConnectorError>>,
+        /// A failure that is current — of a connection the fetch depends
+        /// on, that has not streamed since — with its exchange, if any.
+        last_error: Option<(ExchangeId, Box<ConnectorError>)>,
     },
     /// A connection the fetch depends on failed for good.
     #[error("{error}")]

@@ -61,6 +61,7 @@ mod heartbeat;
 mod link;
 mod messages;
 mod retry_after;
+mod sinks;
 mod tls;
 mod tls_errors;
 mod transport;
@@ -74,8 +75,10 @@ pub use connector::{
 pub use error::{ConnectorError, FetchError, FetchFailed};
 pub use messages::{
     CancelFetches, CollectorStats, ConnectionEvent, ConnectionId, ConnectionSnapshot,
-    ConnectionState, ConnectorOutput, Fetch, GetStats, InFlight, Subscribe, Tick, WatchConnections,
+    ConnectionState, ConnectorOutput, Fetch, GetStats, InFlight, OpenStream, StreamEnd, Subscribe,
+    Tick, TickStream, WatchConnections,
 };
 pub use retry_after::MAX_RETRY_AFTER;
+pub use sinks::Delivery;
 pub use tls::{TlsError, TlsTrust, default_tls_client_config, load_ca_file, tls_client_config};
 pub use transport::Timeouts;

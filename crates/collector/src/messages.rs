@@ -1,6 +1,6 @@
 //! The messages between connectors, the collector and its clients.
 
-use crate::error::{ConnectorError, FetchFailed};
+use crate::error::{ConnectorError, FetchError, FetchFailed};
 use actix::{Message, Recipient};
 use mercury_core::{ExchangeError, ExchangeId, Quote, Subscription};
 use std::fmt;
@@ -172,23 +172,59 @@ impl Message for Fetch {
 }
 
 /// Stream every quote matching `subscriptions` (all quotes if empty) to
-/// `recipient`, from now on.
-///
-/// Slow consumers: delivery uses `try_send`, so the consumer's own mailbox
-/// (bounded; actix's default capacity is 16) is its queue. When it is full
-/// the quote is dropped *for that consumer only* and counted in
-/// [`CollectorStats::consumer_drops`]; the collector never blocks and never
-/// buffers without bound.
+/// `recipient`, from now on, by the `delivery` rule (see
+/// [`Delivery`](crate::Delivery)): the recipient's own bounded mailbox is
+/// its queue; when it is full a `Lossless` subscriber makes the collector
+/// wait (back-pressure to the connectors), a `Lossy` one loses the quote,
+/// counted in [`CollectorStats::consumer_drops`].
 #[derive(Debug, Clone)]
 pub struct Subscribe {
     /// Which quotes to deliver; empty means all.
     pub subscriptions: Vec<Subscription>,
     /// Who receives them.
     pub recipient: Recipient<Tick>,
+    /// What happens when the recipient's mailbox is full.
+    pub delivery: crate::Delivery,
 }
 
 impl Message for Subscribe {
     type Result = ();
+}
+
+/// Open a lossless stream of the quotes matching `subscriptions`: the next
+/// `n` of them (`None`: until [`CancelFetches`]), through a bounded channel
+/// of `capacity` ticks. When the reader falls behind, the collector waits
+/// for it (back-pressure reaches the connectors and TCP), so memory does
+/// not grow with `n`. The stream ends — its channel closes after the last
+/// tick, then [`TickStream::end`] says why — after `n` quotes, at the
+/// `timeout`, when a connection it needs fails for good, or on
+/// [`CancelFetches`].
+#[derive(Debug, Clone)]
+pub struct OpenStream {
+    /// Which quotes count.
+    pub subscriptions: Vec<Subscription>,
+    /// How many (`None`: no limit).
+    pub n: Option<usize>,
+    /// How long to wait at most (`None`: no limit).
+    pub timeout: Option<Duration>,
+    /// The channel's bound, in ticks.
+    pub capacity: usize,
+}
+
+impl Message for OpenStream {
+    type Result = TickStream;
+}
+
+/// How a stream ended: `Ok(count)` after its `n` quotes, or why not.
+pub type StreamEnd = Result<u64, FetchError>;
+
+/// The reading side of an [`OpenStream`].
+#[derive(Debug)]
+pub struct TickStream {
+    /// The ticks, in arrival order; closed after the last one.
+    pub ticks: tokio::sync::mpsc::Receiver<Tick>,
+    /// Why the stream ended, once it has.
+    pub end: tokio::sync::oneshot::Receiver<StreamEnd>,
 }
 
 /// End every pending fetch now with [`FetchError::Cancelled`](crate::FetchError::Cancelled).
@@ -240,7 +276,7 @@ impl Message for GetStats {
 pub struct CollectorStats {
     /// Quotes received from all connectors.
     pub quotes: u64,
-    /// Quotes dropped because a streaming consumer's queue was full.
+    /// Quotes lossy sinks dropped because their queue was full.
     pub consumer_drops: u64,
     /// State changes dropped because a watcher's queue was full.
     pub watcher_drops: u64,
@@ -269,4 +305,7 @@ pub struct ConnectionSnapshot {
     pub gaps: u64,
     /// When its latest quote arrived.
     pub last_quote_at: Option<mercury_core::Timestamp>,
+    /// The failure it is recovering from: set when it fails, cleared when
+    /// quotes flow again, so it is always current.
+    pub last_error: Option<ConnectorError>,
 }

@@ -76,6 +76,7 @@ async fn three_guarantees_hold_over_interleaved_connections() {
         .send(Subscribe {
             subscriptions: vec![],
             recipient: all.recipient(),
+            delivery: mercury_collector::Delivery::Lossy,
         })
         .await
         .unwrap();
@@ -322,6 +323,7 @@ async fn a_slow_consumer_loses_quotes_counted_and_never_blocks_the_collector() {
         .send(Subscribe {
             subscriptions: vec![],
             recipient: stuck.recipient(),
+            delivery: mercury_collector::Delivery::Lossy,
         })
         .await
         .unwrap();

@@ -117,6 +117,7 @@ impl Actor for Hub {
         self.collector.do_send(Subscribe {
             subscriptions: Vec::new(),
             recipient: ctx.address().recipient(),
+            delivery: mercury_collector::Delivery::Lossy,
         });
         self.collector.do_send(WatchConnections {
             recipient: ctx.address().recipient(),
