@@ -79,6 +79,7 @@ impl Handler<Tick> for Slow {
     }
 }
 
+#[allow(clippy::await_holding_lock)] // each test has its own thread; the lock only orders them
 #[actix::test]
 async fn a_slow_lossless_stream_loses_nothing_and_memory_stays_bounded() {
     let _one = ONE_FIREHOSE.lock().unwrap_or_else(|e| e.into_inner());
@@ -115,6 +116,7 @@ async fn a_slow_lossless_stream_loses_nothing_and_memory_stays_bounded() {
     simulator.stop().await;
 }
 
+#[allow(clippy::await_holding_lock)] // each test has its own thread; the lock only orders them
 #[actix::test]
 async fn a_slow_lossy_subscriber_loses_ticks_counted_while_a_lossless_one_gets_all() {
     let _one = ONE_FIREHOSE.lock().unwrap_or_else(|e| e.into_inner());
