@@ -25,8 +25,11 @@
 //!    only quotes matching its subscriptions.
 //!
 //! Memory is bounded: a connector stops reading its socket when more than
-//! [`ConnectorConfig::max_in_flight`] batches wait for the collector, and a
-//! slow streaming consumer loses quotes (counted) rather than grow a queue.
+//! [`ConnectorConfig::max_in_flight`] batches wait for the collector, and
+//! every sink has a bounded queue with a [`Delivery`] rule: a full
+//! `Lossless` sink (a stream, a fetch, a file) makes the collector wait —
+//! back-pressure that reaches TCP — and a full `Lossy` one (a dashboard)
+//! loses the tick, counted.
 //!
 //! ## Fetching in a few lines
 //!
