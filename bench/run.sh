@@ -56,6 +56,22 @@ echo "== firehose" >&2
 "$PY" bench/peers/aiohttp_client.py firehose "$(sim fh2 --firehose)" "$PY_QUOTES" > "$OUT/aiohttp.json"
 "$PY" bench/peers/bitmex_ws_client.py firehose "$(sim fh3 --firehose)" "$((PY_QUOTES / 10))" > "$OUT/bitmex-ws.json"
 
+echo "== fetch to a file: N quotes as JSON Lines / CSV, whole process" >&2
+FILE_QUOTES=${FILE_QUOTES:-1000000}
+PY_FILE_QUOTES=${PY_FILE_QUOTES:-200000}
+timed() {  # timed NAME N COMMAND… → "NAME N wall_s peak_rss_kib"; stdout to a file
+  local name=$1 n=$2; shift 2
+  /usr/bin/time -f "%e %M" -o "$OUT/$name.time" "$@" > "$OUT/$name.out"
+  [ "$(wc -l < "$OUT/$name.out")" -ge "$n" ] || { echo "$name wrote too few lines" >&2; exit 1; }
+  echo "$name $n $(cat "$OUT/$name.time")"
+  rm -f "$OUT/$name.out"
+}
+{
+  timed mercury-json "$FILE_QUOTES" "$COLLECTOR" fetch bitmex XBTUSD --url "$(sim f1 --firehose)" -n "$FILE_QUOTES" --format json
+  timed mercury-csv "$FILE_QUOTES" "$COLLECTOR" fetch bitmex XBTUSD --url "$(sim f2 --firehose)" -n "$FILE_QUOTES" --format csv
+  timed python-aiohttp-json "$PY_FILE_QUOTES" "$PY" bench/peers/aiohttp_client.py jsonl "$(sim f3 --firehose)" "$PY_FILE_QUOTES"
+} > "$OUT/file.txt"
+
 echo "== the teaching task: 10 fair prices, and the first one" >&2
 wall_ms() {  # wall_ms COMMAND… → milliseconds from start to exit
   local start end
@@ -90,6 +106,14 @@ for name, label in [("mercury", "mercury (external simulator)"), ("mercury-tls",
         ratio = "" if name.startswith("mercury") else f"{m['messages_per_s'] / r['messages_per_s']:.1f}× msgs/s, {r['peak_rss_kib'] / m['peak_rss_kib']:.1f}× less memory"
     p99 = r.get("latency_us", {}).get("p99", "-")
     print(f"{label:34} {r['messages_per_s']:>11,} {r['quotes_per_s']:>10,} {r['cpu_ns_per_message']:>11,} {r['peak_rss_kib'] / 1024:>8.1f} MB {p99:>7}   {ratio}")
+print()
+print(f"{'fetch to a file (whole process)':34} {'quotes':>11} {'quotes/s':>10} {'peak RSS':>10}   mercury's ratio")
+rows = {name: (int(n), float(wall), int(rss)) for name, n, wall, rss in (l.split() for l in (out / "file.txt").read_text().splitlines())}
+rate = lambda name: rows[name][0] / rows[name][1]
+for name in rows:
+    n, wall, rss = rows[name]
+    ratio = "" if name.startswith("mercury") else f"{rate('mercury-json') / rate(name):.1f}× quotes/s (JSON), {rss / rows['mercury-json'][2]:.1f}× less memory"
+    print(f"{name:34} {n:>11,} {rate(name):>10,.0f} {rss / 1024:>8.1f} MB   {ratio}")
 print()
 print(f"{'teaching task (10 fair prices)':34} {'wall ms':>11} {'over 900 ms':>12} {'first quote ms':>15}   mercury's ratio")
 rows = [line.split() for line in (out / "fetch.txt").read_text().splitlines()]
