@@ -33,7 +33,7 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     options.connect_timeout = Some(args.timeout / 2);
     let subscriptions: Vec<Subscription> = targets
         .iter()
-        .map(|t| Subscription::new(t.exchange.id.clone(), t.symbol.as_str(), t.kind))
+        .map(|t| Subscription::new(t.exchange.id(), t.symbol.as_str(), t.kind))
         .collect();
     let what = describe(&targets);
     let n = args.n as usize;
@@ -119,7 +119,7 @@ fn describe(targets: &[Target]) -> String {
         many => format!(
             "quotes for {}",
             many.iter()
-                .map(|t| format!("{}:{} ({})", t.exchange.id, t.symbol, t.kind))
+                .map(|t| format!("{}:{} ({})", t.exchange.id(), t.symbol, t.kind))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

@@ -52,6 +52,10 @@ pub enum Error {
     /// A subscription the exchange cannot serve (unknown kind, bad symbol).
     #[error("invalid subscription: {0}")]
     InvalidSubscription(String),
+    /// A target, exchange or URL a user asked for that cannot be planned
+    /// (unknown exchange, malformed target); the text says what to do.
+    #[error("{0}")]
+    Target(String),
     /// A value that failed to parse (price, kind, timestamp, identifier).
     #[error("cannot parse {what} from {input:?}")]
     Parse {
