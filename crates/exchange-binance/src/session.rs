@@ -115,9 +115,7 @@ fn banned_for(msg: &str, now: Timestamp) -> Option<Duration> {
     let after = msg.split_once("banned until ")?.1;
     let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
     let until = Timestamp::from_unix_millis(digits.parse().ok()?)?;
-    let nanos = (until.unix_nanos() - now.unix_nanos()).max(0);
-    let seconds = u64::try_from(nanos).ok()?.div_ceil(1_000_000_000);
-    Some(Duration::from_secs(seconds))
+    Some(now.whole_seconds_until(until))
 }
 
 #[cfg(test)]

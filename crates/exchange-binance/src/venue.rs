@@ -179,7 +179,7 @@ impl Venue for BinanceVenue {
     fn fault_frame(&self, fault: VenueFault<'_>) -> Option<String> {
         match fault {
             VenueFault::RateLimit { retry_after, now } => {
-                let until = now.unix_nanos() / 1_000_000 + retry_after.as_millis() as i128;
+                let until = now.saturating_add(retry_after).unix_millis();
                 let msg = format!(
                     "Way too much request weight used; IP banned until {until}. Please use WebSocket Streams for live updates to avoid bans."
                 );

@@ -160,7 +160,7 @@ impl Venue for BybitVenue {
     fn fault_frame(&self, fault: VenueFault<'_>) -> Option<String> {
         match fault {
             VenueFault::RateLimit { retry_after, now } => {
-                let reset = now.unix_nanos() / 1_000_000 + retry_after.as_millis() as i128;
+                let reset = now.saturating_add(retry_after).unix_millis();
                 let message = format!(
                     "{} X-Bapi-Limit-Reset-Timestamp: {reset}",
                     crate::session::TOO_MANY_VISITS
