@@ -6,7 +6,7 @@
 //!
 //! A target is `EXCHANGE SYMBOL` (the single-exchange form) or one or more
 //! `EXCHANGE:SYMBOL`. Each exchange plans its connections: one per URL its
-//! kinds are routed to ([`Exchange::route`](mercury_core::Exchange::route)).
+//! kinds are routed to ([`Exchange::route`]).
 
 use crate::{UsageError, registry};
 use mercury_core::{Exchange, QuoteKind};

@@ -16,7 +16,7 @@
 //! frame (past 10 messages a second the server just disconnects; see
 //! `PROTOCOL-notes.md`), so the venue borrows Binance's documented
 //! `-1003` error ("Way too much request weight used; IP banned until
-//! <ms>. …") in the stream error envelope; the session reads it as a
+//! `<ms>`. …") in the stream error envelope; the session reads it as a
 //! retryable error that waits until the ban ends.
 
 use mercury_core::{SplitMix64, Timestamp, Venue, VenueConfig, VenueFault, pad_object};

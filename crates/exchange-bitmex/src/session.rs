@@ -36,7 +36,7 @@ impl Default for BitmexConfig {
 /// Feed it every text frame; it keeps the table images, drops data that
 /// arrives before a table's `partial`, and turns `fairPrice`, `markPrice`,
 /// `lastPrice` (instrument), `bidPrice`/`askPrice` (quote) and `price`
-/// (trade) into [`Quote`]s — only when a row carries the field, since
+/// (trade) into [`Quote`](mercury_core::Quote)s — only when a row carries the field, since
 /// `update` rows carry only what changed.
 ///
 /// ```
