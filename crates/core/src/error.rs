@@ -42,6 +42,14 @@ pub enum DecodeError {
     InvalidTimestamp(String),
 }
 
+impl DecodeError {
+    /// A malformed frame: `error` (e.g. serde's) quoted through
+    /// [`excerpt`](crate::excerpt), the same for every exchange.
+    pub fn malformed(error: impl std::fmt::Display) -> DecodeError {
+        DecodeError::Malformed(crate::excerpt(&error.to_string()))
+    }
+}
+
 /// Errors of `mercury-core` and of the exchange crates built on it.
 #[derive(Debug, Clone, PartialEq, Eq, ThisError)]
 #[non_exhaustive]

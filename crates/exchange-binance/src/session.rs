@@ -18,13 +18,9 @@ pub(crate) const TOO_MANY_REQUESTS: i64 = -1003;
 #[derive(Debug, Default)]
 pub struct BinanceSession;
 
-fn malformed(error: &serde_json::Error) -> DecodeError {
-    DecodeError::Malformed(excerpt(&error.to_string()))
-}
-
 /// The quotes of one event.
 fn event(raw: &RawValue, out: &mut Emitter<'_>) -> Result<(), DecodeError> {
-    let event: BinanceEvent = serde_json::from_str(raw.get()).map_err(|e| malformed(&e))?;
+    let event: BinanceEvent = serde_json::from_str(raw.get()).map_err(DecodeError::malformed)?;
     let symbol = Symbol::new(&event.symbol);
     let at = event.event_time.and_then(Timestamp::from_unix_millis);
     let fields = match event.event.as_deref() {
@@ -51,11 +47,11 @@ impl Session for BinanceSession {
         out: &mut Emitter<'_>,
     ) -> Result<(), DecodeError> {
         let text = frame.text(MAX_FRAME_LEN)?;
-        let frame: BinanceFrame = serde_json::from_str(text).map_err(|e| malformed(&e))?;
+        let frame: BinanceFrame = serde_json::from_str(text).map_err(DecodeError::malformed)?;
         if let Some(data) = frame.data {
             if data.get().trim_start().starts_with('[') {
                 let items: Vec<&RawValue> =
-                    serde_json::from_str(data.get()).map_err(|e| malformed(&e))?;
+                    serde_json::from_str(data.get()).map_err(DecodeError::malformed)?;
                 for item in items {
                     event(item, out)?;
                 }
@@ -63,7 +59,7 @@ impl Session for BinanceSession {
                 event(data, out)?;
             }
         } else if frame.event.is_some() || frame.symbol.is_some() {
-            let raw: &RawValue = serde_json::from_str(text).map_err(|e| malformed(&e))?;
+            let raw: &RawValue = serde_json::from_str(text).map_err(DecodeError::malformed)?;
             event(raw, out)?;
         } else if let Some(error) = frame.error {
             out.exchange_error(exchange_error(error.code, error.msg, frame.id, received_at));

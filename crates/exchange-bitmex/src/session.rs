@@ -3,9 +3,7 @@
 use crate::EXCHANGE_ID;
 use crate::rows::RowsSeed;
 use crate::tables::{Table, Tables};
-use crate::wire::{
-    BitmexAction, BitmexError, BitmexMessage, BitmexTable, malformed, price_of, time_of,
-};
+use crate::wire::{BitmexAction, BitmexError, BitmexMessage, BitmexTable, price_of, time_of};
 use mercury_core::{
     Control, DecodeError, Decoder, Emitter, ExchangeError, Price, QuoteKind, Session, SkipReason,
     Timestamp, WireFrame,
@@ -160,7 +158,7 @@ impl BitmexSession {
         if let Some(failure) = failure {
             return Err(failure);
         }
-        result.map_err(|e| malformed(&e))?;
+        result.map_err(|e| DecodeError::malformed(&e))?;
         if apply.dropped > 0 {
             out.skipped(SkipReason::BeforeSnapshot, frame.table);
         }

@@ -17,7 +17,7 @@
 use crate::rows::RowsSeed;
 use crate::session::{BitmexSession, RowApplier};
 use crate::tables::Table;
-use crate::wire::{BitmexAction, BitmexFilter, BitmexTable, malformed};
+use crate::wire::{BitmexAction, BitmexFilter, BitmexTable};
 use mercury_core::{DecodeError, Emitter, SkipReason};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -39,8 +39,11 @@ pub(crate) fn decode_table_frame(
     });
     let result = match (failure, pass) {
         (Some(failure), _) => Err(failure),
-        (None, Err(error)) => Err(malformed(&error)),
-        (None, Ok(pass)) => frame.end().map_err(|e| malformed(&e)).map(|()| pass),
+        (None, Err(error)) => Err(DecodeError::malformed(&error)),
+        (None, Ok(pass)) => frame
+            .end()
+            .map_err(|e| DecodeError::malformed(&e))
+            .map(|()| pass),
     };
     match result? {
         Pass::Applied => Ok(()),

@@ -12,11 +12,6 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::time::Duration;
 
-/// Turns a serde error into a bounded, typed decode error.
-pub(crate) fn malformed(error: &serde_json::Error) -> DecodeError {
-    DecodeError::Malformed(mercury_core::excerpt(&error.to_string()))
-}
-
 /// Every message BitMEX sends, as one flat envelope: which fields are
 /// present decides what the message is (see [`BitmexMessage`]).
 #[derive(Debug, Deserialize)]
@@ -258,11 +253,11 @@ impl<'a> BitmexMessage<'a> {
         if !trimmed.starts_with('{') {
             return match serde_json::from_str::<serde::de::IgnoredAny>(trimmed) {
                 Ok(_) => Err(DecodeError::UnknownShape(mercury_core::excerpt(trimmed))),
-                Err(e) => Err(malformed(&e)),
+                Err(e) => Err(DecodeError::malformed(&e)),
             };
         }
         let envelope: BitmexEnvelope<'a> =
-            serde_json::from_str(trimmed).map_err(|e| malformed(&e))?;
+            serde_json::from_str(trimmed).map_err(|e| DecodeError::malformed(&e))?;
         classify(envelope, trimmed)
     }
 }
@@ -294,7 +289,9 @@ fn classify<'a>(env: BitmexEnvelope<'a>, text: &str) -> Result<BitmexMessage<'a>
     }
     if let Some(success) = env.success {
         let request = match env.request {
-            Some(raw) => Some(serde_json::from_str(raw.get()).map_err(|e| malformed(&e))?),
+            Some(raw) => {
+                Some(serde_json::from_str(raw.get()).map_err(|e| DecodeError::malformed(&e))?)
+            }
             None => None,
         };
         return Ok(BitmexMessage::Ack(BitmexAck {

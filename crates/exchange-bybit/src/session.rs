@@ -23,17 +23,14 @@ pub struct BybitSession {
     imaged: HashSet<String>,
 }
 
-fn malformed(error: &serde_json::Error) -> DecodeError {
-    DecodeError::Malformed(excerpt(&error.to_string()))
-}
-
 impl BybitSession {
     fn ticker(&mut self, frame: &BybitFrame<'_>, out: &mut Emitter<'_>) -> Result<(), DecodeError> {
         let topic = frame.topic.as_deref().unwrap_or_default();
         let data = frame
             .data
             .ok_or_else(|| DecodeError::Malformed("a ticker without data".into()))?;
-        let ticker: BybitTicker = serde_json::from_str(data.get()).map_err(|e| malformed(&e))?;
+        let ticker: BybitTicker =
+            serde_json::from_str(data.get()).map_err(DecodeError::malformed)?;
         let snapshot = match frame.kind.as_deref() {
             Some("snapshot") => true,
             Some("delta") => false,
@@ -124,7 +121,7 @@ impl Session for BybitSession {
         out: &mut Emitter<'_>,
     ) -> Result<(), DecodeError> {
         let text = frame.text(MAX_FRAME_LEN)?;
-        let frame: BybitFrame = serde_json::from_str(text).map_err(|e| malformed(&e))?;
+        let frame: BybitFrame = serde_json::from_str(text).map_err(DecodeError::malformed)?;
         match frame.topic.as_deref() {
             Some(topic) if topic.starts_with(TICKERS) => self.ticker(&frame, out),
             Some(topic) => {
