@@ -171,38 +171,35 @@ pub trait Exchange: std::fmt::Debug + Send + Sync + 'static {
 }
 
 /// See [`Exchange::check`].
-fn check<E: Exchange + ?Sized>(exchange: &E, subscription: &Subscription) -> Result<String, Error> {
-    let this = exchange;
-    {
-        let name = this.name();
-        if subscription.exchange != this.id() {
-            return Err(Error::InvalidSubscription(format!(
-                "{subscription} is not a {name} subscription"
-            )));
-        }
-        if !this.kinds().contains(&subscription.kind) {
-            return Err(Error::InvalidSubscription(format!(
-                "{name} does not offer {} quotes (it offers {})",
-                subscription.kind,
-                this.kinds()
-                    .iter()
-                    .map(|k| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        let symbol = subscription.symbol.as_str();
-        let rule = this.symbols();
-        if !rule.accepts(symbol) {
-            return Err(Error::InvalidSubscription(format!(
-                "{:?} is not a {name} symbol ({}; at most {} characters)",
-                crate::excerpt(symbol),
-                rule.described,
-                rule.max_len
-            )));
-        }
-        Ok(this.topic(symbol, subscription.kind))
+fn check<E: Exchange + ?Sized>(this: &E, subscription: &Subscription) -> Result<String, Error> {
+    let name = this.name();
+    if subscription.exchange != this.id() {
+        return Err(Error::InvalidSubscription(format!(
+            "{subscription} is not a {name} subscription"
+        )));
     }
+    if !this.kinds().contains(&subscription.kind) {
+        return Err(Error::InvalidSubscription(format!(
+            "{name} does not offer {} quotes (it offers {})",
+            subscription.kind,
+            this.kinds()
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let symbol = subscription.symbol.as_str();
+    let rule = this.symbols();
+    if !rule.accepts(symbol) {
+        return Err(Error::InvalidSubscription(format!(
+            "{:?} is not a {name} symbol ({}; at most {} characters)",
+            crate::excerpt(symbol),
+            rule.described,
+            rule.max_len
+        )));
+    }
+    Ok(this.topic(symbol, subscription.kind))
 }
 
 /// See [`Exchange::plan`].
@@ -211,22 +208,20 @@ fn plan<E: Exchange + ?Sized>(
     base: &str,
     subscriptions: &[Subscription],
 ) -> Result<Vec<ConnectionPlan>, Error> {
-    {
-        let mut routes: Vec<(String, Vec<Subscription>)> = Vec::new();
-        for subscription in subscriptions {
-            check(this, subscription)?;
-            let url = this.route(base, subscription.kind);
-            match routes.iter_mut().find(|(u, _)| *u == url) {
-                Some((_, subs)) => subs.push(subscription.clone()),
-                None => routes.push((url, vec![subscription.clone()])),
-            }
+    let mut routes: Vec<(String, Vec<Subscription>)> = Vec::new();
+    for subscription in subscriptions {
+        check(this, subscription)?;
+        let url = this.route(base, subscription.kind);
+        match routes.iter_mut().find(|(u, _)| *u == url) {
+            Some((_, subs)) => subs.push(subscription.clone()),
+            None => routes.push((url, vec![subscription.clone()])),
         }
-        let mut plans = Vec::new();
-        for (url, subscriptions) in routes {
-            plans.extend(plan_at(this, &url, &subscriptions)?);
-        }
-        Ok(plans)
     }
+    let mut plans = Vec::new();
+    for (url, subscriptions) in routes {
+        plans.extend(plan_at(this, &url, &subscriptions)?);
+    }
+    Ok(plans)
 }
 
 /// See [`Exchange::plan_at`].
@@ -235,45 +230,43 @@ fn plan_at<E: Exchange + ?Sized>(
     url: &str,
     subscriptions: &[Subscription],
 ) -> Result<Vec<ConnectionPlan>, Error> {
-    {
-        let limits = this.limits();
-        // Each topic once, in the order first asked for, with the
-        // subscriptions it serves.
-        let mut topics: Vec<(String, Vec<Subscription>)> = Vec::new();
-        for subscription in subscriptions {
-            let topic = check(this, subscription)?;
-            match topics.iter_mut().find(|(t, _)| *t == topic) {
-                Some((_, subs)) => {
-                    if !subs.contains(subscription) {
-                        subs.push(subscription.clone());
-                    }
+    let limits = this.limits();
+    // Each topic once, in the order first asked for, with the
+    // subscriptions it serves.
+    let mut topics: Vec<(String, Vec<Subscription>)> = Vec::new();
+    for subscription in subscriptions {
+        let topic = check(this, subscription)?;
+        match topics.iter_mut().find(|(t, _)| *t == topic) {
+            Some((_, subs)) => {
+                if !subs.contains(subscription) {
+                    subs.push(subscription.clone());
                 }
-                None => topics.push((topic, vec![subscription.clone()])),
             }
+            None => topics.push((topic, vec![subscription.clone()])),
         }
-        let plan = |chunk: &[(String, Vec<Subscription>)]| {
-            let names: Vec<String> = chunk.iter().map(|(t, _)| t.clone()).collect();
-            ConnectionPlan {
-                exchange: this.id(),
-                url: url.to_owned(),
-                subscriptions: chunk.iter().flat_map(|(_, s)| s.iter().cloned()).collect(),
-                subscribe: names
-                    .chunks(limits.per_request.max(1))
-                    .zip(1u64..)
-                    .map(|(topics, request)| this.subscribe_message(topics, request))
-                    .collect(),
-                heartbeat: this.heartbeat(),
-                max_age: this.max_connection_age(),
-            }
-        };
-        if topics.is_empty() {
-            return Ok(vec![plan(&[])]);
-        }
-        Ok(topics
-            .chunks(limits.per_connection.max(1))
-            .map(plan)
-            .collect())
     }
+    let plan = |chunk: &[(String, Vec<Subscription>)]| {
+        let names: Vec<String> = chunk.iter().map(|(t, _)| t.clone()).collect();
+        ConnectionPlan {
+            exchange: this.id(),
+            url: url.to_owned(),
+            subscriptions: chunk.iter().flat_map(|(_, s)| s.iter().cloned()).collect(),
+            subscribe: names
+                .chunks(limits.per_request.max(1))
+                .zip(1u64..)
+                .map(|(topics, request)| this.subscribe_message(topics, request))
+                .collect(),
+            heartbeat: this.heartbeat(),
+            max_age: this.max_connection_age(),
+        }
+    };
+    if topics.is_empty() {
+        return Ok(vec![plan(&[])]);
+    }
+    Ok(topics
+        .chunks(limits.per_connection.max(1))
+        .map(plan)
+        .collect())
 }
 
 impl ConnectionPlan {
@@ -294,5 +287,139 @@ impl ConnectionPlan {
             )));
         }
         Ok(plans.remove(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DecodeError, Emitter, Timestamp, WireFrame};
+
+    /// Mark prices at `/mark`, the book at `/book`; 2 topics a request, 3
+    /// a connection.
+    #[derive(Debug)]
+    struct Two;
+
+    struct Nothing;
+
+    impl Session for Nothing {
+        fn decode(
+            &mut self,
+            _: WireFrame<'_>,
+            _: Timestamp,
+            _: &mut Emitter<'_>,
+        ) -> Result<(), DecodeError> {
+            Ok(())
+        }
+    }
+
+    impl Exchange for Two {
+        fn id(&self) -> ExchangeId {
+            ExchangeId::from_static("two")
+        }
+        fn name(&self) -> &'static str {
+            "Two"
+        }
+        fn endpoints(&self) -> Endpoints {
+            Endpoints {
+                production: "wss://two.invalid",
+                testnet: None,
+            }
+        }
+        fn kinds(&self) -> &'static [QuoteKind] {
+            &[QuoteKind::Mark, QuoteKind::Bid]
+        }
+        fn default_kind(&self) -> QuoteKind {
+            QuoteKind::Mark
+        }
+        fn symbols(&self) -> SymbolRule {
+            SymbolRule {
+                max_len: 8,
+                allowed: |b| b.is_ascii_uppercase(),
+                described: "upper-case letters",
+            }
+        }
+        fn limits(&self) -> SubscribeLimits {
+            SubscribeLimits {
+                per_request: 2,
+                per_connection: 3,
+            }
+        }
+        fn topic(&self, symbol: &str, kind: QuoteKind) -> String {
+            format!("{symbol}.{kind}")
+        }
+        fn subscribe_message(&self, topics: &[String], request: u64) -> Outgoing {
+            Outgoing::Text(format!("{request}:{}", topics.join(",")))
+        }
+        fn route(&self, base: &str, kind: QuoteKind) -> String {
+            match kind {
+                QuoteKind::Mark => format!("{base}/mark"),
+                _ => format!("{base}/book"),
+            }
+        }
+        fn heartbeat(&self) -> HeartbeatPolicy {
+            HeartbeatPolicy {
+                idle: Duration::from_secs(5),
+                ping: Outgoing::Text("ping".into()),
+                pong_deadline: Duration::from_secs(5),
+            }
+        }
+        fn new_session(&self) -> Box<dyn Session> {
+            Box::new(Nothing)
+        }
+    }
+
+    fn sub(symbol: &str, kind: QuoteKind) -> Subscription {
+        Subscription::new(ExchangeId::from_static("two"), symbol, kind)
+    }
+
+    fn texts(plan: &ConnectionPlan) -> Vec<&str> {
+        plan.subscribe
+            .iter()
+            .filter_map(Outgoing::as_text)
+            .collect()
+    }
+
+    #[test]
+    fn routes_make_plans_and_limits_make_requests_and_connections() {
+        let subs: Vec<Subscription> = ["A", "B", "C", "D", "A"]
+            .iter()
+            .map(|s| sub(s, QuoteKind::Mark))
+            .chain([sub("A", QuoteKind::Bid)])
+            .collect();
+        let plans = Two.plan("ws://h", &subs).unwrap();
+        let summary: Vec<(&str, Vec<&str>)> =
+            plans.iter().map(|p| (p.url.as_str(), texts(p))).collect();
+        assert_eq!(
+            summary,
+            [
+                ("ws://h/mark", vec!["1:A.mark,B.mark", "2:C.mark"]),
+                ("ws://h/mark", vec!["1:D.mark"]),
+                ("ws://h/book", vec!["1:A.bid"]),
+            ]
+        );
+        assert_eq!(plans[0].subscriptions.len(), 3, "the duplicate A once");
+        assert!(plans.iter().all(|p| p.heartbeat == Two.heartbeat()));
+    }
+
+    #[test]
+    fn refusals_name_what_is_wrong() {
+        let refused = |s: Subscription| Two.plan("ws://h", &[s]).unwrap_err().to_string();
+        assert!(refused(sub("A", QuoteKind::Fair)).contains("does not offer fair"));
+        assert!(refused(sub("a\u{1b}", QuoteKind::Mark)).contains("\\u{1b}"));
+        let foreign = Subscription::new(ExchangeId::from_static("x"), "A", QuoteKind::Mark);
+        assert!(refused(foreign).contains("not a Two subscription"));
+    }
+
+    #[test]
+    fn one_connection_at_a_given_url() {
+        let plan = ConnectionPlan::new(&Two, "ws://given", &[]).unwrap();
+        assert_eq!((plan.url.as_str(), plan.subscribe.len()), ("ws://given", 0));
+        let subs: Vec<Subscription> = ["A", "B", "C", "D"]
+            .iter()
+            .map(|s| sub(s, QuoteKind::Bid))
+            .collect();
+        assert!(ConnectionPlan::new(&Two, "ws://given", &subs).is_err());
+        assert_eq!(Two.plan_at("ws://given", &subs).unwrap().len(), 2);
     }
 }
