@@ -102,7 +102,7 @@ pub fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandl
     })
 }
 
-/// `collector sim bitmex` running in its own process on 127.0.0.1:0,
+/// `collector sim EXCHANGE` (BitMEX unless told) running in its own process on 127.0.0.1:0,
 /// logging every frame it sends; killed when dropped. Over `ws://`, or
 /// over `wss://` with [`start_tls`](Self::start_tls) and friends.
 pub struct SimProcess {
@@ -197,8 +197,9 @@ impl SimProcess {
         }
     }
 
-    /// `ws://127.0.0.1:PORT/realtime`, or `wss://localhost:PORT/realtime`
-    /// with TLS.
+    /// Where the simulator is reached as if it were the exchange:
+    /// `ws://127.0.0.1:PORT` + the path of the exchange's endpoint
+    /// (BitMEX: `/realtime`), or `wss://localhost:PORT…` with TLS.
     pub fn url(&self) -> &str {
         &self.url
     }

@@ -1,11 +1,11 @@
 //! From the registry to quotes, the way the program does it: look an
-//! exchange up by name, get a `Box<dyn QuoteSource>`, plan its
-//! subscriptions, and decode a real recorded session through the trait
-//! object, keeping only the quotes the subscriptions ask for.
+//! exchange up by name (a `&'static dyn Exchange`), plan its
+//! subscriptions, and decode a real recorded session through a session
+//! the exchange makes, keeping only the quotes the plan asks for.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
 use mercury_cli::registry;
-use mercury_core::{Quote, QuoteKind, SourceEvent, Subscription, Timestamp, WireFrame};
+use mercury_core::{Decoder, Quote, QuoteKind, SourceEvent, Subscription, Timestamp, WireFrame};
 use mercury_tests::bitmex_fixtures;
 
 fn read(path: &str) -> Vec<String> {
@@ -16,18 +16,18 @@ fn read(path: &str) -> Vec<String> {
 #[test]
 fn bitmex_from_the_registry_decodes_a_real_session_through_the_trait() {
     let bitmex = registry::find("bitmex").expect("bitmex is registered");
-    let mut source = (bitmex.new_source)();
     let subs = [
-        Subscription::new(bitmex.id.clone(), "XBTUSD", QuoteKind::Bid),
-        Subscription::new(bitmex.id.clone(), "XBTUSD", QuoteKind::Ask),
+        Subscription::new(bitmex.id(), "XBTUSD", QuoteKind::Bid),
+        Subscription::new(bitmex.id(), "XBTUSD", QuoteKind::Ask),
     ];
-    let messages = source.subscribe_messages(&subs).unwrap();
+    let plans = bitmex.plan(bitmex.endpoints().production, &subs).unwrap();
+    let messages = &plans[0].subscribe;
     assert_eq!(
         messages[0].as_text(),
         Some(r#"{"op":"subscribe","args":["quote:XBTUSD"]}"#)
     );
 
-    source.reset();
+    let mut source = Decoder::new(bitmex);
     let mut events = Vec::new();
     let mut failures = 0;
     for frame in read("cryptofeed_2021-07-22_session.jsonl") {
@@ -62,12 +62,14 @@ fn bitmex_from_the_registry_decodes_a_real_session_through_the_trait() {
 #[test]
 fn every_registered_exchange_has_usable_defaults() {
     for exchange in registry::EXCHANGES {
-        let source = (exchange.new_source)();
-        assert_eq!(source.exchange(), exchange.id);
-        assert!(exchange.endpoints.production.starts_with("wss://"));
-        let sub = Subscription::new(exchange.id.clone(), "XBTUSD", exchange.default_kind);
-        assert!(!source.subscribe_messages(&[sub]).unwrap().is_empty());
-        let policy = source.heartbeat();
+        assert_eq!(Decoder::new(*exchange).exchange(), &exchange.id());
+        assert!(exchange.endpoints().production.starts_with("wss://"));
+        let sub = Subscription::new(exchange.id(), "XBTUSD", exchange.default_kind());
+        let plans = exchange
+            .plan(exchange.endpoints().production, &[sub])
+            .unwrap();
+        assert!(!plans[0].subscribe.is_empty());
+        let policy = exchange.heartbeat();
         assert!(
             policy.idle > std::time::Duration::ZERO
                 && policy.pong_deadline > std::time::Duration::ZERO

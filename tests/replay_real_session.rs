@@ -7,8 +7,9 @@
 
 use actix::Actor;
 use mercury_collector::{Collector, Connector, ConnectorConfig, Fetch};
+use mercury_core::ConnectionPlan;
 use mercury_core::{QuoteKind, Subscription};
-use mercury_exchange_bitmex::{BitmexSource, EXCHANGE_ID};
+use mercury_exchange_bitmex::{Bitmex, EXCHANGE_ID};
 use mercury_testkit::{MockServer, Script, Step, bitmex_fixture, bitmex_frames};
 use std::time::Duration;
 
@@ -40,8 +41,9 @@ async fn real_session_through_the_whole_stack() {
         n: bids.len() + asks.len(),
         timeout: Duration::from_secs(30),
     });
-    let config = ConnectorConfig::new(server.url(), subscriptions);
-    Connector::new(Box::new(BitmexSource::new()), config, collector.recipient()).start();
+    let plan = ConnectionPlan::new(&Bitmex, &server.url(), &subscriptions).unwrap();
+    let config = ConnectorConfig::new();
+    Connector::new(&Bitmex, plan, config, collector.recipient()).start();
     let ticks = fetch.await.unwrap().unwrap();
 
     let texts = |kind| {

@@ -22,8 +22,9 @@ use mercury_collector::{
     Collector, Connector, ConnectorConfig, GetStats, Subscribe, Tick, TlsTrust, load_ca_file,
     tls_client_config,
 };
+use mercury_core::ConnectionPlan;
 use mercury_core::{Clock, QuoteKind, Subscription, SystemClock, VenueConfig};
-use mercury_exchange_bitmex::{BitmexSource, DESCRIPTOR, EXCHANGE_ID};
+use mercury_exchange_bitmex::{Bitmex, EXCHANGE_ID};
 use mercury_simulator::{SimCertificates, Simulator, SimulatorConfig};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -41,7 +42,7 @@ struct Args {
     /// without it one runs in this process.
     #[arg(long)]
     url: Option<String>,
-    /// Frames per fair price (the venue's updates_per_fair; must match the
+    /// Frames per fair price (the venue's updates_per_headline; must match the
     /// simulator at --url).
     #[arg(long, default_value_t = 4)]
     frames_per_quote: u32,
@@ -122,14 +123,13 @@ async fn run(args: &Args) -> Result<Report, Box<dyn std::error::Error>> {
                 tls,
                 venue: VenueConfig {
                     firehose: true,
-                    updates_per_fair: args.frames_per_quote,
+                    updates_per_headline: args.frames_per_quote,
                     symbols: vec!["XBTUSD".into()],
                     ..VenueConfig::default()
                 },
                 ..SimulatorConfig::loopback()
             };
-            let new_venue = DESCRIPTOR.new_venue.ok_or("BitMEX has no venue")?;
-            Some(Simulator::start(config, new_venue)?)
+            Some(Simulator::start(config, &Bitmex)?)
         }
     };
     let url = match (&args.url, &simulator) {
@@ -152,7 +152,8 @@ async fn run(args: &Args) -> Result<Report, Box<dyn std::error::Error>> {
         delivery: mercury_collector::Delivery::Lossless,
     });
     let subscriptions = vec![Subscription::new(EXCHANGE_ID, "XBTUSD", QuoteKind::Fair)];
-    let mut config = ConnectorConfig::new(url, subscriptions);
+    let plan = ConnectionPlan::new(&Bitmex, &url, &subscriptions)?;
+    let mut config = ConnectorConfig::new();
     let trusted = match (&certificates, &args.ca_cert) {
         (Some(certificates), _) => Some(vec![certificates.ca_der()]),
         (None, Some(path)) => Some(load_ca_file(path)?),
@@ -161,12 +162,7 @@ async fn run(args: &Args) -> Result<Report, Box<dyn std::error::Error>> {
     if let Some(cas) = trusted {
         config.tls = tls_client_config(&TlsTrust::only(cas))?;
     }
-    Connector::new(
-        Box::new(BitmexSource::new()),
-        config,
-        collector.clone().recipient(),
-    )
-    .start();
+    Connector::new(&Bitmex, plan, config, collector.clone().recipient()).start();
     let limit = Duration::from_secs(args.max_seconds);
     let (latency, started, cpu_at_start, ended) =
         actix_rt::time::timeout(limit, finished)

@@ -2,7 +2,7 @@
 
 use crate::registry;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use mercury_core::{ExchangeDescriptor, QuoteKind};
+use mercury_core::{Exchange, QuoteKind};
 use std::time::Duration;
 
 const EXAMPLES: &str = "\
@@ -151,7 +151,7 @@ pub struct ServeArgs {
 pub struct SimArgs {
     /// The exchange to simulate (see `collector exchanges`).
     #[arg(value_parser = parse_exchange)]
-    pub exchange: &'static ExchangeDescriptor,
+    pub exchange: &'static dyn Exchange,
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: std::net::SocketAddr,
@@ -242,7 +242,7 @@ fn parse_kind(text: &str) -> Result<QuoteKind, String> {
     text.parse().map_err(|e: mercury_core::Error| e.to_string())
 }
 
-fn parse_exchange(id: &str) -> Result<&'static ExchangeDescriptor, String> {
+fn parse_exchange(id: &str) -> Result<&'static dyn Exchange, String> {
     registry::find(id).ok_or_else(|| {
         format!(
             "unknown exchange {id:?}; known exchanges: {}",

@@ -1,7 +1,7 @@
 //! `collector exchanges`: the registry as a table.
 
 use crate::registry::EXCHANGES;
-use mercury_core::ExchangeDescriptor;
+use mercury_core::Exchange;
 use std::io::Write;
 
 /// Writes one row per registered exchange: id, name, kinds (the default
@@ -11,10 +11,10 @@ pub fn print(out: &mut dyn Write) -> anyhow::Result<()> {
         .iter()
         .map(|e| {
             let kinds: Vec<String> = e
-                .kinds
+                .kinds()
                 .iter()
                 .map(|k| {
-                    if *k == e.default_kind {
+                    if *k == e.default_kind() {
                         format!("{k}*")
                     } else {
                         k.to_string()
@@ -22,13 +22,13 @@ pub fn print(out: &mut dyn Write) -> anyhow::Result<()> {
                 })
                 .collect();
             [
-                e.id.to_string(),
-                e.name.to_string(),
+                e.id().to_string(),
+                e.name().to_string(),
                 kinds.join(","),
-                routed(e, e.endpoints.production),
-                e.endpoints
+                routed(*e, e.endpoints().production),
+                e.endpoints()
                     .testnet
-                    .map_or_else(|| "-".to_string(), |t| routed(e, t)),
+                    .map_or_else(|| "-".to_string(), |t| routed(*e, t)),
             ]
         })
         .collect();
@@ -58,11 +58,10 @@ pub fn print(out: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 /// The URLs `endpoint` routes the exchange's kinds to, each once.
-fn routed(exchange: &ExchangeDescriptor, endpoint: &str) -> String {
-    let source = (exchange.new_source)();
+fn routed(exchange: &dyn Exchange, endpoint: &str) -> String {
     let mut urls: Vec<String> = Vec::new();
-    for &kind in exchange.kinds {
-        let url = source.url_for(endpoint, kind);
+    for &kind in exchange.kinds() {
+        let url = exchange.route(endpoint, kind);
         if !urls.contains(&url) {
             urls.push(url);
         }

@@ -63,7 +63,7 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     options.connect_timeout = timeout.map(|t| t / 2);
     let subscriptions: Vec<Subscription> = targets
         .iter()
-        .map(|t| Subscription::new(t.exchange.id.clone(), t.symbol.as_str(), t.kind))
+        .map(|t| Subscription::new(t.exchange.id(), t.symbol.as_str(), t.kind))
         .collect();
     let what = describe(&targets);
     let progress = std::io::stderr()
@@ -230,7 +230,7 @@ fn describe(targets: &[Target]) -> String {
         many => format!(
             "quotes for {}",
             many.iter()
-                .map(|t| format!("{}:{} ({})", t.exchange.id, t.symbol, t.kind))
+                .map(|t| format!("{}:{} ({})", t.exchange.id(), t.symbol, t.kind))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

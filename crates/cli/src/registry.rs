@@ -2,27 +2,25 @@
 //!
 //! Adding an exchange is one line here (plus its crate in `Cargo.toml`).
 
-use mercury_core::ExchangeDescriptor;
+use mercury_core::Exchange;
 
 /// Every registered exchange, in the order `collector exchanges` lists them.
-pub const EXCHANGES: &[ExchangeDescriptor] = &[
-    mercury_exchange_bitmex::DESCRIPTOR,
-    mercury_exchange_binance::DESCRIPTOR,
-    mercury_exchange_bybit::DESCRIPTOR,
+pub static EXCHANGES: &[&dyn Exchange] = &[
+    &mercury_exchange_bitmex::Bitmex,
+    &mercury_exchange_binance::Binance,
+    &mercury_exchange_bybit::Bybit,
 ];
 
 /// The registered exchange called `id` (case-insensitive).
-pub fn find(id: &str) -> Option<&'static ExchangeDescriptor> {
-    EXCHANGES
-        .iter()
-        .find(|e| e.id.as_str().eq_ignore_ascii_case(id))
+pub fn find(id: &str) -> Option<&'static dyn Exchange> {
+    mercury_core::planning::find(EXCHANGES, id)
 }
 
 /// The identifiers of all registered exchanges, comma-separated.
 pub fn known_ids() -> String {
     EXCHANGES
         .iter()
-        .map(|e| e.id.as_str())
+        .map(|e| e.id().to_string())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -34,16 +32,12 @@ mod tests {
     #[test]
     fn ids_are_unique_lower_case_and_findable() {
         for (i, exchange) in EXCHANGES.iter().enumerate() {
-            let id = exchange.id.as_str();
-            assert_eq!(id, id.to_ascii_lowercase());
-            assert!(
-                EXCHANGES[i + 1..]
-                    .iter()
-                    .all(|other| other.id != exchange.id)
-            );
+            let id = exchange.id();
+            assert_eq!(id.as_str(), id.as_str().to_ascii_lowercase());
+            assert!(EXCHANGES[i + 1..].iter().all(|other| other.id() != id));
             assert_eq!(
-                find(&id.to_ascii_uppercase()).map(|e| &e.id),
-                Some(&exchange.id)
+                find(&id.as_str().to_ascii_uppercase()).map(|e| e.id()),
+                Some(id)
             );
         }
         assert!(find("nasdaq").is_none());

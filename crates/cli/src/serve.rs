@@ -20,7 +20,7 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let (targets, options) = SourceOptions::plan(&args.source, FIRST_DATA, None, None)?;
     let names: Vec<String> = targets
         .iter()
-        .map(|t| format!("{}:{} ({})", t.exchange.id, t.symbol, t.kind))
+        .map(|t| format!("{}:{} ({})", t.exchange.id(), t.symbol, t.kind))
         .collect();
     actix_rt::System::new().block_on(async move {
         let collector = Collector::new().start();

@@ -1,27 +1,26 @@
 //! `collector sim`: an exchange simulator on this machine.
 
 use crate::args::SimArgs;
-use crate::plan::rebase;
 use crate::{Outcome, UsageError};
-use mercury_core::{ExchangeDescriptor, VenueConfig};
+use mercury_core::{Exchange, VenueConfig};
 use mercury_simulator::{
-    Faults, SimCertificateFiles, SimCertificates, Simulator, SimulatorConfig, VenueFactory,
-    fresh_tls_dir,
+    Faults, SimCertificateFiles, SimCertificates, Simulator, SimulatorConfig, fresh_tls_dir,
 };
 use std::io::Write;
 use std::time::Duration;
 
-/// The venue factory of `exchange`, or a usage error if it has none.
-pub fn venue_of(exchange: &ExchangeDescriptor) -> Result<VenueFactory, UsageError> {
-    exchange
-        .new_venue
-        .ok_or_else(|| UsageError(format!("{} has no simulator", exchange.name)))
+/// A usage error if `exchange` has no simulated venue.
+pub fn check_venue(exchange: &dyn Exchange) -> Result<(), UsageError> {
+    match exchange.new_venue(&VenueConfig::default()) {
+        Some(_) => Ok(()),
+        None => Err(UsageError(format!("{} has no simulator", exchange.name()))),
+    }
 }
 
 /// Runs the simulator until Ctrl-C or `--duration`; prints its URL first
 /// (and with `--tls`, `ca: PATH` on the second line).
 pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let new_venue = venue_of(args.exchange)?;
+    check_venue(args.exchange)?;
     let (server_tls, files) = if args.tls {
         let (config, files) = certificates(args.tls_dir.as_deref())?;
         (Some(config), Some(files))
@@ -32,7 +31,7 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         listen: args.listen,
         venue: VenueConfig {
             seed: args.seed,
-            fair_interval: args.fair_interval,
+            headline_interval: args.fair_interval,
             firehose: args.firehose,
             symbols: args.symbols.clone(),
             replay: args.replay,
@@ -57,14 +56,10 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         tls: server_tls,
     };
     actix_rt::System::new().block_on(async move {
-        let simulator = Simulator::start(config, new_venue)?;
+        let simulator = Simulator::start(config, args.exchange)?;
         // Reached like the exchange itself: its endpoint's path on this
         // machine (`wss://localhost:PORT/…` with TLS).
-        writeln!(
-            out,
-            "{}",
-            rebase(args.exchange.endpoints.production, &simulator.origin())
-        )?;
+        writeln!(out, "{}", simulator.url())?;
         if let Some(files) = &files {
             writeln!(out, "ca: {}", files.ca.display())?;
         }

@@ -3,12 +3,12 @@
 
 use crate::UsageError;
 use crate::args::SourceArgs;
-use crate::plan::{self, Base, PlannedConnection, Target};
+use crate::plan::{self, Base, Connection, Target};
 use actix::{Actor, Addr};
 use mercury_collector::{
     Collector, Connector, ConnectorConfig, StopConnector, TlsTrust, load_ca_file, tls_client_config,
 };
-use mercury_core::ExchangeDescriptor;
+use mercury_core::Exchange;
 use mercury_simulator::{SimCertificates, Simulator, SimulatorConfig};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,7 +36,7 @@ pub struct SourceOptions {
     /// Use the testnet endpoints.
     pub testnet: bool,
     /// `--url` values, per exchange.
-    pub overrides: Vec<(&'static ExchangeDescriptor, String)>,
+    pub overrides: Vec<(&'static dyn Exchange, String)>,
     /// The first quote must come within this on each connection.
     pub first_data: Duration,
     /// Reconnect attempts in a row before giving up (`None`: never).
@@ -62,7 +62,7 @@ impl SourceOptions {
         let targets = plan::targets(&args.targets, args.kind)?;
         if args.sim {
             for target in &targets {
-                crate::sim::venue_of(target.exchange)?;
+                crate::sim::check_venue(target.exchange)?;
             }
         }
         let tls = if args.ca_cert.is_empty() {
@@ -95,7 +95,7 @@ impl SourceOptions {
 
 /// The simulators and connectors started; dropping it stops the simulators.
 pub struct Running {
-    simulators: Vec<(&'static ExchangeDescriptor, Simulator)>,
+    simulators: Vec<(&'static dyn Exchange, Simulator)>,
     connectors: Vec<Addr<Connector>>,
 }
 
@@ -118,7 +118,7 @@ pub fn start(
     options: &SourceOptions,
     collector: &Addr<Collector>,
 ) -> anyhow::Result<Running> {
-    let mut simulators: Vec<(&'static ExchangeDescriptor, Simulator)> = Vec::new();
+    let mut simulators: Vec<(&'static dyn Exchange, Simulator)> = Vec::new();
     let mut client_tls = options.tls.clone();
     let mut server_tls = None;
     if options.sim && options.sim_tls {
@@ -131,31 +131,34 @@ pub fn start(
     }
     if options.sim {
         for target in targets {
-            if simulators.iter().any(|(e, _)| e.id == target.exchange.id) {
+            if simulators
+                .iter()
+                .any(|(e, _)| e.id() == target.exchange.id())
+            {
                 continue;
             }
             let mut config = SimulatorConfig::loopback();
             config.venue.replay = options.replay;
             config.tls.clone_from(&server_tls);
-            let new_venue = crate::sim::venue_of(target.exchange)?;
-            simulators.push((target.exchange, Simulator::start(config, new_venue)?));
+            simulators.push((target.exchange, Simulator::start(config, target.exchange)?));
         }
     }
-    let base_of = |exchange: &'static ExchangeDescriptor| {
-        if let Some((_, url)) = options.overrides.iter().find(|(e, _)| e.id == exchange.id) {
+    let base_of = |exchange: &'static dyn Exchange| {
+        if let Some((_, url)) = options
+            .overrides
+            .iter()
+            .find(|(e, _)| e.id() == exchange.id())
+        {
             return Ok(Base::Verbatim(url.clone()));
         }
-        if let Some((_, simulator)) = simulators.iter().find(|(e, _)| e.id == exchange.id) {
-            return Ok(Base::Endpoint(plan::rebase(
-                exchange.endpoints.production,
-                &simulator.origin(),
-            )));
+        if let Some((_, simulator)) = simulators.iter().find(|(e, _)| e.id() == exchange.id()) {
+            return Ok(Base::Endpoint(simulator.url()));
         }
         exchange
-            .endpoints
+            .endpoints()
             .select(options.testnet)
             .map(|url| Base::Endpoint(url.to_owned()))
-            .ok_or_else(|| UsageError(format!("{} has no testnet", exchange.name)))
+            .ok_or_else(|| UsageError(format!("{} has no testnet", exchange.name())))
     };
     let connectors = plan::connections(targets, base_of)?
         .into_iter()
@@ -164,8 +167,13 @@ pub fn start(
             if let Some(tls) = &client_tls {
                 config.tls = Arc::clone(tls);
             }
-            let source = (connection.exchange.new_source)();
-            Connector::new(source, config, collector.clone().recipient()).start()
+            Connector::new(
+                connection.exchange,
+                connection.plan,
+                config,
+                collector.clone().recipient(),
+            )
+            .start()
         })
         .collect();
     Ok(Running {
@@ -175,8 +183,8 @@ pub fn start(
 }
 
 /// How one planned connection is configured.
-fn connector_config(options: &SourceOptions, connection: &PlannedConnection) -> ConnectorConfig {
-    let mut config = ConnectorConfig::new(connection.url.clone(), connection.subscriptions.clone());
+fn connector_config(options: &SourceOptions, connection: &Connection) -> ConnectorConfig {
+    let mut config = ConnectorConfig::new();
     config.timeouts.first_data = options.first_data;
     config.backoff.max_attempts = options.max_attempts;
     config.backoff.seed = options.backoff_seed;
@@ -187,7 +195,7 @@ fn connector_config(options: &SourceOptions, connection: &PlannedConnection) -> 
         config.timeouts.handshake = config.timeouts.handshake.min(limit + limit / 2);
     }
     if let Some(idle) = options.heartbeat {
-        let mut policy = (connection.exchange.new_source)().heartbeat();
+        let mut policy = connection.plan.heartbeat.clone();
         policy.idle = idle;
         policy.pong_deadline = idle;
         config.heartbeat = Some(policy);

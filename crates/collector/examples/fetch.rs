@@ -8,8 +8,8 @@
 
 use actix::Actor;
 use mercury_collector::{Collector, Connector, ConnectorConfig, Fetch};
-use mercury_core::{QuoteKind, Subscription};
-use mercury_exchange_bitmex::{BitmexSource, ENDPOINTS, EXCHANGE_ID};
+use mercury_core::{Exchange, QuoteKind, Subscription};
+use mercury_exchange_bitmex::{Bitmex, ENDPOINTS, EXCHANGE_ID};
 use std::time::Duration;
 
 fn main() {
@@ -17,6 +17,11 @@ fn main() {
         .nth(1)
         .unwrap_or_else(|| ENDPOINTS.production.to_string());
     let subscriptions = vec![Subscription::new(EXCHANGE_ID, "XBTUSD", QuoteKind::Fair)];
+    // Checked before any I/O: the URL given is used as it is.
+    let plans = match Bitmex.plan_at(&url, &subscriptions) {
+        Ok(plans) => plans,
+        Err(error) => return eprintln!("cannot subscribe: {error}"),
+    };
     let answer = actix_rt::System::new().block_on(async move {
         let collector = Collector::new().start();
         let fetch = collector.send(Fetch {
@@ -24,8 +29,10 @@ fn main() {
             n: 10,
             timeout: Duration::from_secs(120),
         });
-        let config = ConnectorConfig::new(url, subscriptions);
-        Connector::new(Box::new(BitmexSource::new()), config, collector.recipient()).start();
+        for plan in plans {
+            let config = ConnectorConfig::new();
+            Connector::new(&Bitmex, plan, config, collector.clone().recipient()).start();
+        }
         fetch.await
     });
     match answer {

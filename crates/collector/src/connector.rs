@@ -1,14 +1,17 @@
-//! The connector actor: one logical WebSocket connection driving one
-//! [`QuoteSource`], forwarding its quotes to the collector.
+//! The connector actor: one logical WebSocket connection of one
+//! [`ConnectionPlan`], a fresh [`Session`](mercury_core::Session) of its
+//! [`Exchange`] per attempt, forwarding quotes to the collector.
 //!
 //! It is a thin driver of two things: awc (the socket, its stream and
 //! sink, the upgrade) and the [`Link`] state machine, which decides
 //! everything about the connection's life — when it has failed and why,
 //! whether and when to reconnect, when to ping, renew, close or stop. The
 //! driver feeds the link what happened, tagged with the connection
-//! attempt's [`Generation`], and performs the [`Action`]s it answers. Every
-//! frame goes to [`QuoteSource::decode`]; a frame that fails to decode is
-//! counted, logged at debug and skipped.
+//! attempt's [`Generation`], and performs the [`Action`]s it answers. At
+//! each [`Action::Connect`] it makes a new [`Decoder`] (a new session,
+//! `conn_seq` from 1), so nothing of a connection survives it. Every frame
+//! goes to [`Decoder::decode`]; a frame that fails to decode is counted,
+//! logged at debug and skipped.
 
 pub use crate::connector_config::{
     ConnectionCounters, ConnectorConfig, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_IN_FLIGHT,
@@ -25,7 +28,8 @@ use awc::error::WsProtocolError;
 use awc::ws::{CloseCode, CloseReason, Frame, Message as WsMessage};
 use futures_util::{Sink, SinkExt, StreamExt, future, stream};
 use mercury_core::{
-    Clock, ExchangeError, Outgoing, Quote, QuoteSource, SourceEvent, SystemClock, WireFrame,
+    Clock, ConnectionPlan, Decoder, Exchange, ExchangeError, Outgoing, Quote, SourceEvent,
+    SystemClock, WireFrame,
 };
 use std::pin::Pin;
 use std::sync::Arc;
@@ -61,17 +65,19 @@ enum Incoming {
     Ended(Generation),
 }
 
-/// One WebSocket connection driving one [`QuoteSource`]. See the module docs.
+/// One WebSocket connection of one [`ConnectionPlan`]. See the module docs.
 pub struct Connector {
     id: ConnectionId,
-    source: Box<dyn QuoteSource>,
+    exchange: &'static dyn Exchange,
+    plan: ConnectionPlan,
+    /// The decoding of the current attempt; new at every connect.
+    decoder: Decoder,
     config: ConnectorConfig,
     output: Recipient<ConnectorOutput>,
     clock: Arc<dyn Clock>,
     span: Span,
     link: Link,
     actions: Vec<Action>,
-    subscribe: Vec<Outgoing>,
     /// The socket of a finished upgrade, until the link attaches it.
     upgraded: Option<WsFramed>,
     sink: Option<SinkWrite<WsMessage, TaggedSink>>,
@@ -87,38 +93,40 @@ pub struct Connector {
 }
 
 impl Connector {
-    /// A connector that will feed `source` and send to `output` once started.
+    /// A connector that will open `plan`'s connection with sessions of
+    /// `exchange` and send to `output` once started.
     pub fn new(
-        source: Box<dyn QuoteSource>,
+        exchange: &'static dyn Exchange,
+        plan: ConnectionPlan,
         config: ConnectorConfig,
         output: Recipient<ConnectorOutput>,
     ) -> Self {
         let id = ConnectionId::next();
-        let span = tracing::info_span!("connection", %id, exchange = %source.exchange(), url = %config.url);
+        let span =
+            tracing::info_span!("connection", %id, exchange = %plan.exchange, url = %plan.url);
         let link = Link::new(LinkConfig {
-            url: config.url.clone(),
+            url: plan.url.clone(),
             heartbeat: config
                 .heartbeat
                 .clone()
-                .unwrap_or_else(|| source.heartbeat()),
+                .unwrap_or_else(|| plan.heartbeat.clone()),
             first_data: config.timeouts.first_data,
-            max_age: config
-                .max_connection_age
-                .or_else(|| source.max_connection_age()),
+            max_age: config.max_connection_age.or(plan.max_age),
             close_grace: CLOSE_GRACE,
             backoff: config.backoff.clone(),
         });
         Connector {
             id,
             reassembler: Reassembler::new(config.max_frame_size),
-            source,
+            decoder: Decoder::new(exchange),
+            exchange,
+            plan,
             config,
             output,
             clock: Arc::new(SystemClock),
             span,
             link,
             actions: Vec::new(),
-            subscribe: Vec::new(),
             upgraded: None,
             sink: None,
             upgrade: None,
@@ -158,7 +166,7 @@ impl Connector {
             Action::Connect(generation) => self.connect(generation, ctx),
             Action::Attach(generation) => self.attach(generation, ctx),
             Action::Subscribe => {
-                for message in self.subscribe.clone() {
+                for message in self.plan.subscribe.clone() {
                     self.send(&message);
                 }
             }
@@ -189,7 +197,7 @@ impl Connector {
     fn report(&self, state: ConnectionState) {
         self.output.do_send(ConnectorOutput::State {
             connection: self.id,
-            exchange: self.source.exchange(),
+            exchange: self.plan.exchange.clone(),
             state,
         });
     }
@@ -197,11 +205,12 @@ impl Connector {
     /// Starts the upgrade of attempt `generation`, on a future the link can
     /// abandon at any time (a stop, a timeout).
     fn connect(&mut self, generation: Generation, ctx: &mut Context<Self>) {
-        let url = self.config.url.clone();
-        self.span = tracing::info_span!("connection", id = %self.id, exchange = %self.source.exchange(), url = %url, attempt = self.link.attempts(), generation);
+        let url = self.plan.url.clone();
+        self.span = tracing::info_span!("connection", id = %self.id, exchange = %self.plan.exchange, url = %url, attempt = self.link.attempts(), generation);
         let _entered = self.span.clone().entered();
         info!("connecting");
-        self.source.reset();
+        // A new connection, a new session: nothing of the last one survives.
+        self.decoder = Decoder::new(self.exchange);
         self.reassembler.clear();
         let timeouts = self.config.timeouts;
         let max_frame_size = self.config.max_frame_size;
@@ -339,7 +348,7 @@ impl Connector {
         let decoded = match &message {
             Assembled::Text(bytes) => match std::str::from_utf8(bytes) {
                 Ok(text) => {
-                    self.source
+                    self.decoder
                         .decode(WireFrame::Text(text), received_at, &mut self.events)
                 }
                 Err(_) => Err(mercury_core::DecodeError::Malformed(
@@ -347,7 +356,7 @@ impl Connector {
                 )),
             },
             Assembled::Binary(bytes) => {
-                self.source
+                self.decoder
                     .decode(WireFrame::Binary(bytes), received_at, &mut self.events)
             }
         };
@@ -374,7 +383,7 @@ impl Connector {
     fn sort_events(&mut self) -> (u64, Vec<ExchangeError>) {
         let mut decoded = 0;
         let mut errors = Vec::new();
-        let subscriptions = &self.config.subscriptions;
+        let subscriptions = &self.plan.subscriptions;
         let wanted =
             |q: &Quote| subscriptions.is_empty() || subscriptions.iter().any(|s| s.matches(q));
         for event in self.events.drain(..) {
@@ -438,20 +447,9 @@ impl Actor for Connector {
                 });
             }
         });
-        // Built once, before any I/O: a subscription the source refuses
-        // is a mistake no connection can mend.
-        match self.source.subscribe_messages(&self.config.subscriptions) {
-            Ok(messages) => {
-                self.subscribe = messages;
-                self.feed(Input::Start, ctx);
-            }
-            Err(error) => {
-                self.report(ConnectionState::Failed(ConnectorError::Subscribe(
-                    error.to_string(),
-                )));
-                ctx.stop();
-            }
-        }
+        // The plan was checked before any I/O (a subscription the exchange
+        // refuses is a mistake no connection can mend).
+        self.feed(Input::Start, ctx);
     }
 }
 

@@ -1,9 +1,10 @@
-//! What a connector is told: where to connect, what to subscribe to, and
-//! the limits of each phase; and what it counts.
+//! How patient a connector is: the limits of each phase and the overrides
+//! tests use (where and what come from its
+//! [`ConnectionPlan`](mercury_core::ConnectionPlan)); and what it counts.
 
 use crate::backoff::Backoff;
 use crate::transport::Timeouts;
-use mercury_core::{HeartbeatPolicy, Subscription};
+use mercury_core::HeartbeatPolicy;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,21 +14,16 @@ pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 << 20;
 /// The default bound on quote batches on their way to the collector; past
 /// it the connector stops reading the socket until the collector catches up.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
-/// What a connector connects to and how patient it is.
+/// How patient a connector is.
 #[derive(Debug, Clone)]
 pub struct ConnectorConfig {
-    /// The WebSocket URL (`ws://` or `wss://`).
-    pub url: String,
-    /// What to subscribe to. Only quotes matching one of these are
-    /// forwarded (an empty list forwards everything the source decodes).
-    pub subscriptions: Vec<Subscription>,
     /// The limit of each connection phase.
     pub timeouts: Timeouts,
     /// The largest message accepted, whole or reassembled.
     pub max_frame_size: usize,
-    /// Overrides the source's heartbeat policy (tests use short ones).
+    /// Overrides the plan's heartbeat policy (tests use short ones).
     pub heartbeat: Option<HeartbeatPolicy>,
-    /// Overrides the source's maximum connection age (tests use short ones).
+    /// Overrides the plan's maximum connection age (tests use short ones).
     pub max_connection_age: Option<Duration>,
     /// The bound on quote batches in flight to the collector.
     pub max_in_flight: usize,
@@ -42,10 +38,8 @@ impl ConnectorConfig {
     /// A configuration with the default limits, trusting the default
     /// roots ([`TlsTrust::default`](crate::TlsTrust), built once per
     /// process).
-    pub fn new(url: impl Into<String>, subscriptions: Vec<Subscription>) -> Self {
+    pub fn new() -> Self {
         ConnectorConfig {
-            url: url.into(),
-            subscriptions,
             timeouts: Timeouts::default(),
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             heartbeat: None,
@@ -57,6 +51,12 @@ impl ConnectorConfig {
     }
 }
 
+impl Default for ConnectorConfig {
+    fn default() -> Self {
+        ConnectorConfig::new()
+    }
+}
+
 /// Counters of one connection.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ConnectionCounters {
@@ -64,7 +64,7 @@ pub struct ConnectionCounters {
     pub frames: u64,
     /// Messages that could not be decoded and were skipped.
     pub skipped: u64,
-    /// Quotes the source decoded, wanted or not.
+    /// Quotes the sessions decoded, wanted or not.
     pub decoded: u64,
     /// Quotes forwarded (those the subscriptions ask for).
     pub quotes: u64,

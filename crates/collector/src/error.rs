@@ -176,9 +176,6 @@ pub enum ConnectorError {
         /// The last failure.
         last: Box<ConnectorError>,
     },
-    /// The subscriptions could not be turned into requests.
-    #[error("cannot subscribe: {0}")]
-    Subscribe(String),
 }
 
 fn valid_for_hint(names: &[String]) -> String {
@@ -230,7 +227,6 @@ impl ConnectorError {
             | ConnectorError::CertificateNameMismatch { .. }
             | ConnectorError::CertificateExpired { .. }
             | ConnectorError::NoHttp11 { .. }
-            | ConnectorError::Subscribe(_)
             | ConnectorError::GaveUp { .. } => false,
             ConnectorError::HandshakeRejected { status, .. } => {
                 *status == 429 || (500..=599).contains(status)

@@ -2,12 +2,13 @@
 //!
 //! The I/O side of mercury: every socket and timer lives here.
 //!
-//! - [`Connector`]: one actix actor per WebSocket connection, driving any
-//!   `Box<dyn QuoteSource>` (awc, rustls trusting the webpki roots, the
+//! - [`Connector`]: one actix actor per planned WebSocket connection
+//!   ([`ConnectionPlan`](mercury_core::ConnectionPlan)), with a fresh
+//!   session of its `&'static dyn Exchange` per attempt (awc, rustls trusting the webpki roots, the
 //!   system's store and any extra CA — see [`TlsTrust`] —, ALPN
 //!   `http/1.1`). Timeouts on connect, handshake and first data;
 //!   continuation frames reassembled; server pings answered; Close echoed;
-//!   the source's heartbeat policy enforced; undecodable frames counted and
+//!   the plan's heartbeat policy enforced; undecodable frames counted and
 //!   skipped.
 //! - [`Collector`]: one actor where the quotes of all connectors meet.
 //!
@@ -36,8 +37,8 @@
 //! ```no_run
 //! use actix::Actor;
 //! use mercury_collector::{Collector, Connector, ConnectorConfig, Fetch};
-//! use mercury_core::{QuoteKind, Subscription};
-//! use mercury_exchange_bitmex::{BitmexSource, EXCHANGE_ID, ENDPOINTS};
+//! use mercury_core::{Exchange, QuoteKind, Subscription};
+//! use mercury_exchange_bitmex::{Bitmex, EXCHANGE_ID, ENDPOINTS};
 //! use std::time::Duration;
 //!
 //! # fn main() {
@@ -45,7 +46,9 @@
 //!     let subs = vec![Subscription::new(EXCHANGE_ID, "XBTUSD", QuoteKind::Fair)];
 //!     let collector = Collector::new().start();
 //!     let fetch = collector.send(Fetch { subscriptions: subs.clone(), n: 10, timeout: Duration::from_secs(120) });
-//!     Connector::new(Box::new(BitmexSource::new()), ConnectorConfig::new(ENDPOINTS.production, subs), collector.recipient()).start();
+//!     for plan in Bitmex.plan(ENDPOINTS.production, &subs).unwrap() {
+//!         Connector::new(&Bitmex, plan, ConnectorConfig::new(), collector.clone().recipient()).start();
+//!     }
 //!     for tick in fetch.await.unwrap().unwrap() {
 //!         println!("{} {}", tick.seq, tick.quote.price);
 //!     }

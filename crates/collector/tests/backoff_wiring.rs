@@ -10,8 +10,9 @@ use mercury_collector::{
     Backoff, ConnectionState, Connector, ConnectorConfig, ConnectorError, ConnectorOutput,
     Schedule, StopConnector,
 };
+use mercury_core::ConnectionPlan;
 use mercury_core::{QuoteKind, Subscription, VenueConfig};
-use mercury_exchange_bitmex::{BitmexSource, DESCRIPTOR, EXCHANGE_ID};
+use mercury_exchange_bitmex::{Bitmex, EXCHANGE_ID};
 use mercury_simulator::{Faults, Simulator, SimulatorConfig};
 use mercury_testkit::{MockServer, Script};
 use std::sync::{Arc, Mutex};
@@ -39,10 +40,10 @@ fn connect(url: String, backoff: Backoff) -> (Arc<Mutex<Vec<ConnectionState>>>, 
     let states = Arc::new(Mutex::new(Vec::new()));
     let recorder = Recorder(states.clone()).start();
     let subscriptions = vec![Subscription::new(EXCHANGE_ID, "XBTUSD", QuoteKind::Fair)];
-    let mut config = ConnectorConfig::new(url, subscriptions);
+    let plan = ConnectionPlan::new(&Bitmex, &url, &subscriptions).unwrap();
+    let mut config = ConnectorConfig::new();
     config.backoff = backoff;
-    let connector =
-        Connector::new(Box::new(BitmexSource::new()), config, recorder.recipient()).start();
+    let connector = Connector::new(&Bitmex, plan, config, recorder.recipient()).start();
     (states, connector)
 }
 
@@ -119,12 +120,12 @@ async fn a_healthy_connection_forgets_earlier_failures() {
             ..Faults::default()
         },
         venue: VenueConfig {
-            fair_interval: Duration::from_millis(40),
+            headline_interval: Duration::from_millis(40),
             ..VenueConfig::default()
         },
         ..SimulatorConfig::loopback()
     };
-    let simulator = Simulator::start(config, DESCRIPTOR.new_venue.unwrap()).unwrap();
+    let simulator = Simulator::start(config, &Bitmex).unwrap();
     let policy = Backoff {
         base: Duration::from_millis(20),
         max_attempts: Some(1),
@@ -170,22 +171,22 @@ async fn an_old_connection_is_renewed_without_counting_a_failure() {
     let simulator = Simulator::start(
         SimulatorConfig {
             venue: VenueConfig {
-                fair_interval: Duration::from_millis(40),
+                headline_interval: Duration::from_millis(40),
                 ..VenueConfig::default()
             },
             ..SimulatorConfig::loopback()
         },
-        DESCRIPTOR.new_venue.unwrap(),
+        &Bitmex,
     )
     .unwrap();
     let states = Arc::new(Mutex::new(Vec::new()));
     let recorder = Recorder(states.clone()).start();
     let subscriptions = vec![Subscription::new(EXCHANGE_ID, "XBTUSD", QuoteKind::Fair)];
-    let mut config = ConnectorConfig::new(simulator.url(), subscriptions);
+    let plan = ConnectionPlan::new(&Bitmex, &simulator.url(), &subscriptions).unwrap();
+    let mut config = ConnectorConfig::new();
     config.max_connection_age = Some(Duration::from_millis(300));
     config.backoff.max_attempts = Some(0);
-    let connector =
-        Connector::new(Box::new(BitmexSource::new()), config, recorder.recipient()).start();
+    let connector = Connector::new(&Bitmex, plan, config, recorder.recipient()).start();
     let connecting = |s: &[ConnectionState]| {
         s.iter()
             .filter(|s| matches!(s, ConnectionState::Connecting { .. }))

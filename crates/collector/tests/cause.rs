@@ -8,8 +8,8 @@
 
 use actix::Actor;
 use mercury_collector::{Backoff, Collector, Connector, ConnectorConfig, Fetch};
-use mercury_core::{Price, QuoteKind, Subscription};
-use mercury_exchange_bitmex::{BitmexSource, EXCHANGE_ID};
+use mercury_core::{ConnectionPlan, Price, QuoteKind, Subscription};
+use mercury_exchange_bitmex::{Bitmex, EXCHANGE_ID};
 use mercury_testkit::bitmex::{fair_update, opening};
 use mercury_testkit::{MockServer, Script, Step};
 use std::time::{Duration, Instant};
@@ -35,14 +35,15 @@ async fn an_old_rate_limit_does_not_set_the_wait_of_a_later_drop() {
         n: 3,
         timeout: Duration::from_secs(20),
     });
-    let mut config = ConnectorConfig::new(server.url(), subscriptions);
+    let plan = ConnectionPlan::new(&Bitmex, &server.url(), &subscriptions).unwrap();
+    let mut config = ConnectorConfig::new();
     config.backoff = Backoff {
         base: Duration::from_millis(50),
         seed: Some(1),
         ..Backoff::default()
     };
     let started = Instant::now();
-    Connector::new(Box::new(BitmexSource::new()), config, collector.recipient()).start();
+    Connector::new(&Bitmex, plan, config, collector.recipient()).start();
     let ticks = fetch.await.unwrap().unwrap();
     let p = |s: &str| s.parse::<Price>().unwrap();
     let prices: Vec<Price> = ticks.iter().map(|t| t.quote.price).collect();

@@ -7,8 +7,9 @@ use actix::Actor;
 use mercury_collector::{
     Collector, Connector, ConnectorConfig, ConnectorError, Fetch, FetchError, FetchFailed, Tick,
 };
+use mercury_core::ConnectionPlan;
 use mercury_core::{HeartbeatPolicy, Outgoing, Price, QuoteKind, Subscription};
-use mercury_exchange_bitmex::{BitmexSource, EXCHANGE_ID};
+use mercury_exchange_bitmex::{Bitmex, EXCHANGE_ID};
 use mercury_testkit::bitmex::{self, SAMPLE_FAIRS as FAIRS, fair_prices_sent, fair_session};
 use mercury_testkit::{MockServer, Script, Step};
 use std::time::Duration;
@@ -28,11 +29,12 @@ async fn fetch_with(
         n,
         timeout: Duration::from_secs(10),
     });
-    let mut config = ConnectorConfig::new(url, xbt_fair());
+    let plan = ConnectionPlan::new(&Bitmex, &url, &xbt_fair()).unwrap();
+    let mut config = ConnectorConfig::new();
     // One connection per test here; reconnecting is tested in reconnect.rs.
     config.backoff.max_attempts = Some(0);
     tweak(&mut config);
-    Connector::new(Box::new(BitmexSource::new()), config, collector.recipient()).start();
+    Connector::new(&Bitmex, plan, config, collector.recipient()).start();
     fetch.await.unwrap()
 }
 

@@ -15,8 +15,9 @@ use mercury_collector::{
     Backoff, ConnectionState, Connector, ConnectorConfig, ConnectorError, ConnectorOutput,
     Schedule, StopConnector,
 };
+use mercury_core::ConnectionPlan;
 use mercury_core::{Price, QuoteKind, Subscription};
-use mercury_exchange_bitmex::{BitmexSource, EXCHANGE_ID};
+use mercury_exchange_bitmex::{Bitmex, EXCHANGE_ID};
 use mercury_testkit::bitmex::{fair_update, instrument_partial, opening};
 use mercury_testkit::raw::malformed_frames;
 use mercury_testkit::{RawScript, RawServer, RawStep};
@@ -95,10 +96,10 @@ async fn each_malformed_frame_fails_the_link_once_and_reconnects_after_the_backo
         let heard = Arc::new(Mutex::new(Vec::new()));
         let recorder = Recorder(heard.clone()).start();
         let subscriptions = vec![Subscription::new(EXCHANGE_ID, "XBTUSD", QuoteKind::Fair)];
-        let mut config = ConnectorConfig::new(server.url(), subscriptions);
+        let plan = ConnectionPlan::new(&Bitmex, &server.url(), &subscriptions).unwrap();
+        let mut config = ConnectorConfig::new();
         config.backoff = policy();
-        let connector =
-            Connector::new(Box::new(BitmexSource::new()), config, recorder.recipient()).start();
+        let connector = Connector::new(&Bitmex, plan, config, recorder.recipient()).start();
 
         // Three connections, each ended by the bad frame after its quotes.
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -9,8 +9,9 @@ use mercury_collector::{
     Backoff, Collector, Connector, ConnectorConfig, ConnectorError, Fetch, FetchError, FetchFailed,
     Tick,
 };
+use mercury_core::ConnectionPlan;
 use mercury_core::{HeartbeatPolicy, Outgoing, Price, QuoteKind, Subscription, VenueConfig};
-use mercury_exchange_bitmex::{BitmexSource, DESCRIPTOR, EXCHANGE_ID};
+use mercury_exchange_bitmex::{Bitmex, EXCHANGE_ID};
 use mercury_simulator::{Faults, LogEvent, Simulator, SimulatorConfig, read_log};
 use mercury_testkit::bitmex;
 use std::collections::BTreeMap;
@@ -33,12 +34,12 @@ async fn run(faults: Faults, symbol: &str, n: usize, max_attempts: u32) -> Run {
         faults,
         log: Some(log.clone()),
         venue: VenueConfig {
-            fair_interval: Duration::from_millis(40),
+            headline_interval: Duration::from_millis(40),
             ..VenueConfig::default()
         },
         ..SimulatorConfig::loopback()
     };
-    let simulator = Simulator::start(config, DESCRIPTOR.new_venue.unwrap()).unwrap();
+    let simulator = Simulator::start(config, &Bitmex).unwrap();
     let subscriptions = vec![Subscription::new(EXCHANGE_ID, symbol, QuoteKind::Fair)];
     let collector = Collector::new().start();
     let fetch = collector.send(Fetch {
@@ -46,7 +47,8 @@ async fn run(faults: Faults, symbol: &str, n: usize, max_attempts: u32) -> Run {
         n,
         timeout: Duration::from_secs(15),
     });
-    let mut config = ConnectorConfig::new(simulator.url(), subscriptions);
+    let plan = ConnectionPlan::new(&Bitmex, &simulator.url(), &subscriptions).unwrap();
+    let mut config = ConnectorConfig::new();
     config.backoff = Backoff {
         base: Duration::from_millis(50),
         max_attempts: Some(max_attempts),
@@ -58,7 +60,7 @@ async fn run(faults: Faults, symbol: &str, n: usize, max_attempts: u32) -> Run {
         pong_deadline: Duration::from_millis(200),
     });
     let started = Instant::now();
-    Connector::new(Box::new(BitmexSource::new()), config, collector.recipient()).start();
+    Connector::new(&Bitmex, plan, config, collector.recipient()).start();
     let result = fetch.await.unwrap();
     let elapsed = started.elapsed();
     simulator.stop().await;

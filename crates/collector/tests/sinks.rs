@@ -11,8 +11,10 @@ use mercury_collector::{
     ConnectorError, ConnectorOutput, Delivery, FetchError, GetStats, InFlight, OpenStream,
     Subscribe, Tick, TickStream,
 };
-use mercury_core::{ExchangeId, Quote, QuoteKind, Subscription, Timestamp, VenueConfig};
-use mercury_exchange_bitmex::{BitmexSource, DESCRIPTOR, EXCHANGE_ID};
+use mercury_core::{
+    ConnectionPlan, ExchangeId, Quote, QuoteKind, Subscription, Timestamp, VenueConfig,
+};
+use mercury_exchange_bitmex::{Bitmex, EXCHANGE_ID};
 use mercury_simulator::{Simulator, SimulatorConfig};
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
@@ -30,7 +32,7 @@ fn firehose() -> Simulator {
         },
         ..SimulatorConfig::loopback()
     };
-    Simulator::start(config, DESCRIPTOR.new_venue.unwrap()).unwrap()
+    Simulator::start(config, &Bitmex).unwrap()
 }
 
 fn xbt_fair() -> Vec<Subscription> {
@@ -38,10 +40,11 @@ fn xbt_fair() -> Vec<Subscription> {
 }
 
 fn connect(simulator: &Simulator, collector: &Addr<Collector>) -> Addr<Connector> {
-    let config = ConnectorConfig::new(simulator.url(), xbt_fair());
+    let plan = ConnectionPlan::new(&Bitmex, &simulator.url(), &xbt_fair()).unwrap();
     Connector::new(
-        Box::new(BitmexSource::new()),
-        config,
+        &Bitmex,
+        plan,
+        ConnectorConfig::new(),
         collector.clone().recipient(),
     )
     .start()

@@ -11,8 +11,9 @@ use mercury_collector::{
     Collector, Connector, ConnectorConfig, ConnectorError, Fetch, FetchError, FetchFailed, Tick,
     Timeouts, TlsTrust, load_ca_file, tls_client_config,
 };
+use mercury_core::ConnectionPlan;
 use mercury_core::{QuoteKind, Subscription};
-use mercury_exchange_bitmex::{BitmexSource, DESCRIPTOR, EXCHANGE_ID};
+use mercury_exchange_bitmex::{Bitmex, EXCHANGE_ID};
 use mercury_simulator::{SimCertificates, Simulator, SimulatorConfig};
 use mercury_testkit::tls::{TestPki, TlsBehaviour, TlsServer};
 use std::time::{Duration, Instant};
@@ -33,11 +34,12 @@ async fn fetch_with(
         n,
         timeout: Duration::from_secs(10),
     });
-    let mut config = ConnectorConfig::new(url, xbt_fair());
+    let plan = ConnectionPlan::new(&Bitmex, &url, &xbt_fair()).unwrap();
+    let mut config = ConnectorConfig::new();
     config.backoff.max_attempts = Some(0);
     tweak(&mut config);
     let started = Instant::now();
-    Connector::new(Box::new(BitmexSource::new()), config, collector.recipient()).start();
+    Connector::new(&Bitmex, plan, config, collector.recipient()).start();
     let result = fetch.await.unwrap();
     (result, started.elapsed())
 }
@@ -61,7 +63,7 @@ async fn a_wss_fetch_from_the_tls_simulator_works() {
         tls: Some(certificates.server_config().unwrap()),
         ..SimulatorConfig::loopback()
     };
-    let simulator = Simulator::start(config, DESCRIPTOR.new_venue.unwrap()).unwrap();
+    let simulator = Simulator::start(config, &Bitmex).unwrap();
     assert!(simulator.url().starts_with("wss://localhost:"));
     let tls = tls_client_config(&TlsTrust::only(vec![certificates.ca_der()])).unwrap();
     let (result, _) = fetch_with(simulator.url(), 5, |c| c.tls = tls).await;

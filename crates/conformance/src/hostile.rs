@@ -1,7 +1,7 @@
-//! Untrusted input for any source: nothing may panic, and a failed decode
+//! Untrusted input for any session: nothing may panic, and a failed decode
 //! appends nothing.
 
-use mercury_core::{Control, ExchangeDescriptor, QuoteSource, SourceEvent, SplitMix64, WireFrame};
+use mercury_core::{Control, Decoder, Exchange, SourceEvent, SplitMix64, WireFrame};
 
 use crate::NOW;
 
@@ -17,7 +17,7 @@ const ALPHABET: &[u8] = b"{}[]\",:0123456789.-+eEtrufalsn \\\x00\xff";
 
 /// Decodes `frame` into a buffer that already holds one event; an error
 /// must leave that buffer as it was.
-fn decode(source: &mut dyn QuoteSource, frame: WireFrame<'_>) {
+fn decode(source: &mut Decoder, frame: WireFrame<'_>) {
     let marker = SourceEvent::Control(Control::Pong);
     let mut out = vec![marker.clone()];
     if let Err(error) = source.decode(frame, NOW, &mut out) {
@@ -30,12 +30,13 @@ fn decode(source: &mut dyn QuoteSource, frame: WireFrame<'_>) {
     }
 }
 
-/// Runs every hostile case against fresh and primed sources.
-pub(crate) fn check(descriptor: &ExchangeDescriptor, frames: &[&str]) {
-    let mut source = (descriptor.new_source)();
+/// Runs every hostile case against a session primed with real frames.
+pub(crate) fn check(exchange: &dyn Exchange, frames: &[&str]) {
+    let mut source = Decoder::new(exchange);
+    let source = &mut source;
     // Primed with the real frames first, so that mutations meet real state.
     for frame in frames {
-        decode(source.as_mut(), WireFrame::Text(frame));
+        decode(source, WireFrame::Text(frame));
     }
     for fixed in [
         "",
@@ -52,14 +53,14 @@ pub(crate) fn check(descriptor: &ExchangeDescriptor, frames: &[&str]) {
         "{\"data\":null}",
         "{\"data\":[null,1,\"x\",{}]}",
     ] {
-        decode(source.as_mut(), WireFrame::Text(fixed));
+        decode(source, WireFrame::Text(fixed));
     }
-    decode(source.as_mut(), WireFrame::Binary(&[0xff, 0x00, 0x7b]));
-    decode(source.as_mut(), WireFrame::Binary(&[]));
+    decode(source, WireFrame::Binary(&[0xff, 0x00, 0x7b]));
+    decode(source, WireFrame::Binary(&[]));
     let nested = "[".repeat(100_000);
-    decode(source.as_mut(), WireFrame::Text(&nested));
+    decode(source, WireFrame::Text(&nested));
     let huge = format!("{{\"x\":\"{}\"}}", "y".repeat(10 << 20));
-    decode(source.as_mut(), WireFrame::Text(&huge));
+    decode(source, WireFrame::Text(&huge));
 
     let mut rng = SplitMix64::new(0x0C0F_FEE5);
     for frame in frames.iter().take(FRAMES_TRIED) {
@@ -68,13 +69,13 @@ pub(crate) fn check(descriptor: &ExchangeDescriptor, frames: &[&str]) {
             .collect();
         let step = cuts.len().div_ceil(MAX_CUTS_PER_FRAME).max(1);
         for &cut in cuts.iter().step_by(step) {
-            decode(source.as_mut(), WireFrame::Text(&frame[..cut]));
+            decode(source, WireFrame::Text(&frame[..cut]));
         }
         for _ in 0..MUTATIONS_PER_FRAME {
             let mutated = mutate(frame.as_bytes(), &mut rng);
             match std::str::from_utf8(&mutated) {
-                Ok(text) => decode(source.as_mut(), WireFrame::Text(text)),
-                Err(_) => decode(source.as_mut(), WireFrame::Binary(&mutated)),
+                Ok(text) => decode(source, WireFrame::Text(text)),
+                Err(_) => decode(source, WireFrame::Binary(&mutated)),
             }
         }
     }

@@ -42,6 +42,14 @@ pub enum DecodeError {
     InvalidTimestamp(String),
 }
 
+impl DecodeError {
+    /// A malformed frame: `error` (e.g. serde's) quoted through
+    /// [`excerpt`](crate::excerpt), the same for every exchange.
+    pub fn malformed(error: impl std::fmt::Display) -> DecodeError {
+        DecodeError::Malformed(crate::excerpt(&error.to_string()))
+    }
+}
+
 /// Errors of `mercury-core` and of the exchange crates built on it.
 #[derive(Debug, Clone, PartialEq, Eq, ThisError)]
 #[non_exhaustive]
@@ -52,6 +60,10 @@ pub enum Error {
     /// A subscription the exchange cannot serve (unknown kind, bad symbol).
     #[error("invalid subscription: {0}")]
     InvalidSubscription(String),
+    /// A target, exchange or URL a user asked for that cannot be planned
+    /// (unknown exchange, malformed target); the text says what to do.
+    #[error("{0}")]
+    Target(String),
     /// A value that failed to parse (price, kind, timestamp, identifier).
     #[error("cannot parse {what} from {input:?}")]
     Parse {

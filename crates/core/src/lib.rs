@@ -2,11 +2,12 @@
 //!
 //! The vocabulary every part of mercury speaks, and nothing else: exchange
 //! and symbol identifiers, exact [`Price`]s, [`Quote`]s, [`Subscription`]s,
-//! and the [`QuoteSource`] contract that each exchange crate implements.
+//! and the two contracts each exchange crate implements: [`Exchange`] (what
+//! is known without a connection) and [`Session`] (one connection).
 //!
 //! This crate does **no I/O** and knows nothing of actix, sockets or timers.
-//! A `QuoteSource` is a sans-I/O protocol state machine: the caller hands it
-//! text frames and the time they arrived, and it hands back [`SourceEvent`]s.
+//! A `Session` is a sans-I/O protocol state machine: the caller hands it
+//! text frames and the time they arrived, and it emits [`SourceEvent`]s.
 //! That is what lets exchange crates be tested on recorded frames alone, and
 //! lets other programs reuse mercury's codecs without its runtime.
 //!
@@ -21,23 +22,30 @@
 #![deny(missing_docs)]
 
 mod error;
+mod exchange;
 mod ids;
+pub mod planning;
 mod price;
 mod quote;
 mod rng;
+mod session;
 mod source;
+mod text;
 mod timestamp;
 mod venue;
 pub mod wire;
 
 pub use error::{DecodeError, Error};
+pub use exchange::{ConnectionPlan, Exchange, SubscribeLimits, SymbolRule};
 pub use ids::{ExchangeId, Symbol};
 pub use price::Price;
 pub use quote::{Quote, QuoteKind, Subscription};
 pub use rng::SplitMix64;
+pub use session::{Decoder, Emitter, Session};
 pub use source::{
-    Control, Endpoints, ExchangeDescriptor, ExchangeError, HeartbeatPolicy, Outgoing, QuoteSource,
-    SkipReason, SourceEvent, WireFrame,
+    Control, Endpoints, ExchangeError, HeartbeatPolicy, Outgoing, SkipReason, SourceEvent,
+    WireFrame,
 };
+pub use text::{EXCERPT_CHARS, excerpt};
 pub use timestamp::{Clock, SystemClock, Timestamp};
-pub use venue::{Venue, VenueConfig, VenueFactory};
+pub use venue::{Venue, VenueConfig, VenueFault, pad_object};

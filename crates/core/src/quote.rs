@@ -82,8 +82,8 @@ pub struct Quote {
     pub exchange_time: Option<Timestamp>,
     /// When the frame that carried it was received.
     pub received_at: Timestamp,
-    /// Position on its connection: 1 for the first quote decoded after a
-    /// [`reset`](crate::QuoteSource::reset), then 2, 3, … in the order of the
+    /// Position on its connection: 1 for the first quote of a new
+    /// connection (a new [`Session`](crate::Session)), then 2, 3, … in the order of the
     /// frames and of the rows within a frame.
     pub conn_seq: u64,
 }

@@ -1,23 +1,22 @@
-//! The contract every exchange implements: [`QuoteSource`].
-//!
-//! A source is a sans-I/O protocol state machine for one connection. The
-//! driver (in `mercury-collector`) owns the socket and the timers; it asks
-//! the source what to send and hands it every frame it receives:
+//! The vocabulary of a connection: frames received ([`WireFrame`]),
+//! messages sent ([`Outgoing`]), endpoints, heartbeat policy, and what
+//! decoding a frame yields ([`SourceEvent`]).
 //!
 //! ```text
-//!  driver                                  source
-//!  ──────                                  ──────
-//!  connect to endpoints().production  ─┐
-//!  reset()                             │   clear table state, conn_seq = 0
-//!  send subscribe_messages(subs)       │   one or more text messages
-//!  for every frame received:           │
-//!      decode(frame, now, &mut events) │   quotes, control, exchange errors
-//!  after heartbeat().idle of silence:  │
-//!      send heartbeat().ping           │
-//!      no frame within pong_deadline → the link is dead; reconnect
+//!  driver                                   exchange / session
+//!  ──────                                   ──────────────────
+//!  plans = exchange.plan(base, subs)        urls, subscribe messages, heartbeat, age
+//!  for each plan, for each attempt:
+//!      connect to plan.url
+//!      decoder = Decoder::new(exchange)     a fresh Session, conn_seq = 0
+//!      send plan.subscribe
+//!      for every frame received:
+//!          decoder.decode(frame, now, &mut events)
+//!      after heartbeat.idle of silence: send heartbeat.ping
+//!          no frame within pong_deadline → the link is dead; reconnect
 //! ```
 
-use crate::{DecodeError, Error, ExchangeId, Quote, QuoteKind, Subscription, Timestamp};
+use crate::{DecodeError, Quote};
 use std::time::Duration;
 
 /// One WebSocket data frame as received (after reassembly of continuations).
@@ -111,12 +110,14 @@ pub struct HeartbeatPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SkipReason {
-    /// A table the source does not turn into quotes (e.g. `orderBookL2`).
-    UnhandledTable,
-    /// Data for a table (and symbol) whose first `partial` image has not
-    /// arrived yet on this connection; it must be dropped.
-    BeforePartial,
-    /// An action the protocol does not define for this table.
+    /// A table, channel or event the exchange does not turn into quotes
+    /// (e.g. BitMEX `orderBookL2`, a Binance event type it does not read).
+    Unhandled,
+    /// A change for something (a table, a symbol) whose first full image
+    /// (BitMEX `partial`, Bybit `snapshot`) has not arrived yet on this
+    /// connection; it must be dropped.
+    BeforeSnapshot,
+    /// An action or message type the protocol does not define here.
     UnknownAction,
 }
 
@@ -147,8 +148,8 @@ pub enum Control {
     Skipped {
         /// Why it was dropped.
         reason: SkipReason,
-        /// The table (or channel) it belonged to.
-        table: String,
+        /// What it belonged to: a table, channel, topic or event type.
+        what: String,
     },
 }
 
@@ -178,78 +179,6 @@ pub enum SourceEvent {
     ExchangeError(ExchangeError),
 }
 
-/// The sans-I/O contract of one exchange connection.
-///
-/// Implementations never open sockets, spawn tasks or read clocks: the
-/// driver passes in every frame and the time it arrived. The trait is
-/// object-safe, so a program can hold a `Box<dyn QuoteSource>` chosen at run
-/// time from a registry.
-pub trait QuoteSource: Send {
-    /// The exchange this source speaks to.
-    fn exchange(&self) -> ExchangeId;
-
-    /// The exchange's default endpoints.
-    fn endpoints(&self) -> Endpoints;
-
-    /// The kinds of quote this exchange can deliver.
-    fn kinds(&self) -> &'static [QuoteKind];
-
-    /// The URL that serves `kind`, given an endpoint `base` (the
-    /// production or testnet endpoint, or a simulator's URL built the same
-    /// way). Most exchanges serve every kind at one URL and return `base`;
-    /// Binance routes mark prices to `base/market/stream` and the book to
-    /// `base/public/stream`. A driver opens one connection per distinct URL.
-    fn url_for(&self, base: &str, kind: QuoteKind) -> String {
-        let _ = kind;
-        base.to_owned()
-    }
-
-    /// The messages that subscribe a fresh connection to `subscriptions`.
-    ///
-    /// Fails with [`Error::InvalidSubscription`] for a kind the exchange does
-    /// not offer, a subscription for another exchange, or a symbol that cannot
-    /// be sent safely.
-    fn subscribe_messages(&self, subscriptions: &[Subscription]) -> Result<Vec<Outgoing>, Error>;
-
-    /// Decodes one received frame, appending what it carried to `out`, in
-    /// the order of the frame's rows.
-    ///
-    /// On error nothing is appended; the caller should log, count and skip
-    /// the frame. Never panics, whatever the input.
-    fn decode(
-        &mut self,
-        frame: WireFrame<'_>,
-        received_at: Timestamp,
-        out: &mut Vec<SourceEvent>,
-    ) -> Result<(), DecodeError>;
-
-    /// How to detect a dead link on this exchange.
-    fn heartbeat(&self) -> HeartbeatPolicy;
-
-    /// How long the exchange keeps one connection at most (Binance closes
-    /// every connection after 24 hours). The driver reconnects on its own
-    /// a little before, instead of waiting to be cut off. `None`: no limit.
-    fn max_connection_age(&self) -> Option<Duration> {
-        None
-    }
-
-    /// Forgets all per-connection state (table images, sequence numbers).
-    /// Called before every new connection.
-    fn reset(&mut self);
-
-    /// Like [`decode`](Self::decode), returning a new vector. Convenient in
-    /// tests and tools; the driver reuses one buffer instead.
-    fn decode_to_vec(
-        &mut self,
-        frame: WireFrame<'_>,
-        received_at: Timestamp,
-    ) -> Result<Vec<SourceEvent>, DecodeError> {
-        let mut out = Vec::new();
-        self.decode(frame, received_at, &mut out)?;
-        Ok(out)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,27 +197,4 @@ mod tests {
         };
         assert_eq!(without.select(true), None);
     }
-}
-
-/// What a registry needs to know of an exchange: how it is named, where it
-/// listens, what it offers, and how to make a fresh [`QuoteSource`] for it.
-///
-/// Each exchange crate exports one as a constant; the program keeps a list of
-/// them in one place.
-#[derive(Debug, Clone)]
-pub struct ExchangeDescriptor {
-    /// The identifier used on the command line, e.g. `bitmex`.
-    pub id: ExchangeId,
-    /// The exchange's display name, e.g. `BitMEX`.
-    pub name: &'static str,
-    /// The default endpoints.
-    pub endpoints: Endpoints,
-    /// The kinds of quote it offers.
-    pub kinds: &'static [QuoteKind],
-    /// The kind a fetch uses when none is asked for.
-    pub default_kind: QuoteKind,
-    /// Makes a source in its initial state.
-    pub new_source: fn() -> Box<dyn QuoteSource>,
-    /// Makes a simulated venue for one connection, where the exchange has one.
-    pub new_venue: Option<crate::VenueFactory>,
 }

@@ -52,6 +52,19 @@ impl Timestamp {
         Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
     }
 
+    /// The wait from `self` until `later` in whole seconds, rounded up
+    /// (zero if `later` has passed): how long to honour an exchange's
+    /// "until" time without coming back early.
+    pub fn whole_seconds_until(&self, later: Timestamp) -> Duration {
+        let wait = later.saturating_since(*self);
+        Duration::from_secs(wait.as_nanos().div_ceil(1_000_000_000) as u64)
+    }
+
+    /// Milliseconds since the Unix epoch, as exchanges send them.
+    pub const fn unix_millis(&self) -> i128 {
+        self.0.div_euclid(1_000_000)
+    }
+
     /// This time plus `duration`.
     pub fn saturating_add(&self, duration: Duration) -> Timestamp {
         Timestamp(self.0.saturating_add(duration.as_nanos() as i128))

@@ -14,10 +14,11 @@ use std::time::Duration;
 pub struct VenueConfig {
     /// Seed of the synthetic price walk: the same seed gives the same prices.
     pub seed: u64,
-    /// How often the headline price (e.g. BitMEX `fairPrice`) changes.
-    pub fair_interval: Duration,
+    /// How often the headline price changes (the exchange's default kind:
+    /// BitMEX `fairPrice`, Binance and Bybit `markPrice`).
+    pub headline_interval: Duration,
     /// Data frames per headline price change (the others carry other fields).
-    pub updates_per_fair: u32,
+    pub updates_per_headline: u32,
     /// Ignore the intervals and produce events as fast as they are taken.
     pub firehose: bool,
     /// The instruments the venue lists.
@@ -28,12 +29,12 @@ pub struct VenueConfig {
 }
 
 impl Default for VenueConfig {
-    /// Fast enough that ten fair prices take about a second.
+    /// Fast enough that ten headline prices take about a second.
     fn default() -> Self {
         VenueConfig {
             seed: 1,
-            fair_interval: Duration::from_millis(100),
-            updates_per_fair: 4,
+            headline_interval: Duration::from_millis(100),
+            updates_per_headline: 4,
             firehose: false,
             symbols: Vec::new(),
             replay: false,
@@ -43,17 +44,17 @@ impl Default for VenueConfig {
 
 impl VenueConfig {
     /// Data frames per headline price change, at least 1.
-    pub fn updates_per_fair(&self) -> u32 {
-        self.updates_per_fair.max(1)
+    pub fn updates_per_headline(&self) -> u32 {
+        self.updates_per_headline.max(1)
     }
 
     /// The time between two market events: a data frame every
-    /// `fair_interval / updates_per_fair`, or none at all in firehose mode.
+    /// `headline_interval / updates_per_headline`, or none at all in firehose mode.
     pub fn event_interval(&self) -> Duration {
         if self.firehose {
             Duration::ZERO
         } else {
-            self.fair_interval / self.updates_per_fair()
+            self.headline_interval / self.updates_per_headline()
         }
     }
 
@@ -67,8 +68,37 @@ impl VenueConfig {
     }
 }
 
+/// A fault the simulator injects in-band, in the words of the exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VenueFault<'a> {
+    /// The exchange's in-band rate-limit error, asking the client to wait
+    /// `retry_after` (from `now`) before it comes back. The simulator sends
+    /// it, then closes the connection.
+    RateLimit {
+        /// How long the client must wait.
+        retry_after: Duration,
+        /// When the frame is sent.
+        now: Timestamp,
+    },
+    /// `frame` made larger by `padding` bytes of a field the client does
+    /// not know, for the frames that carry a full image (a BitMEX
+    /// `partial`, a Bybit `snapshot`, every Binance event).
+    Padded {
+        /// The frame as the venue made it.
+        frame: &'a str,
+        /// How many bytes to add.
+        padding: usize,
+    },
+}
+
 /// The exchange side of one simulated connection.
 pub trait Venue: Send {
+    /// The frame that injects `fault` as this exchange would say it; `None`
+    /// if the exchange has no such frame (for [`VenueFault::Padded`]: if
+    /// `frame` is not an image), and the simulator sends nothing.
+    fn fault_frame(&self, fault: VenueFault<'_>) -> Option<String>;
+
     /// Frames to send right after the upgrade; `query` is the query string
     /// of the request URL, if any (some exchanges subscribe through it).
     fn on_connect(&mut self, query: Option<&str>, now: Timestamp, out: &mut Vec<String>);
@@ -84,5 +114,15 @@ pub trait Venue: Send {
     fn on_event(&mut self, now: Timestamp, out: &mut Vec<String>);
 }
 
-/// Makes the venue of one simulated connection.
-pub type VenueFactory = fn(&VenueConfig) -> Box<dyn Venue>;
+/// `frame` (a JSON object) with `"padding":"xxx…"` (`padding` bytes of
+/// `x`) as its first field; `None` if it is not an object. For
+/// [`Venue::fault_frame`] implementations.
+pub fn pad_object(frame: &str, padding: usize) -> Option<String> {
+    let rest = frame.strip_prefix('{')?;
+    let mut padded = String::with_capacity(frame.len() + padding + 16);
+    padded.push_str(r#"{"padding":""#);
+    padded.extend(std::iter::repeat_n('x', padding));
+    padded.push_str(r#"","#);
+    padded.push_str(rest);
+    Some(padded)
+}

@@ -8,10 +8,11 @@
 use actix::Actor;
 use futures_util::StreamExt;
 use mercury_collector::{Collector, Connector, ConnectorConfig};
+use mercury_core::ConnectionPlan;
 use mercury_core::{QuoteKind, Subscription, VenueConfig};
 use mercury_dashboard::Dashboard;
 use mercury_dashboard::hub::{GetSnapshot, Join};
-use mercury_exchange_bitmex::{BitmexSource, DESCRIPTOR, EXCHANGE_ID};
+use mercury_exchange_bitmex::{Bitmex, EXCHANGE_ID};
 use mercury_simulator::{Faults, Simulator, SimulatorConfig};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -28,12 +29,12 @@ async fn stack(faults: Faults) -> (Stack, actix::Addr<Collector>) {
         SimulatorConfig {
             faults,
             venue: VenueConfig {
-                fair_interval: Duration::from_millis(40),
+                headline_interval: Duration::from_millis(40),
                 ..VenueConfig::default()
             },
             ..SimulatorConfig::loopback()
         },
-        DESCRIPTOR.new_venue.unwrap(),
+        &Bitmex,
     )
     .unwrap();
     let collector = Collector::new().start();
@@ -55,14 +56,10 @@ async fn stack(faults: Faults) -> (Stack, actix::Addr<Collector>) {
 
 fn start_connector(stack: &Stack, collector: &actix::Addr<Collector>) {
     let subscriptions = vec![Subscription::new(EXCHANGE_ID, "XBTUSD", QuoteKind::Fair)];
-    let mut config = ConnectorConfig::new(stack.simulator.url(), subscriptions);
+    let plan = ConnectionPlan::new(&Bitmex, &stack.simulator.url(), &subscriptions).unwrap();
+    let mut config = ConnectorConfig::new();
     config.backoff.base = Duration::from_millis(50);
-    Connector::new(
-        Box::new(BitmexSource::new()),
-        config,
-        collector.clone().recipient(),
-    )
-    .start();
+    Connector::new(&Bitmex, plan, config, collector.clone().recipient()).start();
 }
 
 type Browser = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;

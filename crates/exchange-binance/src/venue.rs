@@ -11,8 +11,15 @@
 //! for the mark, 2 for the book) from a seeded walk. Streams in the URL
 //! (`?streams=a/b`) are subscribed on connect. Unlike the real server it
 //! serves mark and book streams on any path.
+//!
+//! Its rate-limit fault: Binance market streams have no in-band rate-limit
+//! frame (past 10 messages a second the server just disconnects; see
+//! `PROTOCOL-notes.md`), so the venue borrows Binance's documented
+//! `-1003` error ("Way too much request weight used; IP banned until
+//! `<ms>`. …") in the stream error envelope; the session reads it as a
+//! retryable error that waits until the ban ends.
 
-use mercury_core::{SplitMix64, Timestamp, Venue, VenueConfig};
+use mercury_core::{SplitMix64, Timestamp, Venue, VenueConfig, VenueFault, pad_object};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -169,6 +176,23 @@ impl BinanceVenue {
 }
 
 impl Venue for BinanceVenue {
+    fn fault_frame(&self, fault: VenueFault<'_>) -> Option<String> {
+        match fault {
+            VenueFault::RateLimit { retry_after, now } => {
+                let until = now.saturating_add(retry_after).unix_millis();
+                let msg = format!(
+                    "Way too much request weight used; IP banned until {until}. Please use WebSocket Streams for live updates to avoid bans."
+                );
+                Some(Self::error(crate::session::TOO_MANY_REQUESTS, &msg, "null"))
+            }
+            VenueFault::Padded { frame, padding } => frame
+                .contains(r#""data":"#)
+                .then(|| pad_object(frame, padding))
+                .flatten(),
+            _ => None,
+        }
+    }
+
     fn on_connect(&mut self, query: Option<&str>, _now: Timestamp, _out: &mut Vec<String>) {
         let streams = query
             .into_iter()
@@ -192,7 +216,7 @@ impl Venue for BinanceVenue {
         self.events += 1;
         let mark_step = self
             .events
-            .is_multiple_of(u64::from(self.config.updates_per_fair()));
+            .is_multiple_of(u64::from(self.config.updates_per_headline()));
         for i in &mut self.instruments {
             if mark_step {
                 i.mark = (i.mark + self.rng.step(50_000_000)).max(100_000_000);

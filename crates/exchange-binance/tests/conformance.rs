@@ -5,7 +5,7 @@
 
 use mercury_conformance::{Fixture, Kit, Oracle};
 use mercury_core::QuoteKind;
-use mercury_exchange_binance::DESCRIPTOR;
+use mercury_exchange_binance::Binance;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -47,7 +47,7 @@ fn oracle(fixture: &Fixture) -> Oracle {
 fn binance_conforms() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     // Client requests are not frames a client receives.
-    let mut kit = Kit::new(&DESCRIPTOR, "BTCUSDT");
+    let mut kit = Kit::new(&Binance, "BTCUSDT");
     let quotes = kit.fixtures_with(Fixture::all_in(dir, &["control-requests"]), oracle);
     assert!(quotes >= 20, "the fixtures hold {quotes} prices");
     kit.run();

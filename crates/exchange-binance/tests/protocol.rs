@@ -3,35 +3,40 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
 use mercury_core::{
-    Control, Outgoing, QuoteKind, QuoteSource, SourceEvent, Subscription, Timestamp, Venue,
-    VenueConfig, WireFrame,
+    Control, Decoder, Error, Exchange, Outgoing, QuoteKind, SourceEvent, Subscription, Timestamp,
+    Venue, VenueConfig, WireFrame,
 };
-use mercury_exchange_binance::{BinanceSource, BinanceVenue, EXCHANGE_ID, MAX_CONNECTION_AGE};
+use mercury_exchange_binance::{Binance, BinanceVenue, EXCHANGE_ID, MAX_CONNECTION_AGE};
 
 fn sub(symbol: &str, kind: QuoteKind) -> Subscription {
     Subscription::new(EXCHANGE_ID, symbol, kind)
 }
 
+/// The subscribe messages of one connection for `subs`.
+fn subscribe_messages(subs: &[Subscription]) -> Result<Vec<Outgoing>, Error> {
+    Ok(Binance.plan_at("ws://x", subs)?.remove(0).subscribe)
+}
+
 fn decode(frame: &str) -> Vec<SourceEvent> {
-    BinanceSource::new()
+    Decoder::new(&Binance)
         .decode_to_vec(WireFrame::Text(frame), Timestamp::UNIX_EPOCH)
         .unwrap()
 }
 
 #[test]
 fn mark_prices_and_the_book_live_on_different_paths() {
-    let source = BinanceSource::new();
+    let source = Binance;
     let base = "wss://fstream.binance.com";
     assert_eq!(
-        source.url_for(base, QuoteKind::Mark),
+        source.route(base, QuoteKind::Mark),
         "wss://fstream.binance.com/market/stream"
     );
     assert_eq!(
-        source.url_for(base, QuoteKind::Bid),
+        source.route(base, QuoteKind::Bid),
         "wss://fstream.binance.com/public/stream"
     );
     assert_eq!(
-        source.url_for("ws://127.0.0.1:9/", QuoteKind::Ask),
+        source.route("ws://127.0.0.1:9/", QuoteKind::Ask),
         "ws://127.0.0.1:9/public/stream"
     );
     assert_eq!(source.max_connection_age(), Some(MAX_CONNECTION_AGE));
@@ -40,14 +45,13 @@ fn mark_prices_and_the_book_live_on_different_paths() {
 
 #[test]
 fn one_subscribe_request_with_lower_case_streams_and_an_integer_id() {
-    let messages = BinanceSource::new()
-        .subscribe_messages(&[
-            sub("BTCUSDT", QuoteKind::Mark),
-            sub("BTCUSDT", QuoteKind::Bid),
-            sub("BTCUSDT", QuoteKind::Ask),
-            sub("ETHUSDT", QuoteKind::Mark),
-        ])
-        .unwrap();
+    let messages = subscribe_messages(&[
+        sub("BTCUSDT", QuoteKind::Mark),
+        sub("BTCUSDT", QuoteKind::Bid),
+        sub("BTCUSDT", QuoteKind::Ask),
+        sub("ETHUSDT", QuoteKind::Mark),
+    ])
+    .unwrap();
     assert_eq!(
         messages,
         [Outgoing::Text(
@@ -55,7 +59,7 @@ fn one_subscribe_request_with_lower_case_streams_and_an_integer_id() {
                 .into()
         )]
     );
-    let lower = BinanceSource::new().subscribe_messages(&[sub("btcusdt", QuoteKind::Mark)]);
+    let lower = subscribe_messages(&[sub("btcusdt", QuoteKind::Mark)]);
     assert!(lower.unwrap_err().to_string().contains("upper-case"));
 }
 

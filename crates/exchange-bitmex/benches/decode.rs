@@ -5,8 +5,8 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mercury_core::{QuoteSource, SourceEvent, Timestamp, WireFrame};
-use mercury_exchange_bitmex::BitmexSource;
+use mercury_core::{SourceEvent, Timestamp, WireFrame};
+use mercury_exchange_bitmex::decoder;
 use std::hint::black_box;
 
 fn fixture(file: &str) -> Vec<String> {
@@ -24,7 +24,7 @@ const UPDATE_WITHOUT_FAIR: &str = r#"{"table":"instrument","action":"update","da
 const UPDATE_WITH_FAIR: &str = r#"{"table":"instrument","action":"update","data":[{"symbol":"XBTUSD","fairPrice":43210.37,"markPrice":43210.37,"fairBasis":1.47,"timestamp":"2026-11-24T06:00:05.000Z"}]}"#;
 
 fn bench_frame(c: &mut Criterion, name: &str, primer: &str, frame: &str) {
-    let mut source = BitmexSource::new();
+    let mut source = decoder();
     let mut out: Vec<SourceEvent> = Vec::with_capacity(64);
     source
         .decode(WireFrame::Text(primer), Timestamp::UNIX_EPOCH, &mut out)

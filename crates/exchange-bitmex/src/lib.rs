@@ -19,23 +19,21 @@
 
 mod replay;
 mod rows;
-mod source;
+mod session;
 mod stream;
-mod subscribe;
 mod tables;
 mod venue;
 pub mod wire;
 
-pub use source::{
-    BitmexConfig, BitmexSource, DEFAULT_MAX_FRAME_LEN, HEARTBEAT_IDLE, PONG_DEADLINE,
-};
-pub use subscribe::{MAX_TOPICS_PER_REQUEST, topic};
+pub use session::{BitmexConfig, BitmexSession, DEFAULT_MAX_FRAME_LEN, decoder, decoder_with};
 pub use tables::Table;
 pub use venue::{BitmexVenue, DEFAULT_SYMBOLS};
 
 use mercury_core::{
-    Endpoints, ExchangeDescriptor, ExchangeId, QuoteKind, QuoteSource, Venue, VenueConfig,
+    Endpoints, Exchange, ExchangeId, HeartbeatPolicy, Outgoing, QuoteKind, Session,
+    SubscribeLimits, SymbolRule, Venue, VenueConfig,
 };
+use std::time::Duration;
 
 /// `bitmex`.
 pub const EXCHANGE_ID: ExchangeId = ExchangeId::from_static("bitmex");
@@ -49,21 +47,78 @@ pub const ENDPOINTS: Endpoints = Endpoints {
 /// Every kind BitMEX offers.
 pub const KINDS: &[QuoteKind] = &QuoteKind::ALL;
 
+/// The most topics BitMEX accepts in one subscribe request.
+pub const MAX_TOPICS_PER_REQUEST: usize = 20;
+/// BitMEX's advice: send `ping` after this long without a message…
+pub const HEARTBEAT_IDLE: Duration = Duration::from_secs(5);
+/// …and consider the link dead if nothing answers within this long.
+pub const PONG_DEADLINE: Duration = Duration::from_secs(5);
+
 /// BitMEX, for the exchange registry.
-pub const DESCRIPTOR: ExchangeDescriptor = ExchangeDescriptor {
-    id: EXCHANGE_ID,
-    name: "BitMEX",
-    endpoints: ENDPOINTS,
-    kinds: KINDS,
-    default_kind: QuoteKind::Fair,
-    new_source,
-    new_venue: Some(new_venue),
-};
+#[derive(Debug, Clone, Copy)]
+pub struct Bitmex;
 
-fn new_source() -> Box<dyn QuoteSource> {
-    Box::new(BitmexSource::new())
-}
+impl Exchange for Bitmex {
+    fn id(&self) -> ExchangeId {
+        EXCHANGE_ID
+    }
 
-fn new_venue(config: &VenueConfig) -> Box<dyn Venue> {
-    Box::new(BitmexVenue::new(config))
+    fn name(&self) -> &'static str {
+        "BitMEX"
+    }
+
+    fn endpoints(&self) -> Endpoints {
+        ENDPOINTS
+    }
+
+    fn kinds(&self) -> &'static [QuoteKind] {
+        KINDS
+    }
+
+    fn default_kind(&self) -> QuoteKind {
+        QuoteKind::Fair
+    }
+
+    fn symbols(&self) -> SymbolRule {
+        SymbolRule {
+            max_len: 32,
+            allowed: |b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'),
+            described: "letters, digits, '.', '_' or '-', e.g. XBTUSD",
+        }
+    }
+
+    /// BitMEX documents no limit of topics per connection.
+    fn limits(&self) -> SubscribeLimits {
+        SubscribeLimits {
+            per_request: MAX_TOPICS_PER_REQUEST,
+            per_connection: usize::MAX,
+        }
+    }
+
+    /// `table:SYMBOL`: `fair`/`mark`/`last` → `instrument`, `bid`/`ask` →
+    /// `quote`, `trade` → `trade`.
+    fn topic(&self, symbol: &str, kind: QuoteKind) -> String {
+        format!("{}:{symbol}", Table::for_kind(kind).wire_name())
+    }
+
+    fn subscribe_message(&self, topics: &[String], _request: u64) -> Outgoing {
+        let args = serde_json::to_string(topics).unwrap_or_else(|_| "[]".into());
+        Outgoing::Text(format!(r#"{{"op":"subscribe","args":{args}}}"#))
+    }
+
+    fn heartbeat(&self) -> HeartbeatPolicy {
+        HeartbeatPolicy {
+            idle: HEARTBEAT_IDLE,
+            ping: Outgoing::Text("ping".into()),
+            pong_deadline: PONG_DEADLINE,
+        }
+    }
+
+    fn new_session(&self) -> Box<dyn Session> {
+        Box::new(BitmexSession::new())
+    }
+
+    fn new_venue(&self, config: &VenueConfig) -> Option<Box<dyn Venue>> {
+        Some(Box::new(BitmexVenue::new(config)))
+    }
 }

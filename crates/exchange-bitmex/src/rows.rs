@@ -3,7 +3,7 @@
 //! one pass (see [`crate::stream`]). Rows are walked in order without
 //! being collected.
 
-use crate::source::RowApplier;
+use crate::session::RowApplier;
 use crate::tables::Table;
 use crate::wire::{BitmexInstrumentRow, BitmexQuoteRow, BitmexTradeRow};
 use mercury_core::{DecodeError, QuoteKind};
@@ -14,12 +14,12 @@ use std::marker::PhantomData;
 /// Applies each row of a `data` array to `apply`. A row the applier rejects
 /// stops the walk; its error is left in `failure` (the deserializer's own
 /// error then only says "row rejected").
-pub(crate) struct RowsSeed<'a, 's> {
-    pub(crate) apply: &'a mut RowApplier<'s>,
+pub(crate) struct RowsSeed<'a, 's, 'e> {
+    pub(crate) apply: &'a mut RowApplier<'s, 'e>,
     pub(crate) failure: &'a mut Option<DecodeError>,
 }
 
-impl<'de> DeserializeSeed<'de> for RowsSeed<'_, '_> {
+impl<'de> DeserializeSeed<'de> for RowsSeed<'_, '_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, rows: D) -> Result<(), D::Error> {

@@ -12,14 +12,13 @@
 //!
 //! One difference on bad input: rows before a malformed tail have been
 //! applied to the table image when the error is found (their quotes are
-//! not emitted, and `conn_seq` is rolled back, so numbering stays
-//! contiguous).
+//! discarded with the frame by the [`Emitter`], numbers and all).
 
 use crate::rows::RowsSeed;
-use crate::source::{BitmexSource, RowApplier};
+use crate::session::{BitmexSession, RowApplier};
 use crate::tables::Table;
-use crate::wire::{BitmexAction, BitmexFilter, BitmexTable, malformed};
-use mercury_core::{Control, DecodeError, SkipReason, SourceEvent, Timestamp};
+use crate::wire::{BitmexAction, BitmexFilter, BitmexTable};
+use mercury_core::{DecodeError, Emitter, SkipReason};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -27,32 +26,28 @@ use std::fmt;
 
 /// Decodes a frame that starts with `{"table":`.
 pub(crate) fn decode_table_frame(
-    source: &mut BitmexSource,
+    session: &mut BitmexSession,
     text: &str,
-    received_at: Timestamp,
-    out: &mut Vec<SourceEvent>,
+    out: &mut Emitter<'_>,
 ) -> Result<(), DecodeError> {
-    let conn_seq = source.conn_seq;
     let mut failure = None;
     let mut frame = serde_json::Deserializer::from_str(text);
     let pass = (&mut frame).deserialize_map(OnePass {
-        source: &mut *source,
-        received_at,
+        session: &mut *session,
         out: &mut *out,
         failure: &mut failure,
     });
     let result = match (failure, pass) {
         (Some(failure), _) => Err(failure),
-        (None, Err(error)) => Err(malformed(&error)),
-        (None, Ok(pass)) => frame.end().map_err(|e| malformed(&e)).map(|()| pass),
+        (None, Err(error)) => Err(DecodeError::malformed(&error)),
+        (None, Ok(pass)) => frame
+            .end()
+            .map_err(|e| DecodeError::malformed(&e))
+            .map(|()| pass),
     };
-    match result {
-        Ok(Pass::Applied) => Ok(()),
-        Ok(Pass::Deferred(table)) => source.apply_table(table, received_at, out),
-        Err(error) => {
-            source.conn_seq = conn_seq;
-            Err(error)
-        }
+    match result? {
+        Pass::Applied => Ok(()),
+        Pass::Deferred(table) => session.apply_table(table, out),
     }
 }
 
@@ -64,10 +59,9 @@ enum Pass<'de> {
     Deferred(BitmexTable<'de>),
 }
 
-struct OnePass<'a> {
-    source: &'a mut BitmexSource,
-    received_at: Timestamp,
-    out: &'a mut Vec<SourceEvent>,
+struct OnePass<'a, 'e> {
+    session: &'a mut BitmexSession,
+    out: &'a mut Emitter<'e>,
     failure: &'a mut Option<DecodeError>,
 }
 
@@ -83,7 +77,7 @@ fn once<T, E: de::Error>(slot: &mut Option<T>, value: T, field: &'static str) ->
     Ok(())
 }
 
-impl<'de> Visitor<'de> for OnePass<'_> {
+impl<'de> Visitor<'de> for OnePass<'_, '_> {
     type Value = Pass<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -120,10 +114,9 @@ impl<'de> Visitor<'de> for OnePass<'_> {
                         continue;
                     };
                     let mut apply = RowApplier {
-                        source: &mut *self.source,
+                        session: &mut *self.session,
                         table: handled,
                         action: kind,
-                        received_at: self.received_at,
                         out: &mut *self.out,
                         dropped: 0,
                     };
@@ -133,10 +126,8 @@ impl<'de> Visitor<'de> for OnePass<'_> {
                     })?;
                     let dropped = apply.dropped;
                     if dropped > 0 {
-                        self.out.push(SourceEvent::Control(Control::Skipped {
-                            reason: SkipReason::BeforePartial,
-                            table: handled.wire_name().to_owned(),
-                        }));
+                        self.out
+                            .skipped(SkipReason::BeforeSnapshot, handled.wire_name());
                     }
                     applied = true;
                 }

@@ -17,7 +17,7 @@
 use crate::replay::Recording;
 use crate::tables::Table;
 use crate::wire::BitmexRequest;
-use mercury_core::{SplitMix64, Timestamp, Venue, VenueConfig};
+use mercury_core::{SplitMix64, Timestamp, Venue, VenueConfig, VenueFault, pad_object};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -232,7 +232,7 @@ impl BitmexVenue {
         self.events += 1;
         let fair_step = self
             .events
-            .is_multiple_of(u64::from(self.config.updates_per_fair()));
+            .is_multiple_of(u64::from(self.config.updates_per_headline()));
         for index in 0..self.instruments.len() {
             let (d_fair, d_last, d_bid) =
                 (self.rng.step(50), self.rng.step(100), self.rng.step(25));
@@ -258,6 +258,22 @@ impl BitmexVenue {
 }
 
 impl Venue for BitmexVenue {
+    fn fault_frame(&self, fault: VenueFault<'_>) -> Option<String> {
+        match fault {
+            VenueFault::RateLimit { retry_after, .. } => {
+                let seconds = retry_after.as_secs();
+                Some(format!(
+                    r#"{{"status":429,"error":"Rate limit exceeded, retry in {seconds} seconds.","meta":{{"retryAfter":{seconds}}},"request":{{"op":"subscribe","args":[]}}}}"#
+                ))
+            }
+            VenueFault::Padded { frame, padding } => frame
+                .contains(r#""action":"partial""#)
+                .then(|| pad_object(frame, padding))
+                .flatten(),
+            _ => None,
+        }
+    }
+
     fn on_connect(&mut self, query: Option<&str>, now: Timestamp, out: &mut Vec<String>) {
         out.push(self.welcome(now));
         let topics = query

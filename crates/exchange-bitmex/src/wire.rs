@@ -12,23 +12,6 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::time::Duration;
 
-/// Longest excerpt of offending input quoted in an error message.
-const EXCERPT_CHARS: usize = 120;
-
-/// Turns a serde error into a bounded, typed decode error.
-pub(crate) fn malformed(error: &serde_json::Error) -> DecodeError {
-    DecodeError::Malformed(excerpt(&error.to_string()))
-}
-
-/// At most [`EXCERPT_CHARS`] characters of `text`, for error messages.
-pub(crate) fn excerpt(text: &str) -> String {
-    let mut out: String = text.chars().take(EXCERPT_CHARS).collect();
-    if out.len() < text.len() {
-        out.push('…');
-    }
-    out
-}
-
 /// Every message BitMEX sends, as one flat envelope: which fields are
 /// present decides what the message is (see [`BitmexMessage`]).
 #[derive(Debug, Deserialize)]
@@ -269,12 +252,12 @@ impl<'a> BitmexMessage<'a> {
         }
         if !trimmed.starts_with('{') {
             return match serde_json::from_str::<serde::de::IgnoredAny>(trimmed) {
-                Ok(_) => Err(DecodeError::UnknownShape(excerpt(trimmed))),
-                Err(e) => Err(malformed(&e)),
+                Ok(_) => Err(DecodeError::UnknownShape(mercury_core::excerpt(trimmed))),
+                Err(e) => Err(DecodeError::malformed(&e)),
             };
         }
         let envelope: BitmexEnvelope<'a> =
-            serde_json::from_str(trimmed).map_err(|e| malformed(&e))?;
+            serde_json::from_str(trimmed).map_err(|e| DecodeError::malformed(&e))?;
         classify(envelope, trimmed)
     }
 }
@@ -301,12 +284,14 @@ fn classify<'a>(env: BitmexEnvelope<'a>, text: &str) -> Result<BitmexMessage<'a>
             status: env.status,
             error: env.error.map(Cow::into_owned).unwrap_or_default(),
             retry_after,
-            request: env.request.map(|r| excerpt(r.get())),
+            request: env.request.map(|r| mercury_core::excerpt(r.get())),
         }));
     }
     if let Some(success) = env.success {
         let request = match env.request {
-            Some(raw) => Some(serde_json::from_str(raw.get()).map_err(|e| malformed(&e))?),
+            Some(raw) => {
+                Some(serde_json::from_str(raw.get()).map_err(|e| DecodeError::malformed(&e))?)
+            }
             None => None,
         };
         return Ok(BitmexMessage::Ack(BitmexAck {
@@ -318,13 +303,13 @@ fn classify<'a>(env: BitmexEnvelope<'a>, text: &str) -> Result<BitmexMessage<'a>
     }
     if let Some(info) = env.info {
         if env.usage.is_some() || env.ops.is_some() {
-            return Ok(BitmexMessage::Info(excerpt(&info)));
+            return Ok(BitmexMessage::Info(mercury_core::excerpt(&info)));
         }
         let version = env
             .version
             .map(|raw| match serde_json::from_str::<String>(raw.get()) {
                 Ok(text) => text,
-                Err(_) => excerpt(raw.get()),
+                Err(_) => mercury_core::excerpt(raw.get()),
             });
         let _ = (env.timestamp, env.docs);
         return Ok(BitmexMessage::Welcome(BitmexWelcome {
@@ -333,7 +318,7 @@ fn classify<'a>(env: BitmexEnvelope<'a>, text: &str) -> Result<BitmexMessage<'a>
             limit_remaining: env.limit.and_then(|l| l.remaining),
         }));
     }
-    Err(DecodeError::UnknownShape(excerpt(text)))
+    Err(DecodeError::UnknownShape(mercury_core::excerpt(text)))
 }
 
 /// A non-negative number of seconds as JSON number text (`1`, `0.5`), to
@@ -342,7 +327,7 @@ fn parse_seconds(text: &str) -> Result<Duration, DecodeError> {
     let invalid = || {
         DecodeError::Malformed(format!(
             "retryAfter {:?} is not a number of seconds",
-            excerpt(text)
+            mercury_core::excerpt(text)
         ))
     };
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
@@ -372,7 +357,7 @@ pub(crate) fn time_of(text: Option<&str>) -> Result<Option<Timestamp>, DecodeErr
         Some(text) => text
             .parse()
             .map(Some)
-            .map_err(|_| DecodeError::InvalidTimestamp(excerpt(text))),
+            .map_err(|_| DecodeError::InvalidTimestamp(mercury_core::excerpt(text))),
     }
 }
 

@@ -5,8 +5,9 @@
 //! (A count, not a time: timings live in `cargo bench`.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
-use mercury_core::{QuoteSource, SourceEvent, Timestamp, WireFrame};
-use mercury_exchange_bitmex::BitmexSource;
+use mercury_core::Decoder;
+use mercury_core::{SourceEvent, Timestamp, WireFrame};
+use mercury_exchange_bitmex::{BitmexSession, decoder};
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -18,7 +19,7 @@ const WITH_FAIR: &str = r#"{"table":"instrument","action":"update","data":[{"sym
 
 /// Allocations made by `frames` decodes of `frame` into a reused buffer.
 fn allocations(
-    source: &mut BitmexSource,
+    source: &mut Decoder<BitmexSession>,
     out: &mut Vec<SourceEvent>,
     frame: &str,
     frames: u64,
@@ -36,7 +37,7 @@ fn allocations(
 #[test]
 fn an_update_without_requested_fields_allocates_nothing() {
     let _profiler = dhat::Profiler::builder().testing().build();
-    let mut source = BitmexSource::new();
+    let mut source = decoder();
     let mut out = Vec::with_capacity(64);
     source
         .decode(WireFrame::Text(PARTIAL), Timestamp::UNIX_EPOCH, &mut out)

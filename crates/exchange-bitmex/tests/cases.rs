@@ -5,18 +5,18 @@
 mod common;
 
 use common::*;
+use mercury_core::Decoder;
 use mercury_core::{
-    Control, DecodeError, ExchangeError, QuoteKind, QuoteSource, SkipReason, SourceEvent,
-    Timestamp, WireFrame,
+    Control, DecodeError, ExchangeError, QuoteKind, SkipReason, SourceEvent, Timestamp, WireFrame,
 };
-use mercury_exchange_bitmex::BitmexSource;
+use mercury_exchange_bitmex::{BitmexSession, decoder};
 use std::time::Duration;
 
 const PARTIAL_XBT: &str = r#"{"table":"instrument","action":"partial","keys":["symbol"],"filter":{"symbol":"XBTUSD"},"data":[{"symbol":"XBTUSD","fairPrice":43210.5,"timestamp":"2026-11-24T06:00:00.000Z"}]}"#;
 
 /// Feeds `frames` to a fresh source and returns the events of the last one.
 fn last_events(frames: &[&str]) -> Result<Vec<SourceEvent>, DecodeError> {
-    let mut source = BitmexSource::new();
+    let mut source = decoder();
     let mut last = Ok(Vec::new());
     for frame in frames {
         last = source.decode_to_vec(WireFrame::Text(frame), Timestamp::UNIX_EPOCH);
@@ -139,7 +139,7 @@ fn partial_emits_its_image_and_insert_and_delete_apply() {
     let insert =
         r#"{"table":"instrument","action":"insert","data":[{"symbol":"XBTUSD","fairPrice":5}]}"#;
     check(&[PARTIAL_XBT, insert], &[(QuoteKind::Fair, "5")]);
-    let mut source = BitmexSource::new();
+    let mut source = decoder();
     for frame in [
         PARTIAL_XBT,
         r#"{"table":"instrument","action":"delete","data":[{"symbol":"XBTUSD"}]}"#,
@@ -151,7 +151,7 @@ fn partial_emits_its_image_and_insert_and_delete_apply() {
             assert!(quotes(&events).is_empty());
         }
     }
-    assert_eq!(source.latest("XBTUSD", QuoteKind::Fair), None);
+    assert_eq!(source.session().latest("XBTUSD", QuoteKind::Fair), None);
 }
 
 #[test]
@@ -173,8 +173,8 @@ fn unknown_tables_and_actions_are_skipped_not_errors() {
     assert_eq!(
         events,
         [SourceEvent::Control(Control::Skipped {
-            reason: SkipReason::UnhandledTable,
-            table: "orderBookL2".into()
+            reason: SkipReason::Unhandled,
+            what: "orderBookL2".into()
         })]
     );
     let odd = r#"{"table":"instrument","action":"merge","data":[]}"#;
@@ -296,9 +296,9 @@ fn welcomes_old_and_new_reset_the_tables_and_help_is_only_info() {
 }
 
 #[test]
-fn reset_forgets_images_and_restarts_the_sequence() {
-    let mut source = BitmexSource::new();
-    let decode = |s: &mut BitmexSource, f: &str| {
+fn a_new_session_forgets_images_and_restarts_the_sequence() {
+    let mut source = decoder();
+    let decode = |s: &mut Decoder<BitmexSession>, f: &str| {
         s.decode_to_vec(WireFrame::Text(f), Timestamp::UNIX_EPOCH)
             .unwrap()
     };
@@ -307,13 +307,14 @@ fn reset_forgets_images_and_restarts_the_sequence() {
     assert_eq!(quotes(&events)[0].conn_seq, 2);
     assert_eq!(
         source
+            .session()
             .latest("XBTUSD", QuoteKind::Fair)
             .unwrap()
             .to_string(),
         "2"
     );
-    source.reset();
-    assert_eq!(source.latest("XBTUSD", QuoteKind::Fair), None);
+    source = decoder(); // a new connection, a new session
+    assert_eq!(source.session().latest("XBTUSD", QuoteKind::Fair), None);
     let events = decode(&mut source, &update(r#"{"symbol":"XBTUSD","fairPrice":3}"#));
     assert!(dropped_before_partial(&events));
     let events = decode(&mut source, PARTIAL_XBT);
@@ -322,7 +323,7 @@ fn reset_forgets_images_and_restarts_the_sequence() {
 
 #[test]
 fn quotes_carry_exchange_time_and_receive_time() {
-    let mut source = BitmexSource::new();
+    let mut source = decoder();
     let received: Timestamp = "2026-11-24T06:00:00.013Z".parse().unwrap();
     let events = source
         .decode_to_vec(WireFrame::Text(PARTIAL_XBT), received)

@@ -4,7 +4,7 @@
 
 use mercury_conformance::{Fixture, Kit};
 use mercury_core::{Price, QuoteKind};
-use mercury_exchange_bitmex::DESCRIPTOR;
+use mercury_exchange_bitmex::Bitmex;
 use std::path::PathBuf;
 
 fn dir() -> PathBuf {
@@ -21,7 +21,7 @@ fn answers(file: &str) -> Vec<Price> {
 
 #[test]
 fn bitmex_conforms() {
-    let mut kit = Kit::new(&DESCRIPTOR, "XBTUSD");
+    let mut kit = Kit::new(&Bitmex, "XBTUSD");
     for fixture in Fixture::all_in(dir(), &[]) {
         kit = kit.fixture(fixture);
     }

@@ -165,7 +165,7 @@ fn cryptofeed_session_control_flow_and_sequence() {
     // 10 orderBookL2 partials + 1969 book changes: valid, unhandled, skipped.
     assert_eq!(
         count(
-            &|e| matches!(e, SourceEvent::Control(Control::Skipped { table, .. }) if table == "orderBookL2")
+            &|e| matches!(e, SourceEvent::Control(Control::Skipped { what, .. }) if what == "orderBookL2")
         ),
         1979
     );

@@ -5,12 +5,13 @@
 mod common;
 
 use common::*;
-use mercury_core::{DecodeError, QuoteSource, SourceEvent, Timestamp, WireFrame};
-use mercury_exchange_bitmex::{BitmexConfig, BitmexSource};
+use mercury_core::Decoder;
+use mercury_core::{DecodeError, SourceEvent, Timestamp, WireFrame};
+use mercury_exchange_bitmex::{BitmexConfig, BitmexSession, decoder, decoder_with};
 use proptest::prelude::*;
 
 fn decode(
-    source: &mut BitmexSource,
+    source: &mut Decoder<BitmexSession>,
     frame: WireFrame<'_>,
 ) -> Result<Vec<SourceEvent>, DecodeError> {
     // Start from a non-empty buffer: on error, nothing may be appended.
@@ -26,7 +27,7 @@ fn decode(
 }
 
 fn text_error(frame: &str) -> DecodeError {
-    decode(&mut BitmexSource::new(), WireFrame::Text(frame)).expect_err(frame)
+    decode(&mut decoder(), WireFrame::Text(frame)).expect_err(frame)
 }
 
 #[test]
@@ -37,11 +38,7 @@ fn empty_and_blank_frames() {
 
 #[test]
 fn binary_frames_are_rejected() {
-    let err = decode(
-        &mut BitmexSource::new(),
-        WireFrame::Binary(&[0xff, 0x00, 0x7b]),
-    )
-    .unwrap_err();
+    let err = decode(&mut decoder(), WireFrame::Binary(&[0xff, 0x00, 0x7b])).unwrap_err();
     assert_eq!(err, DecodeError::UnexpectedBinary { len: 3 });
 }
 
@@ -60,7 +57,7 @@ fn every_truncation_of_a_real_frame_is_an_error() {
 #[test]
 fn wrong_types_are_malformed_or_invalid() {
     let partial = r#"{"table":"instrument","action":"partial","data":[]}"#;
-    let mut source = BitmexSource::new();
+    let mut source = decoder();
     decode(&mut source, WireFrame::Text(partial)).unwrap();
     let cases = [
         (
@@ -143,7 +140,7 @@ fn deeply_nested_json_is_an_error_not_a_stack_overflow() {
             "[".repeat(depth),
             "]".repeat(depth)
         );
-        assert!(decode(&mut BitmexSource::new(), WireFrame::Text(&in_unknown_field)).is_ok());
+        assert!(decode(&mut decoder(), WireFrame::Text(&in_unknown_field)).is_ok());
         let in_data = format!(
             r#"{{"table":"instrument","action":"partial","data":{}{}}}"#,
             "[".repeat(depth),
@@ -170,9 +167,9 @@ fn ten_megabyte_frames() {
         r#"{{"table":"orderBookL2","action":"partial","data":[{{"symbol":"{}"}}]}}"#,
         "X".repeat(10 << 20)
     );
-    assert!(decode(&mut BitmexSource::new(), WireFrame::Text(&big)).is_ok());
+    assert!(decode(&mut decoder(), WireFrame::Text(&big)).is_ok());
     // Beyond the configured limit, it is rejected unread.
-    let mut small = BitmexSource::with_config(BitmexConfig {
+    let mut small = decoder_with(BitmexConfig {
         max_frame_len: 1 << 20,
     });
     assert_eq!(
@@ -198,14 +195,14 @@ proptest! {
 
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
-        let _ = decode(&mut BitmexSource::new(), WireFrame::Text(&text));
+        let _ = decode(&mut decoder(), WireFrame::Text(&text));
     }
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-        let _ = decode(&mut BitmexSource::new(), WireFrame::Binary(&bytes));
+        let _ = decode(&mut decoder(), WireFrame::Binary(&bytes));
         if let Ok(text) = std::str::from_utf8(&bytes) {
-            let _ = decode(&mut BitmexSource::new(), WireFrame::Text(text));
+            let _ = decode(&mut decoder(), WireFrame::Text(text));
         }
     }
 
@@ -229,7 +226,7 @@ proptest! {
             }
         }
         let mutated: String = chars.into_iter().collect();
-        let mut source = BitmexSource::new();
+        let mut source = decoder();
         for table in ["instrument", "quote", "trade"] {
             let partial = format!(r#"{{"table":"{table}","action":"partial","data":[]}}"#);
             decode(&mut source, WireFrame::Text(&partial)).unwrap();

@@ -1,12 +1,20 @@
 //! Subscribe messages, heartbeat policy, endpoints and the registry entry.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
-use mercury_core::{ExchangeId, Outgoing, QuoteKind, QuoteSource, Subscription};
-use mercury_exchange_bitmex::{BitmexSource, DESCRIPTOR, MAX_TOPICS_PER_REQUEST};
+use mercury_core::{Error, Exchange, ExchangeId, Outgoing, QuoteKind, Subscription};
+use mercury_exchange_bitmex::{Bitmex, MAX_TOPICS_PER_REQUEST};
 use std::time::Duration;
 
 fn sub(symbol: &str, kind: QuoteKind) -> Subscription {
     Subscription::new(ExchangeId::from_static("bitmex"), symbol, kind)
+}
+
+/// The subscribe messages of one connection for `subs`.
+fn subscribe_messages(subs: &[Subscription]) -> Result<Vec<Outgoing>, Error> {
+    Ok(Bitmex
+        .plan_at("wss://ws.bitmex.com/realtime", subs)?
+        .remove(0)
+        .subscribe)
 }
 
 fn texts(messages: Vec<Outgoing>) -> Vec<String> {
@@ -18,7 +26,6 @@ fn texts(messages: Vec<Outgoing>) -> Vec<String> {
 
 #[test]
 fn kinds_map_to_topics_each_once() {
-    let source = BitmexSource::new();
     let subs = [
         sub("XBTUSD", QuoteKind::Fair),
         sub("XBTUSD", QuoteKind::Mark), // same topic as fair
@@ -26,7 +33,7 @@ fn kinds_map_to_topics_each_once() {
         sub("XBTUSD", QuoteKind::Ask),
         sub(".BXBT", QuoteKind::Trade),
     ];
-    let messages = texts(source.subscribe_messages(&subs).unwrap());
+    let messages = texts(subscribe_messages(&subs).unwrap());
     assert_eq!(
         messages,
         [r#"{"op":"subscribe","args":["instrument:XBTUSD","quote:XBTUSD","trade:.BXBT"]}"#]
@@ -41,7 +48,7 @@ fn more_than_twenty_topics_are_split() {
     let subs: Vec<Subscription> = (0..45)
         .map(|i| sub(&format!("SYM{i}"), QuoteKind::Fair))
         .collect();
-    let messages = texts(BitmexSource::new().subscribe_messages(&subs).unwrap());
+    let messages = texts(subscribe_messages(&subs).unwrap());
     let counts: Vec<usize> = messages
         .iter()
         .map(|m| {
@@ -52,17 +59,11 @@ fn more_than_twenty_topics_are_split() {
         })
         .collect();
     assert_eq!(counts, [MAX_TOPICS_PER_REQUEST, MAX_TOPICS_PER_REQUEST, 5]);
-    assert!(
-        BitmexSource::new()
-            .subscribe_messages(&[])
-            .unwrap()
-            .is_empty()
-    );
+    assert!(subscribe_messages(&[]).unwrap().is_empty());
 }
 
 #[test]
 fn unsafe_symbols_and_foreign_subscriptions_are_refused() {
-    let source = BitmexSource::new();
     for bad in [
         "",
         "XBT USD",
@@ -72,9 +73,7 @@ fn unsafe_symbols_and_foreign_subscriptions_are_refused() {
         "ÄBC",
     ] {
         assert!(
-            source
-                .subscribe_messages(&[sub(bad, QuoteKind::Fair)])
-                .is_err(),
+            subscribe_messages(&[sub(bad, QuoteKind::Fair)]).is_err(),
             "{bad:?}"
         );
     }
@@ -83,31 +82,27 @@ fn unsafe_symbols_and_foreign_subscriptions_are_refused() {
         "BTCUSDT",
         QuoteKind::Fair,
     );
-    assert!(source.subscribe_messages(&[foreign]).is_err());
+    assert!(subscribe_messages(&[foreign]).is_err());
 }
 
 #[test]
 fn heartbeat_follows_bitmex_advice() {
-    let policy = BitmexSource::new().heartbeat();
+    let policy = Bitmex.heartbeat();
     assert_eq!(policy.idle, Duration::from_secs(5));
     assert_eq!(policy.pong_deadline, Duration::from_secs(5));
     assert_eq!(policy.ping, Outgoing::Text("ping".into()));
 }
 
 #[test]
-fn descriptor_describes_the_source_it_makes() {
-    let source = (DESCRIPTOR.new_source)();
-    assert_eq!(source.exchange(), DESCRIPTOR.id);
-    assert_eq!(DESCRIPTOR.id.as_str(), "bitmex");
-    assert_eq!(source.endpoints(), DESCRIPTOR.endpoints);
+fn the_exchange_describes_bitmex() {
+    assert_eq!(Bitmex.id().as_str(), "bitmex");
     assert_eq!(
-        DESCRIPTOR.endpoints.production,
+        Bitmex.endpoints().production,
         "wss://ws.bitmex.com/realtime"
     );
     assert_eq!(
-        DESCRIPTOR.endpoints.testnet,
+        Bitmex.endpoints().testnet,
         Some("wss://ws.testnet.bitmex.com/realtime")
     );
-    assert_eq!(source.kinds(), DESCRIPTOR.kinds);
-    assert!(DESCRIPTOR.kinds.contains(&DESCRIPTOR.default_kind));
+    assert!(Bitmex.kinds().contains(&Bitmex.default_kind()));
 }

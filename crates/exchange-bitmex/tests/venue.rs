@@ -3,10 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
 use mercury_core::{
-    Control, ExchangeId, QuoteKind, QuoteSource, SourceEvent, Subscription, Timestamp, Venue,
+    Control, Exchange, ExchangeId, QuoteKind, SourceEvent, Subscription, Timestamp, Venue,
     VenueConfig, WireFrame,
 };
-use mercury_exchange_bitmex::{BitmexSource, BitmexVenue};
+use mercury_exchange_bitmex::{Bitmex, BitmexVenue, decoder};
 use mercury_testkit::number_texts;
 use std::time::Duration;
 
@@ -21,7 +21,12 @@ fn sub(symbol: &str, kind: QuoteKind) -> Subscription {
 fn session(venue: &mut BitmexVenue, subs: &[Subscription], events: usize) -> Vec<String> {
     let mut frames = Vec::new();
     venue.on_connect(None, NOW, &mut frames);
-    for message in BitmexSource::new().subscribe_messages(subs).unwrap() {
+    for message in Bitmex
+        .plan_at("ws://sim", subs)
+        .unwrap()
+        .remove(0)
+        .subscribe
+    {
         venue.on_text(message.as_text().unwrap(), NOW, &mut frames);
     }
     for _ in 0..events {
@@ -31,7 +36,7 @@ fn session(venue: &mut BitmexVenue, subs: &[Subscription], events: usize) -> Vec
 }
 
 fn decode_all(frames: &[String]) -> Vec<SourceEvent> {
-    let mut source = BitmexSource::new();
+    let mut source = decoder();
     frames
         .iter()
         .flat_map(|f| {
@@ -70,7 +75,7 @@ fn every_frame_decodes_and_quotes_are_the_numbers_sent() {
         let sent: Vec<String> = frames.iter().flat_map(|f| number_texts(f, field)).collect();
         assert_eq!(quote_texts(&events, kind), sent, "{kind}");
     }
-    // 1 from the partial, then one every 4th event (updates_per_fair = 4).
+    // 1 from the partial, then one every 4th event (updates_per_headline = 4).
     assert_eq!(quote_texts(&events, QuoteKind::Fair).len(), 1 + 40 / 4);
     let subscribed = events
         .iter()

@@ -26,16 +26,18 @@
 //! Binance's.
 #![deny(missing_docs)]
 
-mod source;
+mod session;
 mod venue;
 pub mod wire;
 
-pub use source::{BybitSource, HEARTBEAT_IDLE, PONG_DEADLINE, topic};
+pub use session::BybitSession;
 pub use venue::BybitVenue;
 
 use mercury_core::{
-    Endpoints, ExchangeDescriptor, ExchangeId, QuoteKind, QuoteSource, Venue, VenueConfig,
+    Endpoints, Exchange, ExchangeId, HeartbeatPolicy, Outgoing, QuoteKind, Session,
+    SubscribeLimits, SymbolRule, Venue, VenueConfig,
 };
+use std::time::Duration;
 
 /// `bybit`.
 pub const EXCHANGE_ID: ExchangeId = ExchangeId::from_static("bybit");
@@ -54,21 +56,80 @@ pub const KINDS: &[QuoteKind] = &[
     QuoteKind::Ask,
 ];
 
+/// Bybit recommends a ping every 20 s; tickers flow every 100 ms, so 20 s
+/// of silence is already a sign of trouble.
+pub const HEARTBEAT_IDLE: Duration = Duration::from_secs(20);
+/// No frame this long after the ping: the link is dead.
+pub const PONG_DEADLINE: Duration = Duration::from_secs(10);
+
 /// Bybit linear perpetuals and futures, for the exchange registry.
-pub const DESCRIPTOR: ExchangeDescriptor = ExchangeDescriptor {
-    id: EXCHANGE_ID,
-    name: "Bybit linear",
-    endpoints: ENDPOINTS,
-    kinds: KINDS,
-    default_kind: QuoteKind::Mark,
-    new_source,
-    new_venue: Some(new_venue),
-};
+#[derive(Debug, Clone, Copy)]
+pub struct Bybit;
 
-fn new_source() -> Box<dyn QuoteSource> {
-    Box::new(BybitSource::new())
-}
+impl Exchange for Bybit {
+    fn id(&self) -> ExchangeId {
+        EXCHANGE_ID
+    }
 
-fn new_venue(config: &VenueConfig) -> Box<dyn Venue> {
-    Box::new(BybitVenue::new(config))
+    fn name(&self) -> &'static str {
+        "Bybit linear"
+    }
+
+    fn endpoints(&self) -> Endpoints {
+        ENDPOINTS
+    }
+
+    fn kinds(&self) -> &'static [QuoteKind] {
+        KINDS
+    }
+
+    fn default_kind(&self) -> QuoteKind {
+        QuoteKind::Mark
+    }
+
+    fn symbols(&self) -> SymbolRule {
+        SymbolRule {
+            max_len: 40,
+            allowed: |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-',
+            described: "upper-case letters, digits and '-', e.g. BTCUSDT",
+        }
+    }
+
+    /// Linear has no documented limit per request (spot's is 10, kept
+    /// here); one connection's `args` must stay under 21 000 characters,
+    /// about 1000 ticker topics.
+    fn limits(&self) -> SubscribeLimits {
+        SubscribeLimits {
+            per_request: 10,
+            per_connection: 1000,
+        }
+    }
+
+    /// `tickers.BTCUSDT`: every kind comes from the same ticker.
+    fn topic(&self, symbol: &str, _kind: QuoteKind) -> String {
+        format!("{}{symbol}", session::TICKERS)
+    }
+
+    fn subscribe_message(&self, topics: &[String], request: u64) -> Outgoing {
+        let args = serde_json::to_string(topics).unwrap_or_else(|_| "[]".into());
+        Outgoing::Text(format!(
+            r#"{{"op":"subscribe","args":{args},"req_id":"{request}"}}"#
+        ))
+    }
+
+    fn heartbeat(&self) -> HeartbeatPolicy {
+        HeartbeatPolicy {
+            idle: HEARTBEAT_IDLE,
+            ping: Outgoing::Text(r#"{"op":"ping"}"#.into()),
+            pong_deadline: PONG_DEADLINE,
+        }
+    }
+
+    fn new_session(&self) -> Box<dyn Session> {
+        Box::new(BybitSession::default())
+    }
+
+    fn new_venue(&self, config: &VenueConfig) -> Option<Box<dyn Venue>> {
+        Some(Box::new(BybitVenue::new(config)))
+    }
 }

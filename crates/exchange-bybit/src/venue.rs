@@ -8,11 +8,18 @@
 //! fails as a whole, a simplification). A subscribed ticker starts with a
 //! `snapshot`; then each event sends a `delta` with only what changed: the
 //! best bid and ask every event, mark and index price every
-//! `updates_per_fair`-th, the last price every other. `{"op":"ping"}` gets
+//! `updates_per_headline`-th, the last price every other. `{"op":"ping"}` gets
 //! the linear stream's pong. Prices are decimal strings from a seeded walk,
 //! in cents.
+//!
+//! Its rate-limit fault: Bybit documents no in-band rate-limit frame on
+//! its public streams (see `PROTOCOL-notes.md`). The venue refuses in the
+//! shape of an op reply (`"success":false`) with Bybit's rate-limit text
+//! (`Too many visits!`, code 10006 on REST) and the reset time REST gives
+//! in `X-Bapi-Limit-Reset-Timestamp`; the session reads it as a retryable
+//! error that waits until then.
 
-use mercury_core::{SplitMix64, Timestamp, Venue, VenueConfig};
+use mercury_core::{SplitMix64, Timestamp, Venue, VenueConfig, VenueFault, pad_object};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -150,6 +157,24 @@ impl BybitVenue {
 }
 
 impl Venue for BybitVenue {
+    fn fault_frame(&self, fault: VenueFault<'_>) -> Option<String> {
+        match fault {
+            VenueFault::RateLimit { retry_after, now } => {
+                let reset = now.saturating_add(retry_after).unix_millis();
+                let message = format!(
+                    "{} X-Bapi-Limit-Reset-Timestamp: {reset}",
+                    crate::session::TOO_MANY_VISITS
+                );
+                Some(Self::reply(false, &message, "", "subscribe"))
+            }
+            VenueFault::Padded { frame, padding } => frame
+                .contains(r#""type":"snapshot""#)
+                .then(|| pad_object(frame, padding))
+                .flatten(),
+            _ => None,
+        }
+    }
+
     fn on_connect(&mut self, _query: Option<&str>, _now: Timestamp, _out: &mut Vec<String>) {}
 
     fn on_text(&mut self, text: &str, now: Timestamp, out: &mut Vec<String>) {
@@ -183,7 +208,7 @@ impl Venue for BybitVenue {
         self.events += 1;
         let mark_step = self
             .events
-            .is_multiple_of(u64::from(self.config.updates_per_fair()));
+            .is_multiple_of(u64::from(self.config.updates_per_headline()));
         let last_step = self.events.is_multiple_of(2);
         for i in &mut self.instruments {
             if mark_step {

@@ -6,7 +6,7 @@
 
 use mercury_conformance::{Fixture, Kit, Oracle};
 use mercury_core::QuoteKind;
-use mercury_exchange_bybit::DESCRIPTOR;
+use mercury_exchange_bybit::Bybit;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -53,7 +53,7 @@ fn oracle(fixture: &Fixture) -> Oracle {
 fn bybit_conforms() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     // Client requests are not frames a client receives.
-    let mut kit = Kit::new(&DESCRIPTOR, "BTCUSDT");
+    let mut kit = Kit::new(&Bybit, "BTCUSDT");
     let quotes = kit.fixtures_with(Fixture::all_in(dir, &["client_requests"]), oracle);
     assert!(quotes >= 100, "the fixtures hold {quotes} prices");
     kit.run();

@@ -3,12 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
 use mercury_core::{
-    Control, Outgoing, QuoteKind, QuoteSource, SkipReason, SourceEvent, Subscription, Timestamp,
-    Venue, VenueConfig, WireFrame,
+    Control, Decoder, Exchange, Outgoing, QuoteKind, SkipReason, SourceEvent, Subscription,
+    Timestamp, Venue, VenueConfig, WireFrame,
 };
-use mercury_exchange_bybit::{BybitSource, BybitVenue, EXCHANGE_ID};
+use mercury_exchange_bybit::{Bybit, BybitVenue, EXCHANGE_ID};
 
-fn decode(source: &mut BybitSource, frame: &str) -> Vec<SourceEvent> {
+fn decode(source: &mut Decoder, frame: &str) -> Vec<SourceEvent> {
     source
         .decode_to_vec(WireFrame::Text(frame), Timestamp::UNIX_EPOCH)
         .unwrap()
@@ -26,13 +26,13 @@ fn real(line: usize) -> String {
 
 #[test]
 fn a_delta_before_its_snapshot_is_dropped_then_only_what_it_carries() {
-    let mut source = BybitSource::new();
+    let mut source = Decoder::new(&Bybit);
     let delta = real(1);
     assert_eq!(
         decode(&mut source, &delta),
         [SourceEvent::Control(Control::Skipped {
-            reason: SkipReason::BeforePartial,
-            table: "tickers.BTCUSDT".into()
+            reason: SkipReason::BeforeSnapshot,
+            what: "tickers.BTCUSDT".into()
         })]
     );
     let snapshot = decode(&mut source, &real(0));
@@ -54,7 +54,7 @@ fn a_delta_before_its_snapshot_is_dropped_then_only_what_it_carries() {
             (QuoteKind::Bid, "61873.90".into())
         ]
     );
-    source.reset();
+    source = Decoder::new(&Bybit); // a new connection, a new session
     assert!(matches!(
         decode(&mut source, &delta)[..],
         [SourceEvent::Control(Control::Skipped { .. })]
@@ -63,7 +63,7 @@ fn a_delta_before_its_snapshot_is_dropped_then_only_what_it_carries() {
 
 #[test]
 fn replies_pongs_and_refusals() {
-    let mut source = BybitSource::new();
+    let mut source = Decoder::new(&Bybit);
     let ack = r#"{"success":true,"ret_msg":"","conn_id":"x","req_id":"1","op":"subscribe"}"#;
     assert_eq!(
         decode(&mut source, ack),
@@ -91,12 +91,17 @@ fn replies_pongs_and_refusals() {
 #[test]
 fn subscribe_requests_and_the_venue_refusing_an_unknown_symbol() {
     let sub = |symbol: &str, kind| Subscription::new(EXCHANGE_ID, symbol, kind);
-    let messages = BybitSource::new()
-        .subscribe_messages(&[
-            sub("BTCUSDT", QuoteKind::Mark),
-            sub("BTCUSDT", QuoteKind::Bid),
-        ])
-        .unwrap();
+    let messages = Bybit
+        .plan_at(
+            "ws://x",
+            &[
+                sub("BTCUSDT", QuoteKind::Mark),
+                sub("BTCUSDT", QuoteKind::Bid),
+            ],
+        )
+        .unwrap()
+        .remove(0)
+        .subscribe;
     assert_eq!(
         messages,
         [Outgoing::Text(

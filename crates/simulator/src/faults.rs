@@ -14,8 +14,9 @@ pub struct Faults {
     pub stall_after: Option<u64>,
     /// Send a frame of garbage (not JSON) before every Nth frame.
     pub garbage_every: Option<u64>,
-    /// After this many frames send BitMEX's in-band rate-limit error
-    /// (`{"status":429,…,"meta":{"retryAfter":S}}`) and close.
+    /// After this many frames send the exchange's in-band rate-limit error
+    /// asking for this wait ([`VenueFault::RateLimit`](mercury_core::VenueFault),
+    /// e.g. BitMEX `{"status":429,…,"meta":{"retryAfter":S}}`) and close.
     pub rate_limit_after: Option<(u64, Duration)>,
     /// Refuse the first K upgrade requests with HTTP 429 and `Retry-After`.
     pub refuse_first: u32,
@@ -24,7 +25,9 @@ pub struct Faults {
     pub refusal_retry_after: Option<Duration>,
     /// Answer every upgrade request with HTTP 200 and a page, no WebSocket.
     pub http_200: bool,
-    /// Pad every `partial` to more than 1 MB (an unknown field).
+    /// Pad every image frame (a BitMEX `partial`, a Bybit `snapshot`, every
+    /// Binance event) to more than 1 MB with a field the client does not
+    /// know ([`VenueFault::Padded`](mercury_core::VenueFault)).
     pub big_partials: bool,
     /// Apply the per-connection faults above only to the first K
     /// connections (0: to all), so a client that reconnects recovers.

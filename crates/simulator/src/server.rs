@@ -7,7 +7,7 @@ use actix_web::body::BoxBody;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
 use futures_util::StreamExt;
-use mercury_core::{Clock, SystemClock, VenueConfig, VenueFactory};
+use mercury_core::{Clock, Exchange, SystemClock, Venue, VenueConfig, VenueFault};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 /// The largest client message the simulator reads.
 const MAX_CLIENT_FRAME: usize = 1 << 20;
-/// Size of the padding that makes a partial "big".
+/// Size of the padding that makes an image frame "big".
 const BIG_PARTIAL_PADDING: usize = 1 << 20;
 /// How long a drop waits for the frames already sent to reach the socket.
 const DROP_FLUSH: std::time::Duration = std::time::Duration::from_millis(20);
@@ -78,6 +78,9 @@ pub enum SimulatorError {
     /// The TLS certificates could not be made or configured.
     #[error("cannot set up TLS: {0}")]
     Tls(String),
+    /// The exchange has no simulated venue.
+    #[error("{0} has no simulator")]
+    NoVenue(&'static str),
     /// The TLS certificate files could not be written.
     #[error("cannot write {}: {source}", path.display())]
     TlsFiles {
@@ -90,7 +93,7 @@ pub enum SimulatorError {
 
 struct Shared {
     venue: VenueConfig,
-    new_venue: VenueFactory,
+    exchange: &'static dyn Exchange,
     faults: Faults,
     log: Option<FrameLog>,
     connections: AtomicU64,
@@ -99,18 +102,22 @@ struct Shared {
 /// A running simulator. Serves until [`stop`](Self::stop) or the end of the
 /// actix system it was started on.
 pub struct Simulator {
+    exchange: &'static dyn Exchange,
     addr: SocketAddr,
     tls: bool,
     handle: actix_web::dev::ServerHandle,
 }
 
 impl Simulator {
-    /// Binds and starts serving on the current actix system (call it inside
-    /// one); returns once the socket listens.
+    /// Binds and starts serving `exchange`'s venue on the current actix
+    /// system (call it inside one); returns once the socket listens.
     pub fn start(
         config: SimulatorConfig,
-        new_venue: VenueFactory,
+        exchange: &'static dyn Exchange,
     ) -> Result<Simulator, SimulatorError> {
+        if exchange.new_venue(&config.venue).is_none() {
+            return Err(SimulatorError::NoVenue(exchange.name()));
+        }
         let log = match &config.log {
             Some(path) => Some(
                 FrameLog::create(path).map_err(|source| SimulatorError::Log {
@@ -122,7 +129,7 @@ impl Simulator {
         };
         let shared = Arc::new(Shared {
             venue: config.venue,
-            new_venue,
+            exchange,
             faults: config.faults,
             log,
             connections: AtomicU64::new(0),
@@ -149,7 +156,12 @@ impl Simulator {
         let handle = server.handle();
         actix_rt::spawn(server);
         tracing::info!(%addr, tls, "simulator listening");
-        Ok(Simulator { addr, tls, handle })
+        Ok(Simulator {
+            exchange,
+            addr,
+            tls,
+            handle,
+        })
     }
 
     /// The address it listens on.
@@ -178,9 +190,11 @@ impl Simulator {
         }
     }
 
-    /// [`origin`](Self::origin) + `/realtime`.
+    /// Where a client reaches it as if it were the exchange:
+    /// [`origin`](Self::origin) with the path of the exchange's production
+    /// endpoint (BitMEX: `/realtime`; Binance: none, the plan routes).
     pub fn url(&self) -> String {
-        format!("{}/realtime", self.origin())
+        mercury_core::planning::rebase(self.exchange.endpoints().production, &self.origin())
     }
 
     /// Stops accepting and closes connections.
@@ -263,9 +277,9 @@ struct Sender {
 }
 
 impl Sender {
-    async fn send_all(&mut self, frames: &mut Vec<String>) -> Flow {
+    async fn send_all(&mut self, venue: &dyn Venue, frames: &mut Vec<String>) -> Flow {
         for frame in frames.drain(..) {
-            match self.send(frame).await {
+            match self.send(venue, frame).await {
                 Flow::Go => {}
                 other => return other,
             }
@@ -273,8 +287,8 @@ impl Sender {
         Flow::Go
     }
 
-    async fn send(&mut self, mut frame: String) -> Flow {
-        if let Some(flow) = self.due_fault().await {
+    async fn send(&mut self, venue: &dyn Venue, mut frame: String) -> Flow {
+        if let Some(flow) = self.due_fault(venue).await {
             return flow;
         }
         let faults = self.faults;
@@ -284,11 +298,14 @@ impl Sender {
         if garbage_due && !self.text("\u{1}garbage, not JSON {".to_owned()).await {
             return Flow::End;
         }
-        if faults.big_partials && frame.contains(r#""action":"partial""#) {
-            frame.insert_str(
-                1,
-                &format!(r#""padding":"{}","#, "x".repeat(BIG_PARTIAL_PADDING)),
-            );
+        if faults.big_partials {
+            let padded = venue.fault_frame(VenueFault::Padded {
+                frame: &frame,
+                padding: BIG_PARTIAL_PADDING,
+            });
+            if let Some(padded) = padded {
+                frame = padded;
+            }
         }
         if self.text(frame).await {
             Flow::Go
@@ -298,7 +315,7 @@ impl Sender {
     }
 
     /// The fault whose frame count has been reached, acted upon.
-    async fn due_fault(&mut self) -> Option<Flow> {
+    async fn due_fault(&mut self, venue: &dyn Venue) -> Option<Flow> {
         let faults = self.faults;
         let sent = self.sent;
         if faults.drop_after.is_some_and(|n| sent >= n) {
@@ -316,11 +333,10 @@ impl Sender {
             return Some(Flow::End);
         }
         if let Some((_, retry_after)) = faults.rate_limit_after.filter(|(n, _)| sent >= *n) {
-            let seconds = retry_after.as_secs();
-            let error = format!(
-                r#"{{"status":429,"error":"Rate limit exceeded, retry in {seconds} seconds.","meta":{{"retryAfter":{seconds}}},"request":{{"op":"subscribe","args":[]}}}}"#
-            );
-            self.text(error).await;
+            let now = SystemClock.now();
+            if let Some(error) = venue.fault_frame(VenueFault::RateLimit { retry_after, now }) {
+                self.text(error).await;
+            }
             self.close(1008).await;
             return Some(Flow::End);
         }
@@ -361,7 +377,9 @@ async fn run_connection(
     mut stream: MessageStream,
 ) {
     let clock = SystemClock;
-    let mut venue = (shared.new_venue)(&shared.venue);
+    let Some(mut venue) = shared.exchange.new_venue(&shared.venue) else {
+        return;
+    };
     let faults = shared.faults.for_connection(connection);
     let mut sender = Sender {
         shared,
@@ -373,7 +391,7 @@ async fn run_connection(
     };
     let mut out = Vec::new();
     venue.on_connect(query.as_deref(), clock.now(), &mut out);
-    let mut stalled = match sender.send_all(&mut out).await {
+    let mut stalled = match sender.send_all(venue.as_ref(), &mut out).await {
         Flow::Go => false,
         Flow::Stall => true,
         Flow::End => return,
@@ -410,7 +428,7 @@ async fn run_connection(
                 }
             }
         }
-        match sender.send_all(&mut out).await {
+        match sender.send_all(venue.as_ref(), &mut out).await {
             Flow::Go => {}
             Flow::Stall => stalled = true,
             Flow::End => return,

@@ -1,10 +1,8 @@
 //! Helpers shared by the BitMEX integration tests.
 #![allow(dead_code)]
 
-use mercury_core::{
-    Control, Quote, QuoteKind, QuoteSource, SkipReason, SourceEvent, Timestamp, WireFrame,
-};
-use mercury_exchange_bitmex::BitmexSource;
+use mercury_core::{Control, Quote, QuoteKind, SkipReason, SourceEvent, Timestamp, WireFrame};
+use mercury_exchange_bitmex::decoder;
 
 #[allow(unused_imports)] // each test crate uses a different part
 pub use mercury_testkit::{
@@ -13,7 +11,7 @@ pub use mercury_testkit::{
 
 /// Decodes `frames` in order on one fresh source; panics on a decode error.
 pub fn decode_session(frames: &[String]) -> Vec<Vec<SourceEvent>> {
-    let mut source = BitmexSource::new();
+    let mut source = decoder();
     frames
         .iter()
         .enumerate()
@@ -47,7 +45,7 @@ pub fn dropped_before_partial(events: &[SourceEvent]) -> bool {
         matches!(
             e,
             SourceEvent::Control(Control::Skipped {
-                reason: SkipReason::BeforePartial,
+                reason: SkipReason::BeforeSnapshot,
                 ..
             })
         )

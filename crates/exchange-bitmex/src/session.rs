@@ -1,30 +1,20 @@
-//! [`BitmexSource`]: the BitMEX realtime protocol as a [`QuoteSource`].
+//! [`BitmexSession`]: one connection of the BitMEX realtime protocol.
 
+use crate::EXCHANGE_ID;
 use crate::rows::RowsSeed;
-use crate::subscribe;
 use crate::tables::{Table, Tables};
-use crate::wire::{
-    BitmexAction, BitmexError, BitmexMessage, BitmexTable, malformed, price_of, time_of,
-};
-use crate::{ENDPOINTS, EXCHANGE_ID, KINDS};
+use crate::wire::{BitmexAction, BitmexError, BitmexMessage, BitmexTable, price_of, time_of};
 use mercury_core::{
-    Control, DecodeError, Endpoints, Error, ExchangeError, ExchangeId, HeartbeatPolicy, Outgoing,
-    Price, Quote, QuoteKind, QuoteSource, SkipReason, SourceEvent, Subscription, Timestamp,
-    WireFrame,
+    Control, DecodeError, Decoder, Emitter, ExchangeError, Price, QuoteKind, Session, SkipReason,
+    Timestamp, WireFrame,
 };
 use serde::de::DeserializeSeed;
 use serde_json::value::RawValue;
-use std::time::Duration;
 
 /// The largest frame accepted by default: 16 MiB, well above the largest
 /// real frame seen (a 709 KB `orderBookL2` partial).
 pub const DEFAULT_MAX_FRAME_LEN: usize = 16 << 20;
-/// BitMEX's advice: send `ping` after this long without a message…
-pub const HEARTBEAT_IDLE: Duration = Duration::from_secs(5);
-/// …and consider the link dead if nothing answers within this long.
-pub const PONG_DEADLINE: Duration = Duration::from_secs(5);
-
-/// Settings of a [`BitmexSource`].
+/// Settings of a [`BitmexSession`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BitmexConfig {
     /// Frames longer than this many bytes are rejected unread.
@@ -44,35 +34,43 @@ impl Default for BitmexConfig {
 /// Feed it every text frame; it keeps the table images, drops data that
 /// arrives before a table's `partial`, and turns `fairPrice`, `markPrice`,
 /// `lastPrice` (instrument), `bidPrice`/`askPrice` (quote) and `price`
-/// (trade) into [`Quote`]s — only when a row carries the field, since
+/// (trade) into [`Quote`](mercury_core::Quote)s — only when a row carries the field, since
 /// `update` rows carry only what changed.
 ///
 /// ```
-/// use mercury_core::{QuoteSource, SourceEvent, Timestamp, WireFrame};
-/// use mercury_exchange_bitmex::BitmexSource;
+/// use mercury_core::{SourceEvent, Timestamp, WireFrame};
 ///
-/// let mut source = BitmexSource::new();
+/// let mut source = mercury_exchange_bitmex::decoder();
 /// let partial = r#"{"table":"instrument","action":"partial","filter":{"symbol":"XBTUSD"},"data":[{"symbol":"XBTUSD","fairPrice":9277.2,"timestamp":"2020-01-29T11:31:20.000Z"}]}"#;
 /// let events = source.decode_to_vec(WireFrame::Text(partial), Timestamp::UNIX_EPOCH).unwrap();
 /// let SourceEvent::Quote(quote) = &events[0] else { panic!("a quote") };
 /// assert_eq!(quote.price.to_string(), "9277.2");
 /// ```
 #[derive(Debug, Default)]
-pub struct BitmexSource {
+pub struct BitmexSession {
     config: BitmexConfig,
     pub(crate) tables: Tables,
-    pub(crate) conn_seq: u64,
 }
 
-impl BitmexSource {
-    /// A source with the default settings.
+/// A [`Decoder`] of one BitMEX connection with the default settings.
+pub fn decoder() -> Decoder<BitmexSession> {
+    decoder_with(BitmexConfig::default())
+}
+
+/// A [`Decoder`] of one BitMEX connection with the given settings.
+pub fn decoder_with(config: BitmexConfig) -> Decoder<BitmexSession> {
+    Decoder::with_session(EXCHANGE_ID, Box::new(BitmexSession::with_config(config)))
+}
+
+impl BitmexSession {
+    /// A session with the default settings.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// A source with the given settings.
+    /// A session with the given settings.
     pub fn with_config(config: BitmexConfig) -> Self {
-        BitmexSource {
+        BitmexSession {
             config,
             ..Self::default()
         }
@@ -83,12 +81,7 @@ impl BitmexSource {
         self.tables.latest(symbol, kind)
     }
 
-    fn decode_text(
-        &mut self,
-        text: &str,
-        received_at: Timestamp,
-        out: &mut Vec<SourceEvent>,
-    ) -> Result<(), DecodeError> {
+    fn decode_text(&mut self, text: &str, out: &mut Emitter<'_>) -> Result<(), DecodeError> {
         if text.len() > self.config.max_frame_len {
             return Err(DecodeError::TooLarge {
                 len: text.len(),
@@ -97,20 +90,20 @@ impl BitmexSource {
         }
         // The hot path: a table frame (`{"table":…` first) read in one pass.
         if text.starts_with(r#"{"table":"#) {
-            return crate::stream::decode_table_frame(self, text, received_at, out);
+            return crate::stream::decode_table_frame(self, text, out);
         }
-        let event = match BitmexMessage::parse(text)? {
-            BitmexMessage::Table(table) => return self.apply_table(table, received_at, out),
+        match BitmexMessage::parse(text)? {
+            BitmexMessage::Table(table) => return self.apply_table(table, out),
             BitmexMessage::Welcome(welcome) => {
                 // A welcome opens a connection: any image from before is void.
                 self.tables.clear();
-                SourceEvent::Control(Control::Welcome { info: welcome.info })
+                out.control(Control::Welcome { info: welcome.info });
             }
             BitmexMessage::Ack(ack) => match (ack.success, ack.subscribe, ack.unsubscribe) {
-                (true, Some(topic), _) => SourceEvent::Control(Control::Subscribed { topic }),
-                (true, None, Some(topic)) => SourceEvent::Control(Control::Unsubscribed { topic }),
-                (true, None, None) => SourceEvent::Control(Control::Info("success".into())),
-                (false, subscribe, unsubscribe) => SourceEvent::ExchangeError(ExchangeError {
+                (true, Some(topic), _) => out.control(Control::Subscribed { topic }),
+                (true, None, Some(topic)) => out.control(Control::Unsubscribed { topic }),
+                (true, None, None) => out.control(Control::Info("success".into())),
+                (false, subscribe, unsubscribe) => out.exchange_error(ExchangeError {
                     status: None,
                     message: format!(
                         "request refused: {}",
@@ -121,32 +114,24 @@ impl BitmexSource {
                     request: None,
                 }),
             },
-            BitmexMessage::Error(error) => SourceEvent::ExchangeError(exchange_error(error)),
-            BitmexMessage::Pong => SourceEvent::Control(Control::Pong),
-            BitmexMessage::Info(info) => SourceEvent::Control(Control::Info(info)),
-        };
-        out.push(event);
+            BitmexMessage::Error(error) => out.exchange_error(exchange_error(error)),
+            BitmexMessage::Pong => out.control(Control::Pong),
+            BitmexMessage::Info(info) => out.control(Control::Info(info)),
+        }
         Ok(())
     }
 
     pub(crate) fn apply_table(
         &mut self,
         frame: BitmexTable<'_>,
-        received_at: Timestamp,
-        out: &mut Vec<SourceEvent>,
+        out: &mut Emitter<'_>,
     ) -> Result<(), DecodeError> {
-        let skipped = |reason| {
-            SourceEvent::Control(Control::Skipped {
-                reason,
-                table: frame.table.to_string(),
-            })
-        };
         let Some(table) = Table::from_wire(&frame.table) else {
-            out.push(skipped(SkipReason::UnhandledTable));
+            out.skipped(SkipReason::Unhandled, frame.table);
             return Ok(());
         };
         if frame.action == BitmexAction::Other {
-            out.push(skipped(SkipReason::UnknownAction));
+            out.skipped(SkipReason::UnknownAction, frame.table);
             return Ok(());
         }
         if frame.action == BitmexAction::Partial {
@@ -157,10 +142,9 @@ impl BitmexSource {
             return Ok(());
         };
         let mut apply = RowApplier {
-            source: self,
+            session: self,
             table,
             action: frame.action,
-            received_at,
             out,
             dropped: 0,
         };
@@ -174,32 +158,31 @@ impl BitmexSource {
         if let Some(failure) = failure {
             return Err(failure);
         }
-        result.map_err(|e| malformed(&e))?;
+        result.map_err(|e| DecodeError::malformed(&e))?;
         if apply.dropped > 0 {
-            out.push(skipped(SkipReason::BeforePartial));
+            out.skipped(SkipReason::BeforeSnapshot, frame.table);
         }
         Ok(())
     }
 }
 
 /// Applies the rows of one table frame to the image and emits their quotes.
-pub(crate) struct RowApplier<'s> {
-    pub(crate) source: &'s mut BitmexSource,
+pub(crate) struct RowApplier<'s, 'e> {
+    pub(crate) session: &'s mut BitmexSession,
     pub(crate) table: Table,
     pub(crate) action: BitmexAction,
-    pub(crate) received_at: Timestamp,
-    pub(crate) out: &'s mut Vec<SourceEvent>,
+    pub(crate) out: &'s mut Emitter<'e>,
     pub(crate) dropped: usize,
 }
 
-impl RowApplier<'_> {
+impl RowApplier<'_, '_> {
     pub(crate) fn row<const N: usize>(
         &mut self,
         symbol: &str,
         timestamp: Option<&str>,
         prices: [(QuoteKind, Option<&RawValue>); N],
     ) -> Result<(), DecodeError> {
-        let tables = &mut self.source.tables;
+        let tables = &mut self.session.tables;
         if !tables.is_imaged(self.table, symbol) {
             self.dropped += 1;
             return Ok(());
@@ -220,16 +203,7 @@ impl RowApplier<'_> {
         for (kind, price) in parsed {
             let Some(price) = price else { continue };
             tables.record(symbol, kind, price);
-            self.source.conn_seq += 1;
-            self.out.push(SourceEvent::Quote(Quote {
-                exchange: EXCHANGE_ID,
-                symbol: shared.clone(),
-                kind,
-                price,
-                exchange_time,
-                received_at: self.received_at,
-                conn_seq: self.source.conn_seq,
-            }));
+            self.out.quote(&shared, kind, price, exchange_time);
         }
         Ok(())
     }
@@ -247,50 +221,16 @@ fn exchange_error(error: BitmexError) -> ExchangeError {
     }
 }
 
-impl QuoteSource for BitmexSource {
-    fn exchange(&self) -> ExchangeId {
-        EXCHANGE_ID
-    }
-
-    fn endpoints(&self) -> Endpoints {
-        ENDPOINTS
-    }
-
-    fn kinds(&self) -> &'static [QuoteKind] {
-        KINDS
-    }
-
-    fn subscribe_messages(&self, subscriptions: &[Subscription]) -> Result<Vec<Outgoing>, Error> {
-        subscribe::subscribe_messages(subscriptions)
-    }
-
+impl Session for BitmexSession {
     fn decode(
         &mut self,
         frame: WireFrame<'_>,
-        received_at: Timestamp,
-        out: &mut Vec<SourceEvent>,
+        _received_at: Timestamp,
+        out: &mut Emitter<'_>,
     ) -> Result<(), DecodeError> {
-        let start = out.len();
-        let result = match frame {
-            WireFrame::Text(text) => self.decode_text(text, received_at, out),
+        match frame {
+            WireFrame::Text(text) => self.decode_text(text, out),
             WireFrame::Binary(bytes) => Err(DecodeError::UnexpectedBinary { len: bytes.len() }),
-        };
-        if result.is_err() {
-            out.truncate(start);
         }
-        result
-    }
-
-    fn heartbeat(&self) -> HeartbeatPolicy {
-        HeartbeatPolicy {
-            idle: HEARTBEAT_IDLE,
-            ping: Outgoing::Text("ping".into()),
-            pong_deadline: PONG_DEADLINE,
-        }
-    }
-
-    fn reset(&mut self) {
-        self.tables.clear();
-        self.conn_seq = 0;
     }
 }

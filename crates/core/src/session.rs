@@ -1,0 +1,247 @@
+//! One connection's side of an exchange: [`Session`], fed by a
+//! [`Decoder`] that owns the two rules every exchange used to re-write.
+//!
+//! - **A new connection, a new session.** The driver asks the
+//!   [`Exchange`](crate::Exchange) for a session at each connection attempt
+//!   and drops it with the connection, so no table image, snapshot flag or
+//!   sequence number can survive a reconnect; there is no `reset`.
+//! - **A frame's events count only if the frame decodes.** A session
+//!   emits through an [`Emitter`], which numbers quotes per connection
+//!   (`conn_seq` 1, 2, 3, …) and, when `decode` fails, discards everything
+//!   the frame emitted and takes its numbers back. An exchange cannot get
+//!   this wrong: it never touches the caller's buffer.
+
+use crate::{
+    Control, DecodeError, ExchangeError, ExchangeId, Price, Quote, QuoteKind, SkipReason,
+    SourceEvent, Symbol, Timestamp, WireFrame,
+};
+
+/// The sans-I/O protocol state of one connection: the frames it has seen
+/// (images, snapshots) and nothing else. Never opens a socket, never reads
+/// a clock, never panics.
+pub trait Session: Send {
+    /// Decodes one received frame, emitting what it carried in the order
+    /// of its rows. On error, what was emitted is discarded (by the
+    /// [`Decoder`]); the caller logs, counts and skips the frame.
+    fn decode(
+        &mut self,
+        frame: WireFrame<'_>,
+        received_at: Timestamp,
+        out: &mut Emitter<'_>,
+    ) -> Result<(), DecodeError>;
+}
+
+/// Where a session puts what one frame carried. Quotes are numbered here;
+/// nothing reaches the caller unless the frame decodes.
+#[derive(Debug)]
+pub struct Emitter<'a> {
+    exchange: &'a ExchangeId,
+    received_at: Timestamp,
+    conn_seq: u64,
+    out: &'a mut Vec<SourceEvent>,
+}
+
+impl Emitter<'_> {
+    /// A quote of `symbol`: `kind` at `price`, with the exchange's own time
+    /// of the row if it has one; numbered next on this connection.
+    pub fn quote(
+        &mut self,
+        symbol: &Symbol,
+        kind: QuoteKind,
+        price: Price,
+        exchange_time: Option<Timestamp>,
+    ) {
+        self.conn_seq += 1;
+        self.out.push(SourceEvent::Quote(Quote {
+            exchange: self.exchange.clone(),
+            symbol: symbol.clone(),
+            kind,
+            price,
+            exchange_time,
+            received_at: self.received_at,
+            conn_seq: self.conn_seq,
+        }));
+    }
+
+    /// A protocol message that carries no quote.
+    pub fn control(&mut self, control: Control) {
+        self.out.push(SourceEvent::Control(control));
+    }
+
+    /// A valid frame (or part of one) dropped on purpose; `what` names the
+    /// table, channel, topic or event type.
+    pub fn skipped(&mut self, reason: SkipReason, what: impl Into<String>) {
+        self.control(Control::Skipped {
+            reason,
+            what: what.into(),
+        });
+    }
+
+    /// An error the exchange reported in-band; its message and request are
+    /// quoted through [`excerpt`](crate::excerpt) (bounded, control
+    /// characters escaped) whatever the exchange sent.
+    pub fn exchange_error(&mut self, mut error: ExchangeError) {
+        error.message = crate::excerpt(&error.message);
+        error.request = error.request.as_deref().map(crate::excerpt);
+        self.out.push(SourceEvent::ExchangeError(error));
+    }
+}
+
+/// One connection's decoding: a fresh [`Session`] and its quote numbering.
+/// Make a new one for every connection. `S` is `dyn Session` for a driver;
+/// an exchange's own tests use its session type to look inside.
+pub struct Decoder<S: Session + ?Sized = dyn Session> {
+    exchange: ExchangeId,
+    conn_seq: u64,
+    session: Box<S>,
+}
+
+impl<S: Session + ?Sized> std::fmt::Debug for Decoder<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoder")
+            .field("exchange", &self.exchange)
+            .field("conn_seq", &self.conn_seq)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Decoder {
+    /// Decoding for a new connection of `exchange`.
+    pub fn new<E: crate::Exchange + ?Sized>(exchange: &E) -> Decoder {
+        Decoder::with_session(exchange.id(), exchange.new_session())
+    }
+}
+
+impl<S: Session + ?Sized> Decoder<S> {
+    /// Decoding with a given session (tests, tools).
+    pub fn with_session(exchange: ExchangeId, session: Box<S>) -> Decoder<S> {
+        Decoder {
+            exchange,
+            session,
+            conn_seq: 0,
+        }
+    }
+
+    /// The session, to look inside (an exchange's tests).
+    pub fn session(&self) -> &S {
+        &self.session
+    }
+
+    /// The exchange decoded.
+    pub fn exchange(&self) -> &ExchangeId {
+        &self.exchange
+    }
+
+    /// Decodes one frame, appending its events to `out` only if it decodes.
+    pub fn decode(
+        &mut self,
+        frame: WireFrame<'_>,
+        received_at: Timestamp,
+        out: &mut Vec<SourceEvent>,
+    ) -> Result<(), DecodeError> {
+        let start = out.len();
+        let mut emitter = Emitter {
+            exchange: &self.exchange,
+            received_at,
+            conn_seq: self.conn_seq,
+            out,
+        };
+        let result = self.session.decode(frame, received_at, &mut emitter);
+        match result {
+            Ok(()) => self.conn_seq = emitter.conn_seq,
+            Err(_) => emitter.out.truncate(start),
+        }
+        result
+    }
+
+    /// Like [`decode`](Self::decode), returning a new vector.
+    pub fn decode_to_vec(
+        &mut self,
+        frame: WireFrame<'_>,
+        received_at: Timestamp,
+    ) -> Result<Vec<SourceEvent>, DecodeError> {
+        let mut out = Vec::new();
+        self.decode(frame, received_at, &mut out)?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Emits a quote per `p:` word, then fails on `!`.
+    struct Words;
+
+    impl Session for Words {
+        fn decode(
+            &mut self,
+            frame: WireFrame<'_>,
+            _: Timestamp,
+            out: &mut Emitter<'_>,
+        ) -> Result<(), DecodeError> {
+            let text = frame.text(1024)?;
+            for word in text.split_whitespace() {
+                if word == "!" {
+                    return Err(DecodeError::UnknownShape(word.into()));
+                }
+                let price = word
+                    .parse()
+                    .map_err(|_| DecodeError::InvalidPrice(word.into()))?;
+                out.quote(&Symbol::new("X"), QuoteKind::Mark, price, None);
+            }
+            out.exchange_error(ExchangeError {
+                status: None,
+                message: "a\nb".repeat(300),
+                retryable: false,
+                retry_after: None,
+                request: None,
+            });
+            Ok(())
+        }
+    }
+
+    fn seqs(events: &[SourceEvent]) -> Vec<u64> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                SourceEvent::Quote(q) => Some(q.conn_seq),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_frame_that_fails_appends_nothing_and_takes_its_numbers_back() {
+        let mut decoder = Decoder::with_session(ExchangeId::from_static("words"), Box::new(Words));
+        let mut out = Vec::new();
+        decoder
+            .decode(WireFrame::Text("1 2"), Timestamp::UNIX_EPOCH, &mut out)
+            .unwrap();
+        assert_eq!(seqs(&out), [1, 2]);
+        let before = out.clone();
+        assert!(
+            decoder
+                .decode(WireFrame::Text("3 4 !"), Timestamp::UNIX_EPOCH, &mut out)
+                .is_err()
+        );
+        assert_eq!(out, before);
+        decoder
+            .decode(WireFrame::Text("5"), Timestamp::UNIX_EPOCH, &mut out)
+            .unwrap();
+        assert_eq!(seqs(&out), [1, 2, 3]);
+    }
+
+    #[test]
+    fn exchange_errors_are_quoted_short_and_escaped() {
+        let mut decoder = Decoder::with_session(ExchangeId::from_static("words"), Box::new(Words));
+        let events = decoder
+            .decode_to_vec(WireFrame::Text("1"), Timestamp::UNIX_EPOCH)
+            .unwrap();
+        let Some(SourceEvent::ExchangeError(error)) = events.last() else {
+            panic!("an error: {events:?}")
+        };
+        assert!(error.message.chars().count() <= crate::text::EXCERPT_CHARS + 1);
+        assert!(!error.message.contains('\n'));
+    }
+}
