@@ -45,7 +45,13 @@ fn an_update_without_requested_fields_allocates_nothing() {
     // Warm up (interning, buffer growth), then count.
     allocations(&mut source, &mut out, WITHOUT_PRICES, 10);
     allocations(&mut source, &mut out, WITH_FAIR, 10);
-    assert_eq!(allocations(&mut source, &mut out, WITHOUT_PRICES, 1000), 0);
+    // The count is process-wide: on a loaded machine the test harness's own
+    // thread may allocate while it waits. The least of three runs is the
+    // decoder's own.
+    let without = (0..3)
+        .map(|_| allocations(&mut source, &mut out, WITHOUT_PRICES, 1000))
+        .min();
+    assert_eq!(without, Some(0));
     let with_prices = allocations(&mut source, &mut out, WITH_FAIR, 1000);
     assert!(out.len() == 2, "fair and mark: {out:?}");
     assert!(
