@@ -164,6 +164,10 @@ pub struct SimArgs {
     /// Send data as fast as the socket takes it (for benchmarks).
     #[arg(long)]
     pub firehose: bool,
+    /// Data frames per headline price change (the others carry other
+    /// fields); 1 makes every frame carry a quote (for benchmarks).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub frames_per_quote: u32,
     /// Replay the exchange's embedded real capture (BitMEX: the quote and
     /// trade frames of a 2021 session, re-timed) instead of synthetic data.
     #[arg(long)]

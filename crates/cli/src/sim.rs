@@ -33,6 +33,7 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             seed: args.seed,
             headline_interval: args.fair_interval,
             firehose: args.firehose,
+            updates_per_headline: args.frames_per_quote,
             symbols: args.symbols.clone(),
             replay: args.replay,
             ..VenueConfig::default()

@@ -90,6 +90,48 @@ impl FromStr for Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.rfc3339_millis() {
+            // The digits written are ASCII.
+            Some(text) => f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?),
+            None => self.fmt_slow(f),
+        }
+    }
+}
+
+impl Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for the years 1970 to 9999, written
+    /// digit by digit (the hot path of every printed quote); `None`
+    /// outside them.
+    fn rfc3339_millis(&self) -> Option<[u8; 24]> {
+        const LAST_NANO_OF_9999: i128 = 253_402_300_799_999_999_999;
+        if !(0..=LAST_NANO_OF_9999).contains(&self.0) {
+            return None;
+        }
+        let millis = i64::try_from(self.0 / 1_000_000).ok()?;
+        let (days, ms_of_day) = (millis / 86_400_000, millis % 86_400_000);
+        let (year, month, day) = civil_from_days(days);
+        let seconds = ms_of_day / 1000;
+        let fields = [
+            (year, 4, 0),
+            (month, 2, 5),
+            (day, 2, 8),
+            (seconds / 3600, 2, 11),
+            (seconds / 60 % 60, 2, 14),
+            (seconds % 60, 2, 17),
+            (ms_of_day % 1000, 3, 20),
+        ];
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        for (mut value, width, at) in fields {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        }
+        Some(out)
+    }
+
+    /// Any other time, through the `time` crate.
+    fn fmt_slow(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let format = format_description!(
             "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
         );
@@ -101,6 +143,21 @@ impl fmt::Display for Timestamp {
             None => write!(f, "@{}ns", self.0),
         }
     }
+}
+
+/// The civil date of `days` since 1970-01-01 (proleptic Gregorian; days
+/// ≥ 0), by Howard Hinnant's `civil_from_days`.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 impl Serialize for Timestamp {
@@ -140,6 +197,32 @@ impl Clock for SystemClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_display_agrees_with_the_time_crate() {
+        struct Slow(Timestamp);
+        impl fmt::Display for Slow {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt_slow(f)
+            }
+        }
+        let mut rng = crate::SplitMix64::new(7);
+        let last = 253_402_300_799_999_999_999i128;
+        let edges = [
+            0,
+            1,
+            999_999,
+            86_399_999_999_999,
+            951_782_400_000_000_000,
+            last,
+        ];
+        let random = (0..20_000).map(|_| (rng.next_u64() as i128 * 13_763) % last);
+        for nanos in edges.into_iter().chain(random) {
+            let t = Timestamp(nanos);
+            assert_eq!(t.to_string(), Slow(t).to_string(), "{nanos}");
+        }
+        assert_eq!(Timestamp(-1).to_string(), Slow(Timestamp(-1)).to_string());
+    }
 
     #[test]
     fn parses_and_prints_exchange_times() {
