@@ -36,7 +36,6 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             updates_per_headline: args.frames_per_quote,
             symbols: args.symbols.clone(),
             replay: args.replay,
-            ..VenueConfig::default()
         },
         faults: Faults {
             drop_after: args.drop_after,
