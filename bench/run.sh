@@ -67,9 +67,9 @@ timed() {  # timed NAME N COMMAND… → "NAME N wall_s peak_rss_kib"; stdout to
   rm -f "$OUT/$name.out"
 }
 {
-  timed mercury-json "$FILE_QUOTES" "$COLLECTOR" fetch bitmex XBTUSD --url "$(sim f1 --firehose)" -n "$FILE_QUOTES" --format json
-  timed mercury-csv "$FILE_QUOTES" "$COLLECTOR" fetch bitmex XBTUSD --url "$(sim f2 --firehose)" -n "$FILE_QUOTES" --format csv
-  timed python-aiohttp-json "$PY_FILE_QUOTES" "$PY" bench/peers/aiohttp_client.py jsonl "$(sim f3 --firehose)" "$PY_FILE_QUOTES"
+  timed mercury-json "$FILE_QUOTES" "$COLLECTOR" fetch bitmex XBTUSD --url "$(sim f1 --firehose --frames-per-quote 1)" -n "$FILE_QUOTES" --format json
+  timed mercury-csv "$FILE_QUOTES" "$COLLECTOR" fetch bitmex XBTUSD --url "$(sim f2 --firehose --frames-per-quote 1)" -n "$FILE_QUOTES" --format csv
+  timed python-aiohttp-json "$PY_FILE_QUOTES" "$PY" bench/peers/aiohttp_client.py jsonl "$(sim f3 --firehose --frames-per-quote 1)" "$PY_FILE_QUOTES"
 } > "$OUT/file.txt"
 
 echo "== the teaching task: 10 fair prices, and the first one" >&2

@@ -160,7 +160,7 @@ async fn run(args: &Args) -> Result<Report, Box<dyn std::error::Error>> {
         (None, None) => None,
     };
     if let Some(cas) = trusted {
-        config.tls = tls_client_config(&TlsTrust::only(cas))?;
+        config.tls = Some(tls_client_config(&TlsTrust::only(cas))?);
     }
     Connector::new(&Bitmex, plan, config, collector.clone().recipient()).start();
     let limit = Duration::from_secs(args.max_seconds);

@@ -165,7 +165,7 @@ pub fn start(
         .map(|connection| {
             let mut config = connector_config(options, &connection);
             if let Some(tls) = &client_tls {
-                config.tls = Arc::clone(tls);
+                config.tls = Some(Arc::clone(tls));
             }
             Connector::new(
                 connection.exchange,

@@ -217,8 +217,11 @@ impl Connector {
         let tls = self.config.tls.clone();
         let upgrade = async move {
             transport::check_url(&url)?;
+            let tls = url
+                .starts_with("wss:")
+                .then(|| tls.unwrap_or_else(crate::tls::default_tls_client_config));
             let retry_after = RetryAfterSlot::default();
-            let client = transport::client(&timeouts, &tls, retry_after.clone())?;
+            let client = transport::client(&timeouts, tls, retry_after.clone())?;
             let request = client.ws(url.as_str()).max_frame_size(max_frame_size);
             match actix_rt::time::timeout(timeouts.handshake, request.connect()).await {
                 Ok(Ok((_response, framed))) => Ok(framed),

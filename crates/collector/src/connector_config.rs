@@ -30,14 +30,16 @@ pub struct ConnectorConfig {
     /// When to reconnect after a retryable failure.
     pub backoff: Backoff,
     /// The TLS configuration of `wss://` connections (which CAs to trust;
-    /// see [`tls_client_config`](crate::tls_client_config)).
-    pub tls: Arc<rustls::ClientConfig>,
+    /// see [`tls_client_config`](crate::tls_client_config)). `None`: the
+    /// default roots ([`TlsTrust::default`](crate::TlsTrust)), read once per
+    /// process when the first `wss://` connection needs them, so a `ws://`
+    /// run never pays for reading the system's store.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl ConnectorConfig {
     /// A configuration with the default limits, trusting the default
-    /// roots ([`TlsTrust::default`](crate::TlsTrust), built once per
-    /// process).
+    /// roots.
     pub fn new() -> Self {
         ConnectorConfig {
             timeouts: Timeouts::default(),
@@ -46,7 +48,7 @@ impl ConnectorConfig {
             max_connection_age: None,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             backoff: Backoff::default(),
-            tls: crate::tls::default_tls_client_config(),
+            tls: None,
         }
     }
 }

@@ -37,15 +37,18 @@ impl Default for Timeouts {
 }
 
 /// An awc client for WebSocket connections with these limits, speaking
-/// TLS with `tls`. A refused upgrade leaves its `Retry-After` in
-/// `retry_after`.
+/// TLS with `tls` (`None`: plain `ws://` only). A refused upgrade leaves
+/// its `Retry-After` in `retry_after`.
 pub(crate) fn client(
     timeouts: &Timeouts,
-    tls: &Arc<rustls::ClientConfig>,
+    tls: Option<Arc<rustls::ClientConfig>>,
     retry_after: RetryAfterSlot,
 ) -> Result<awc::Client, ConnectorError> {
-    let connector = awc::Connector::new()
-        .rustls_0_23(Arc::clone(tls))
+    let mut connector = awc::Connector::new();
+    if let Some(tls) = tls {
+        connector = connector.rustls_0_23(tls);
+    }
+    let connector = connector
         .timeout(timeouts.connect)
         .handshake_timeout(timeouts.connect);
     // No `.max_http_version(..)`: it would drop the TLS connector (#12).

@@ -53,7 +53,7 @@ fn connection_error(result: Result<Vec<Tick>, FetchFailed>) -> ConnectorError {
 
 fn trusting(pki: &TestPki) -> impl FnOnce(&mut ConnectorConfig) {
     let tls = tls_client_config(&TlsTrust::only(vec![pki.ca_der()])).unwrap();
-    move |config| config.tls = tls
+    move |config| config.tls = Some(tls)
 }
 
 #[actix::test]
@@ -66,7 +66,7 @@ async fn a_wss_fetch_from_the_tls_simulator_works() {
     let simulator = Simulator::start(config, &Bitmex).unwrap();
     assert!(simulator.url().starts_with("wss://localhost:"));
     let tls = tls_client_config(&TlsTrust::only(vec![certificates.ca_der()])).unwrap();
-    let (result, _) = fetch_with(simulator.url(), 5, |c| c.tls = tls).await;
+    let (result, _) = fetch_with(simulator.url(), 5, |c| c.tls = Some(tls)).await;
     assert_eq!(result.unwrap().len(), 5);
 
     // The default roots do not know the simulator's CA.
