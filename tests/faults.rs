@@ -14,64 +14,13 @@
 
 use mercury_core::Price;
 use mercury_testkit::bitmex::{fairs_by_connection, gap_indices};
-use mercury_tests::{SimProcess, collector, run_bounded};
-use std::process::Output;
-use std::time::{Duration, Instant};
+use mercury_tests::{Fetched, SimProcess, collector, run_bounded};
+use std::time::Duration;
 
 /// Fair prices every 40 ms (a data frame every 10 ms).
 const FAIR_EVERY: &str = "0.04";
 /// Every run ends well within this, or the test fails.
 const LIMIT: Duration = Duration::from_secs(40);
-
-struct Fetched {
-    out: Output,
-    elapsed: Duration,
-}
-
-impl Fetched {
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.out.stderr).into_owned()
-    }
-
-    fn lines(&self) -> Vec<serde_json::Value> {
-        String::from_utf8(self.out.stdout.clone())
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    }
-
-    fn prices(&self) -> Vec<Price> {
-        self.lines()
-            .iter()
-            .map(|l| l["price"].as_str().unwrap().parse().unwrap())
-            .collect()
-    }
-
-    fn gaps(&self) -> Vec<usize> {
-        let lines = self.lines();
-        for line in &lines {
-            assert!(
-                line.get("after_gap").is_none_or(|g| g == true),
-                "after_gap is present only when true: {line}"
-            );
-        }
-        (0..lines.len())
-            .filter(|&i| lines[i].get("after_gap").is_some())
-            .collect()
-    }
-
-    /// Exit 1, exactly one `error:` line and no panic; returns the line.
-    fn one_error_line(&self) -> String {
-        assert_eq!(self.out.status.code(), Some(1), "{}", self.stderr());
-        let stderr = self.stderr();
-        let lines: Vec<&str> = stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "stderr: {stderr}");
-        assert!(lines[0].starts_with("error: "), "{stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        lines[0].to_string()
-    }
-}
 
 /// `collector fetch bitmex SYMBOL -n N` against `sim`, JSON output, a short
 /// heartbeat so a stall is noticed in 0.4 s.
@@ -88,12 +37,7 @@ fn fetch(sim: &SimProcess, symbol: &str, n: usize, extra: &[&str]) -> Fetched {
     if !extra.contains(&"--timeout") {
         command.args(["--timeout", "20"]);
     }
-    let started = Instant::now();
-    let out = run_bounded(&mut command, LIMIT);
-    Fetched {
-        out,
-        elapsed: started.elapsed(),
-    }
+    Fetched::run(&mut command, LIMIT)
 }
 
 /// The transport a scenario runs over.
@@ -281,7 +225,7 @@ fn faults_combined_still_account_for_every_quote(scheme: Scheme) {
 fn http_200_is_fatal_and_says_so(scheme: Scheme) {
     let sim = scheme.sim("http-200", &["--http-200"]);
     let fetched = fetch(&sim, "XBTUSD", 3, &[]);
-    let error = fetched.one_error_line();
+    let error = fetched.one_error_line(1);
     assert!(error.contains("HTTP 200"), "{error}");
     assert!(fetched.out.stdout.is_empty());
     assert!(
@@ -294,7 +238,7 @@ fn http_200_is_fatal_and_says_so(scheme: Scheme) {
 fn an_unknown_symbol_is_fatal_and_not_retried(scheme: Scheme) {
     let mut sim = scheme.sim("unknown-symbol", &[]);
     let fetched = fetch(&sim, "NOPE", 3, &[]);
-    let error = fetched.one_error_line();
+    let error = fetched.one_error_line(1);
     assert!(error.contains("Unknown symbol: NOPE"), "{error}");
     assert_eq!(
         fairs_by_connection(sim.stop_and_log()).unwrap().len(),
@@ -306,7 +250,7 @@ fn an_unknown_symbol_is_fatal_and_not_retried(scheme: Scheme) {
 fn a_field_that_never_comes_ends_in_the_timeout_saying_what_arrived(scheme: Scheme) {
     let mut sim = scheme.start("never", &["--fair-interval", "60"]);
     let fetched = fetch(&sim, "XBTUSD", 3, &["--timeout", "2"]);
-    let error = fetched.one_error_line();
+    let error = fetched.one_error_line(1);
     assert!(
         error.contains("timed out after 2s: 1 of 3 fair quotes for XBTUSD arrived"),
         "{error}"
@@ -319,7 +263,7 @@ fn a_field_that_never_comes_ends_in_the_timeout_saying_what_arrived(scheme: Sche
 fn it_gives_up_after_max_attempts_printing_what_arrived(scheme: Scheme) {
     let mut sim = scheme.sim("give-up", &["--drop-after", "8"]);
     let fetched = fetch(&sim, "XBTUSD", 100, &["--max-attempts", "2"]);
-    let error = fetched.one_error_line();
+    let error = fetched.one_error_line(1);
     assert!(
         error.contains("gave up after 2 reconnect attempts"),
         "{error}"

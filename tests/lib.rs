@@ -61,6 +61,79 @@ pub fn collector() -> Command {
     command
 }
 
+/// A finished `collector fetch` (JSON output): what it printed and how
+/// long it took.
+pub struct Fetched {
+    /// Exit status, stdout and stderr.
+    pub out: Output,
+    /// From start to exit.
+    pub elapsed: Duration,
+}
+
+impl Fetched {
+    /// Runs `command` to its end (at most `limit`).
+    pub fn run(command: &mut Command, limit: Duration) -> Fetched {
+        let started = Instant::now();
+        let out = run_bounded(command, limit);
+        Fetched {
+            out,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    /// stderr as text.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+
+    /// stdout's JSON Lines.
+    pub fn lines(&self) -> Vec<serde_json::Value> {
+        String::from_utf8(self.out.stdout.clone())
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+
+    /// The exact prices printed, in order.
+    pub fn prices(&self) -> Vec<mercury_core::Price> {
+        self.lines()
+            .iter()
+            .map(|l| l["price"].as_str().unwrap().parse().unwrap())
+            .collect()
+    }
+
+    /// The indices of the lines marked `after_gap` (present only when true).
+    pub fn gaps(&self) -> Vec<usize> {
+        let lines = self.lines();
+        for line in &lines {
+            assert!(
+                line.get("after_gap").is_none_or(|g| g == true),
+                "after_gap is present only when true: {line}"
+            );
+        }
+        (0..lines.len())
+            .filter(|&i| lines[i].get("after_gap").is_some())
+            .collect()
+    }
+
+    /// Exit `code`, exactly one `error:` line and no panic; returns the
+    /// line (also printed: the record of what a user sees).
+    pub fn one_error_line(&self, code: i32) -> String {
+        let stderr = self.stderr();
+        assert_eq!(self.out.status.code(), Some(code), "{stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "stderr: {stderr}");
+        assert!(lines[0].starts_with("error: "), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        #[allow(clippy::print_stdout)]
+        {
+            println!("{}", lines[0]);
+        }
+        lines[0].to_string()
+    }
+}
+
 /// Runs `command` to its end, killing it (and failing the test) if it takes
 /// longer than `limit`.
 pub fn run_bounded(command: &mut Command, limit: Duration) -> Output {

@@ -12,69 +12,18 @@ use mercury_core::Price;
 use mercury_simulator::{read_log, sent_by_connection};
 use mercury_testkit::bitmex::{fairs_by_connection, gap_indices};
 use mercury_testkit::tls::{TestPki, TlsBehaviour, TlsServer};
-use mercury_tests::{SimProcess, collector, run_bounded};
+use mercury_tests::{Fetched, SimProcess, collector};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 /// Every run ends well within this, or the test fails.
 const LIMIT: Duration = Duration::from_secs(40);
 
-struct Run {
-    out: Output,
-    elapsed: Duration,
-}
-
-impl Run {
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.out.stderr).into_owned()
-    }
-
-    fn lines(&self) -> Vec<Value> {
-        String::from_utf8(self.out.stdout.clone())
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    }
-
-    fn prices(&self) -> Vec<Price> {
-        self.lines()
-            .iter()
-            .map(|l| l["price"].as_str().unwrap().parse().unwrap())
-            .collect()
-    }
-
-    fn gaps(&self) -> Vec<usize> {
-        let lines = self.lines();
-        (0..lines.len())
-            .filter(|&i| lines[i].get("after_gap").is_some())
-            .collect()
-    }
-
-    /// Exit `code`, exactly one `error:` line, no panic; returns the line
-    /// (printed, for the record of what a user sees).
-    fn one_error_line(&self, code: i32) -> String {
-        let stderr = self.stderr();
-        assert_eq!(self.out.status.code(), Some(code), "{stderr}");
-        let lines: Vec<&str> = stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "stderr: {stderr}");
-        assert!(lines[0].starts_with("error: "), "{stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        println!("{}", lines[0]);
-        lines[0].to_string()
-    }
-}
-
-fn run(command: &mut Command) -> Run {
-    let started = Instant::now();
-    let out = run_bounded(command, LIMIT);
-    Run {
-        out,
-        elapsed: started.elapsed(),
-    }
+fn run(command: &mut Command) -> Fetched {
+    Fetched::run(command, LIMIT)
 }
 
 /// `collector fetch EXCHANGE SYMBOL -n N --url URL --format json` plus `extra`.
@@ -203,7 +152,7 @@ fn an_unusable_ca_file_is_a_usage_error_naming_it() {
 }
 
 /// A fetch against a [`TlsServer`] whose CA is trusted.
-fn against(server: &TlsServer, pki: &TestPki) -> Run {
+fn against(server: &TlsServer, pki: &TestPki) -> Fetched {
     run(&mut fetch(
         "bitmex",
         "XBTUSD",

@@ -1,4 +1,4 @@
-//! The one error enum of `mercury-core`, shared by every `QuoteSource`.
+//! The one error enum of `mercury-core`, shared by every exchange.
 //!
 //! Exchange crates report decode failures with [`DecodeError`] so that the
 //! collector can count and skip them uniformly: a frame that cannot be decoded
