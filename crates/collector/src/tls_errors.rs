@@ -85,18 +85,12 @@ fn expired_on(now: UnixTime, not_after: UnixTime) -> String {
     format!("expired on {}, {ago}", date(not_after.as_secs()))
 }
 
-/// The UTC date of a Unix time, `YYYY-MM-DD` (H. Hinnant's civil_from_days).
+/// The UTC date of a Unix time, `YYYY-MM-DD`.
 fn date(unix_secs: u64) -> String {
-    let days = i64::try_from(unix_secs / 86_400).unwrap_or(i64::MAX / 2) + 719_468;
-    let era = days.div_euclid(146_097);
-    let doe = days.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    let time = mercury_core::Timestamp::from_unix_nanos(i128::from(unix_secs) * 1_000_000_000);
+    let mut text = time.to_string();
+    text.truncate(10);
+    text
 }
 
 #[cfg(test)]
