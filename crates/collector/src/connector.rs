@@ -18,6 +18,7 @@ pub use crate::connector_config::{
 };
 use crate::error::ConnectorError;
 use crate::frames::{Assembled, Reassembler};
+use crate::guard::GuardedCodec;
 use crate::link::{Action, Generation, Input, Link, LinkConfig, Timer};
 use crate::messages::{ConnectionId, ConnectionState, ConnectorOutput, InFlight};
 use crate::retry_after::RetryAfterSlot;
@@ -259,6 +260,9 @@ impl Connector {
             return;
         };
         info!("connected");
+        // Every frame's size is checked from its header (see guard.rs).
+        let max_frame_size = self.config.max_frame_size;
+        let framed = framed.into_map_codec(|codec| GuardedCodec::new(codec, max_frame_size));
         let (sink, frames) = framed.split();
         let sink: TaggedSink = Box::pin(sink.sink_map_err(move |error| (generation, error)));
         self.sink = Some(SinkWrite::new(sink, ctx));

@@ -63,6 +63,7 @@ mod connector;
 mod connector_config;
 mod error;
 mod frames;
+mod guard;
 mod heartbeat;
 mod link;
 mod messages;

@@ -31,6 +31,9 @@ pub enum RawStep {
     Play(Step),
     /// Write these bytes as they are.
     Bytes(Vec<u8>),
+    /// Write this many zero bytes, 64 KiB at a time, as fast as the
+    /// client takes them (stops when it goes away).
+    Flood(u64),
 }
 
 /// What the raw server does with every connection.
@@ -232,6 +235,7 @@ impl Connection {
     fn step(&mut self, step: &RawStep) -> bool {
         match step {
             RawStep::Bytes(bytes) => self.socket.write_all(bytes).is_ok(),
+            RawStep::Flood(total) => self.flood(*total),
             RawStep::Play(Step::Send(text) | Step::SendFragmented(text, _)) => {
                 self.socket.write_all(&frame(0x1, text.as_bytes())).is_ok()
             }
@@ -255,6 +259,19 @@ impl Connection {
                 false
             }
         }
+    }
+
+    fn flood(&mut self, total: u64) -> bool {
+        let chunk = [0u8; 64 << 10];
+        let mut left = total;
+        while left > 0 && !self.shared.stop.load(Ordering::SeqCst) {
+            let n = left.min(chunk.len() as u64) as usize;
+            if self.socket.write_all(&chunk[..n]).is_err() {
+                return false;
+            }
+            left -= n as u64;
+        }
+        true
     }
 
     fn await_text(&mut self, needle: &str) -> bool {
@@ -419,6 +436,13 @@ pub fn frame_with(first: u8, masked: bool, payload: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&[0, 0, 0, 0]);
     }
     out.extend_from_slice(payload);
+    out
+}
+
+/// The header of a text frame that claims `len` bytes of payload.
+pub fn text_header(len: u64) -> Vec<u8> {
+    let mut out = vec![0x81, 127];
+    out.extend_from_slice(&len.to_be_bytes());
     out
 }
 
