@@ -46,8 +46,22 @@ fn main() -> ExitCode {
 fn report(message: &str) {
     #[allow(clippy::print_stderr)]
     {
-        eprintln!("error: {}", message.replace('\n', " "));
+        eprintln!("error: {}", one_safe_line(message));
     }
+}
+
+/// `message` on one line, every control character (ESC, CR, BEL, …)
+/// escaped: text from a server cannot rewrite the terminal.
+fn one_safe_line(message: &str) -> String {
+    let mut line = String::with_capacity(message.len());
+    for c in message.chars() {
+        match c {
+            '\n' => line.push(' '),
+            c if c.is_control() => line.extend(c.escape_default()),
+            c => line.push(c),
+        }
+    }
+    line
 }
 
 /// Logs go to stderr; `RUST_LOG` wins over `-v`.

@@ -224,9 +224,10 @@ impl Link {
         self.phase = Phase::Closing;
         // The server has spoken: no heartbeat verdict on a closing link.
         self.attempt.heartbeat = None;
+        // The server's words reach a terminal: shortened, control bytes escaped.
         self.attempt.server_close = Some(ConnectorError::Closed {
             code,
-            reason: reason.clone(),
+            reason: reason.as_deref().map(mercury_core::excerpt),
         });
         out.push(Action::Close { code, reason });
         out.push(Action::Arm(
