@@ -139,6 +139,11 @@ pub struct ServeArgs {
     /// Where the page and its WebSocket listen (127.0.0.1 only by default).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
+    /// A host name the page may be reached by, besides IP addresses and
+    /// localhost (repeatable); requests naming any other host are refused
+    /// (a defence against DNS rebinding).
+    #[arg(long, value_name = "NAME")]
+    pub allow_host: Vec<String>,
     /// Stop after this many seconds instead of waiting for Ctrl-C.
     #[arg(long, value_parser = parse_seconds)]
     pub duration: Option<Duration>,

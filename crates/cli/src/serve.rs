@@ -25,7 +25,11 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     actix_rt::System::new().block_on(async move {
         let collector = Collector::new().start();
         // The dashboard watches before any connector starts: it sees every state.
-        let dashboard = Dashboard::start(collector.clone(), names, args.listen)?;
+        if let Some(warning) = Dashboard::exposure(args.listen) {
+            tracing::warn!("{warning}");
+        }
+        let allowed = mercury_dashboard::AllowedHosts(args.allow_host.clone());
+        let dashboard = Dashboard::start(collector.clone(), names, args.listen, allowed)?;
         let running = wiring::start(&targets, &options, &collector)?;
         writeln!(out, "{}", dashboard.url())?;
         out.flush()?;

@@ -21,13 +21,16 @@
 #![deny(missing_docs)]
 
 pub mod events;
+mod hosts;
 pub mod hub;
 mod web;
 
+pub use hosts::AllowedHosts;
 pub use hub::Hub;
 pub use web::{prometheus, same_origin};
 
 use actix::{Actor, Addr};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web as aweb};
 use mercury_collector::Collector;
 use std::net::SocketAddr;
@@ -56,24 +59,33 @@ pub struct Dashboard {
 
 impl Dashboard {
     /// Starts serving `collector`'s events on `listen`, inside the current
-    /// actix system; `targets` name what is collected (`bitmex:XBTUSD`, …).
+    /// actix system; `targets` name what is collected (`bitmex:XBTUSD`, …);
+    /// besides IP literals and `localhost`, it answers only to the host
+    /// names in `allowed` (see [`AllowedHosts`]).
     pub fn start(
         collector: Addr<Collector>,
         targets: Vec<String>,
         listen: SocketAddr,
+        allowed: AllowedHosts,
     ) -> Result<Dashboard, DashboardError> {
         let hub = Hub::new(collector, targets).start();
         let data = aweb::Data::new(hub.clone());
-        let server =
-            HttpServer::new(move || App::new().app_data(data.clone()).configure(web::routes))
-                .workers(1)
-                .disable_signals()
-                .shutdown_timeout(1)
-                .bind(listen)
-                .map_err(|source| DashboardError::Bind {
-                    addr: listen,
-                    source,
-                })?;
+        let allowed = aweb::Data::new(allowed);
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(allowed.clone())
+                .wrap(from_fn(hosts::check_host))
+                .configure(web::routes)
+        })
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(1)
+        .bind(listen)
+        .map_err(|source| DashboardError::Bind {
+            addr: listen,
+            source,
+        })?;
         let addr = server.addrs().first().copied().unwrap_or(listen);
         let server = server.run();
         let handle = server.handle();
@@ -87,9 +99,27 @@ impl Dashboard {
         self.addr
     }
 
-    /// `http://ADDR/`.
+    /// `http://ADDR/`: one that can be opened (an unspecified address,
+    /// `0.0.0.0` or `[::]`, becomes the loopback one).
     pub fn url(&self) -> String {
-        format!("http://{}/", self.addr)
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        format!("http://{addr}/")
+    }
+
+    /// A warning for a dashboard reachable from other machines (any
+    /// address but loopback), or `None`.
+    pub fn exposure(listen: SocketAddr) -> Option<String> {
+        (!listen.ip().is_loopback()).then(|| {
+            format!(
+                "the dashboard listens on {listen}: the page, /ws and /metrics are visible to the network (bind 127.0.0.1 to keep them on this machine)"
+            )
+        })
     }
 
     /// The hub (for tests and embedding).

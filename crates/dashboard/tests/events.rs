@@ -43,6 +43,7 @@ async fn stack(faults: Faults) -> (Stack, actix::Addr<Collector>) {
         collector.clone(),
         vec!["bitmex:XBTUSD (fair)".into()],
         listen,
+        mercury_dashboard::AllowedHosts(vec!["dash.internal".into()]),
     )
     .unwrap();
     (
@@ -182,6 +183,67 @@ async fn a_failure_shows_failed_with_the_reason_and_health_says_down() {
         .await
         .unwrap();
     assert_eq!(health.status().as_u16(), 503);
+}
+
+/// Regression (issue #14, item 10): `Host: evil.example:PORT` with a
+/// matching `Origin` got a 101 — DNS rebinding. Now any host name but
+/// localhost and the configured ones is refused on every route (421).
+#[actix::test]
+async fn a_rebound_host_name_is_refused_on_every_route() {
+    let (stack, _collector) = stack(Faults::default()).await;
+    let addr = stack.dashboard.addr();
+    let port = addr.port();
+    let evil = format!("evil.example:{port}");
+    let rebound = awc::Client::new()
+        .ws(format!("ws://{addr}/ws"))
+        .set_header("Host", evil.as_str())
+        .origin(format!("http://{evil}").as_str())
+        .connect()
+        .await;
+    assert!(
+        matches!(&rebound, Err(awc::error::WsClientError::InvalidResponseStatus(s)) if s.as_u16() == 421),
+        "{:?}",
+        rebound.as_ref().err().map(ToString::to_string)
+    );
+    for path in ["/", "/health", "/metrics"] {
+        let status = |host: String| {
+            let url = format!("http://{addr}{path}");
+            async move {
+                let response = awc::Client::new()
+                    .get(url)
+                    .insert_header(("Host", host))
+                    .send()
+                    .await
+                    .unwrap();
+                response.status().as_u16()
+            }
+        };
+        assert_eq!(status(evil.clone()).await, 421, "{path}");
+        assert_ne!(status(format!("localhost:{port}")).await, 421, "{path}");
+        assert_ne!(status(format!("dash.internal:{port}")).await, 421, "{path}");
+        assert_ne!(status(format!("127.0.0.1:{port}")).await, 421, "{path}");
+    }
+    let local = format!("localhost:{port}");
+    let same = awc::Client::new()
+        .ws(format!("ws://{addr}/ws"))
+        .set_header("Host", local.as_str())
+        .origin(format!("http://{local}").as_str())
+        .connect()
+        .await;
+    assert!(same.is_ok(), "the page opened as localhost may");
+}
+
+#[test]
+fn a_dashboard_reachable_from_the_network_is_named() {
+    use mercury_dashboard::Dashboard;
+    let any: std::net::SocketAddr = "0.0.0.0:8080".parse().unwrap();
+    assert!(
+        Dashboard::exposure(any)
+            .unwrap()
+            .contains("visible to the network")
+    );
+    assert!(Dashboard::exposure("127.0.0.1:8080".parse().unwrap()).is_none());
+    assert!(Dashboard::exposure("[::1]:8080".parse().unwrap()).is_none());
 }
 
 #[actix::test]
