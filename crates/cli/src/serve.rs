@@ -28,8 +28,11 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         if let Some(warning) = Dashboard::exposure(args.listen) {
             tracing::warn!("{warning}");
         }
-        let allowed = mercury_dashboard::AllowedHosts(args.allow_host.clone());
-        let dashboard = Dashboard::start(collector.clone(), names, args.listen, allowed)?;
+        let page = mercury_dashboard::DashboardOptions {
+            allowed_hosts: mercury_dashboard::AllowedHosts(args.allow_host.clone()),
+            ..Default::default()
+        };
+        let dashboard = Dashboard::start(collector.clone(), names, args.listen, page)?;
         let running = wiring::start(&targets, &options, &collector)?;
         writeln!(out, "{}", dashboard.url())?;
         out.flush()?;

@@ -26,6 +26,16 @@ pub mod hub;
 mod web;
 
 pub use hosts::AllowedHosts;
+pub use web::BrowserTimers;
+
+/// How a dashboard is run.
+#[derive(Debug, Clone, Default)]
+pub struct DashboardOptions {
+    /// Host names it answers to besides IP literals and `localhost`.
+    pub allowed_hosts: AllowedHosts,
+    /// When browsers are pinged and dropped.
+    pub browsers: BrowserTimers,
+}
 pub use hub::Hub;
 pub use web::{prometheus, same_origin};
 
@@ -60,21 +70,23 @@ pub struct Dashboard {
 impl Dashboard {
     /// Starts serving `collector`'s events on `listen`, inside the current
     /// actix system; `targets` name what is collected (`bitmex:XBTUSD`, …);
-    /// besides IP literals and `localhost`, it answers only to the host
-    /// names in `allowed` (see [`AllowedHosts`]).
+    /// `options` say which host names it answers to and how it keeps
+    /// browsers honest.
     pub fn start(
         collector: Addr<Collector>,
         targets: Vec<String>,
         listen: SocketAddr,
-        allowed: AllowedHosts,
+        options: DashboardOptions,
     ) -> Result<Dashboard, DashboardError> {
         let hub = Hub::new(collector, targets).start();
         let data = aweb::Data::new(hub.clone());
-        let allowed = aweb::Data::new(allowed);
+        let allowed = aweb::Data::new(options.allowed_hosts);
+        let timers = aweb::Data::new(options.browsers);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(allowed.clone())
+                .app_data(timers.clone())
                 .wrap(from_fn(hosts::check_host))
                 .configure(web::routes)
         })

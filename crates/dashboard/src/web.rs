@@ -14,8 +14,25 @@ use tokio::sync::mpsc;
 
 /// The page, with its CSS and JS inline: no CDN, works offline.
 const PAGE: &str = include_str!("page.html");
-/// A browser that sends nothing (not even pongs) this long is dropped.
-const CLIENT_IDLE: Duration = Duration::from_secs(60);
+/// When the dashboard pings a browser, and when it gives up on one.
+#[derive(Debug, Clone, Copy)]
+pub struct BrowserTimers {
+    /// A WebSocket ping goes to each browser this often (browsers answer
+    /// pings by themselves).
+    pub ping_every: Duration,
+    /// A browser that sends nothing, not even a pong, this long is dropped,
+    /// however many events flow to it.
+    pub idle: Duration,
+}
+
+impl Default for BrowserTimers {
+    fn default() -> Self {
+        BrowserTimers {
+            ping_every: Duration::from_secs(20),
+            idle: Duration::from_secs(60),
+        }
+    }
+}
 /// The largest message read from a browser.
 const MAX_CLIENT_MESSAGE: usize = 4096;
 
@@ -69,19 +86,32 @@ async fn events(
     let Ok((id, hello)) = hub.send(Join(queue)).await else {
         return Ok(HttpResponse::ServiceUnavailable().finish());
     };
+    let timers = req
+        .app_data::<web::Data<BrowserTimers>>()
+        .map(|t| *t.get_ref())
+        .unwrap_or_default();
     actix_rt::spawn(async move {
         let mut open = session.text(hello).await.is_ok();
+        let mut ping = tokio::time::interval(timers.ping_every);
+        // The deadline moves only when the browser sends something:
+        // events flowing to it prove nothing.
+        let mut heard_by = tokio::time::Instant::now() + timers.idle;
         while open {
             tokio::select! {
                 event = events.recv() => match event {
                     Some(event) => open = session.text(event.to_string()).await.is_ok(),
                     None => open = false,
                 },
-                message = tokio::time::timeout(CLIENT_IDLE, stream.next()) => match message {
-                    Ok(Some(Ok(Message::Ping(bytes)))) => open = session.pong(&bytes).await.is_ok(),
-                    Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) | Err(_) => open = false,
-                    Ok(Some(Ok(_))) => {}
-                },
+                message = stream.next() => {
+                    heard_by = tokio::time::Instant::now() + timers.idle;
+                    match message {
+                        Some(Ok(Message::Ping(bytes))) => open = session.pong(&bytes).await.is_ok(),
+                        Some(Ok(Message::Close(_)) | Err(_)) | None => open = false,
+                        Some(Ok(_)) => {}
+                    }
+                }
+                _ = ping.tick() => open = session.ping(b"").await.is_ok(),
+                () = tokio::time::sleep_until(heard_by) => open = false,
             }
         }
         hub.do_send(Leave(id));

@@ -25,6 +25,14 @@ struct Stack {
 /// A simulator with `faults`, a collector, the dashboard, and (after the
 /// caller connected its browser) one BitMEX connector.
 async fn stack(faults: Faults) -> (Stack, actix::Addr<Collector>) {
+    stack_with(faults, mercury_dashboard::BrowserTimers::default()).await
+}
+
+/// Like [`stack`], pinging and dropping browsers as `browsers` say.
+async fn stack_with(
+    faults: Faults,
+    browsers: mercury_dashboard::BrowserTimers,
+) -> (Stack, actix::Addr<Collector>) {
     let simulator = Simulator::start(
         SimulatorConfig {
             faults,
@@ -43,7 +51,10 @@ async fn stack(faults: Faults) -> (Stack, actix::Addr<Collector>) {
         collector.clone(),
         vec!["bitmex:XBTUSD (fair)".into()],
         listen,
-        mercury_dashboard::AllowedHosts(vec!["dash.internal".into()]),
+        mercury_dashboard::DashboardOptions {
+            allowed_hosts: mercury_dashboard::AllowedHosts(vec!["dash.internal".into()]),
+            browsers,
+        },
     )
     .unwrap();
     (
@@ -183,6 +194,50 @@ async fn a_failure_shows_failed_with_the_reason_and_health_says_down() {
         .await
         .unwrap();
     assert_eq!(health.status().as_u16(), 503);
+}
+
+/// Regression (issue #14, item 11): the idle drop never fired while
+/// events flowed (its timer was made anew on every pass of the loop). Now a
+/// browser that sends nothing, not even a pong to the dashboard's pings, is
+/// dropped after the idle limit while quotes stream to it; one that answers
+/// stays.
+#[actix::test]
+async fn a_silent_browser_is_dropped_while_events_flow_and_an_answering_one_stays() {
+    let timers = mercury_dashboard::BrowserTimers {
+        ping_every: Duration::from_millis(100),
+        idle: Duration::from_millis(500),
+    };
+    let (stack, collector) = stack_with(Faults::default(), timers).await;
+    let silent = browser(&stack.dashboard).await;
+    let mut answering = browser(&stack.dashboard).await;
+    start_connector(&stack, &collector);
+    // The answering browser reads for 1.5 s, answering every ping.
+    let until = Instant::now() + Duration::from_millis(1500);
+    let mut pings = 0;
+    let mut quotes_seen = 0;
+    while Instant::now() < until {
+        let left = until.saturating_duration_since(Instant::now());
+        match actix_rt::time::timeout(left, answering.next()).await {
+            Ok(Some(Ok(awc::ws::Frame::Ping(bytes)))) => {
+                pings += 1;
+                futures_util::SinkExt::send(&mut answering, awc::ws::Message::Pong(bytes))
+                    .await
+                    .unwrap();
+            }
+            Ok(Some(Ok(awc::ws::Frame::Text(text)))) => {
+                let event: Value = serde_json::from_slice(&text).unwrap();
+                quotes_seen += usize::from(event["type"] == "quote");
+            }
+            Ok(Some(Ok(_))) => {}
+            Ok(_) => panic!("the answering browser was dropped"),
+            Err(_) => break,
+        }
+    }
+    assert!(pings >= 5, "{pings} pings");
+    assert!(quotes_seen >= 5, "events flowed: {quotes_seen} quotes");
+    let snapshot = stack.dashboard.hub().send(GetSnapshot).await.unwrap();
+    assert_eq!(snapshot.clients, 1, "only the answering browser is left");
+    drop(silent);
 }
 
 /// Regression (issue #14, item 10): `Host: evil.example:PORT` with a
