@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 /// Logs by default: our own warnings, others' errors only.
-const DEFAULT_LOG: &str =
-    "error,mercury_core=warn,mercury_exchange_bitmex=warn,mercury_collector=warn,mercury_cli=warn";
+/// actix-http's dispatcher logs one ERROR per malformed or oversized
+/// request, already answered with a 4xx: anyone who reaches the dashboard's
+/// port could flood stderr with them, so they show only with -v.
+const DEFAULT_LOG: &str = "error,actix_http::h1::dispatcher=off,mercury_core=warn,mercury_exchange_bitmex=warn,mercury_collector=warn,mercury_cli=warn";
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors exit with 2

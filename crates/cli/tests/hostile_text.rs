@@ -1,4 +1,5 @@
-//! Text from a server reaches the terminal shortened and escaped.
+//! Text from a server reaches the terminal shortened and escaped, and a
+//! client of the dashboard cannot flood stderr.
 //!
 //! Regression (issue #14, item 6): CR, ESC and BEL in a server's words
 //! passed through to stderr, so a server could erase the `error:` line,
@@ -9,7 +10,9 @@
 use mercury_testkit::bitmex::opening;
 use mercury_testkit::raw::frame;
 use mercury_testkit::{RawScript, RawServer, RawStep};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 #[test]
 fn a_close_reason_cannot_rewrite_the_terminal() {
@@ -39,4 +42,63 @@ fn a_close_reason_cannot_rewrite_the_terminal() {
     assert!(line.starts_with("error: "), "{line}");
     assert!(line.contains("code 1011"), "{line}");
     assert!(line.contains(r"\u{1b}[32mFAKE: all good\u{7}"), "{line}");
+}
+
+/// Regression (issue #14, item 13): every oversized request to the
+/// dashboard wrote an `ERROR actix_http …` line, so anyone reaching the
+/// port could flood the log. They are answered with 431 and logged only
+/// with -v.
+#[test]
+fn oversized_requests_to_the_dashboard_do_not_flood_stderr() {
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_collector"))
+        .args([
+            "serve",
+            "--sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--duration",
+            "3",
+        ])
+        .arg("bitmex:XBTUSD")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(serve.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let addr = url
+        .trim()
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    for _ in 0..20 {
+        let mut socket = std::net::TcpStream::connect(addr).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ".to_vec();
+        request.extend(std::iter::repeat_n(b'a', 200_000));
+        request.extend_from_slice(b"\r\n\r\n");
+        let _ = socket.write_all(&request);
+        let mut answer = [0u8; 12];
+        let _ = socket.read_exact(&mut answer);
+        assert_eq!(
+            &answer,
+            b"HTTP/1.1 431",
+            "{:?}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    let mut stderr = String::new();
+    serve
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(serve.wait().unwrap().code(), Some(0));
+    assert!(stderr.is_empty(), "{stderr}");
 }
