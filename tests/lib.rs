@@ -307,15 +307,4 @@ impl Drop for SimProcess {
     }
 }
 
-/// The resident set size of process `pid` in KiB (Linux), if readable.
-pub fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
-}
+pub use mercury_testkit::rss_kib;

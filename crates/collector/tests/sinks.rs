@@ -52,12 +52,7 @@ fn connect(simulator: &Simulator, collector: &Addr<Collector>) -> Addr<Connector
 
 /// This process's resident set in KiB.
 fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
+    mercury_testkit::rss_kib(std::process::id()).unwrap()
 }
 
 /// Counts what it is given, slowly.

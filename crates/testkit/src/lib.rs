@@ -25,3 +25,16 @@ pub mod tls;
 pub use fixtures::{bitmex_fixture, bitmex_fixture_dir, bitmex_frames, number_texts};
 pub use raw::{RawScript, RawServer, RawStep};
 pub use server::{MockServer, Script, Step};
+
+/// The resident set size of process `pid` in KiB (Linux), if readable.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
