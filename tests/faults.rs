@@ -88,6 +88,7 @@ over_ws_and_wss!(
     a_dropped_tcp_connection_is_resumed,
     a_close_frame_is_answered_and_resumed,
     a_stall_is_caught_by_the_heartbeat_and_resumed,
+    a_malformed_frame_ends_the_connection_and_is_resumed,
     garbage_frames_are_skipped_without_a_reconnect,
     the_in_band_429_is_honoured_then_resumed,
     refused_upgrades_wait_their_retry_after,
@@ -148,6 +149,19 @@ fn a_stall_is_caught_by_the_heartbeat_and_resumed(scheme: Scheme) {
     );
     let fetched = fetch(&sim, "XBTUSD", 6, &[]);
     assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 6), 2);
+}
+
+/// The simulator's malformed frame (reserved opcode 3, written raw, then
+/// the TCP cut) costs one connection, and nothing sent before it is lost.
+fn a_malformed_frame_ends_the_connection_and_is_resumed(scheme: Scheme) {
+    let mut sim = scheme.sim(
+        "malformed",
+        &["--malformed-after", "8", "--faulty-connections", "1"],
+    );
+    let fetched = fetch(&sim, "XBTUSD", 6, &[]);
+    assert_eq!(assert_every_quote_accounted_for(&mut sim, &fetched, 6), 2);
+    let log = std::fs::read_to_string(sim.stop_and_log()).unwrap();
+    assert_eq!(log.matches("\"malformed\"").count(), 1, "{log}");
 }
 
 fn garbage_frames_are_skipped_without_a_reconnect(scheme: Scheme) {

@@ -6,6 +6,8 @@
 // Test support: a failure here is a failed test, and should be loud.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod oracle;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

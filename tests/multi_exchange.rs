@@ -5,32 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
 use mercury_core::Price;
-use mercury_simulator::{read_log, sent_by_connection};
-use mercury_testkit::bitmex::fairs_by_connection;
+use mercury_tests::oracle::sent;
 use mercury_tests::{SimProcess, collector, run_bounded};
 use serde_json::Value;
-use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
-
-/// The mark prices each Binance connection was sent for `symbol`, read
-/// from the simulator's log with a plain JSON walk.
-fn binance_marks(log: &Path, symbol: &str) -> BTreeMap<u64, Vec<Price>> {
-    let entries = read_log(log).unwrap();
-    sent_by_connection(&entries)
-        .into_iter()
-        .map(|(connection, frames)| {
-            let marks = frames
-                .iter()
-                .filter_map(|f| serde_json::from_str::<Value>(f).ok())
-                .filter(|f| f["data"]["e"] == "markPriceUpdate" && f["data"]["s"] == symbol)
-                .map(|f| f["data"]["p"].as_str().unwrap().parse().unwrap())
-                .collect();
-            (connection, marks)
-        })
-        .collect()
-}
 
 fn fetch(bitmex: &SimProcess, binance: &SimProcess, n: usize) -> Output {
     let mut command = collector();
@@ -84,17 +63,16 @@ fn assert_merged(out: &Output, bitmex: &mut SimProcess, binance: &mut SimProcess
         !bitmex_prices.is_empty() && !binance_prices.is_empty(),
         "both exchanges"
     );
-    let sent: Vec<Price> = fairs_by_connection(bitmex.stop_and_log())
-        .unwrap()
+    let sent_bitmex: Vec<Price> = sent("bitmex", "XBTUSD", bitmex.stop_and_log())
         .into_values()
         .flatten()
         .collect();
-    assert_eq!(bitmex_prices[..], sent[..bitmex_prices.len()]);
-    let sent: Vec<Price> = binance_marks(binance.stop_and_log(), "BTCUSDT")
+    assert_eq!(bitmex_prices[..], sent_bitmex[..bitmex_prices.len()]);
+    let sent_binance: Vec<Price> = sent("binance", "BTCUSDT", binance.stop_and_log())
         .into_values()
         .flatten()
         .collect();
-    assert_eq!(binance_prices[..], sent[..binance_prices.len()]);
+    assert_eq!(binance_prices[..], sent_binance[..binance_prices.len()]);
     for line in &lines {
         let kind = if line["exchange"] == "bitmex" {
             "fair"
@@ -138,7 +116,7 @@ fn one_exchange_reconnecting_does_not_disturb_the_other() {
     assert_eq!(gaps.len(), 1, "{gaps:?}");
     assert_eq!(gaps[0]["exchange"], "binance");
     assert_merged(&out, &mut bitmex, &mut binance, 40);
-    let connections = binance_marks(binance.stop_and_log(), "BTCUSDT").len();
+    let connections = sent("binance", "BTCUSDT", binance.stop_and_log()).len();
     assert_eq!(connections, 2);
 }
 

@@ -9,12 +9,10 @@
 #![allow(clippy::print_stdout)] // each error line is printed: the record of what a user sees
 
 use mercury_core::Price;
-use mercury_simulator::{read_log, sent_by_connection};
-use mercury_testkit::bitmex::{fairs_by_connection, gap_indices};
+use mercury_testkit::bitmex::gap_indices;
 use mercury_testkit::tls::{TestPki, TlsBehaviour, TlsServer};
+use mercury_tests::oracle::sent;
 use mercury_tests::{Fetched, SimProcess, collector};
-use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -248,44 +246,6 @@ fn a_handshake_reset_is_retried_then_reported() {
 
 // ---- every exchange over wss://, healthy and with a drop ----
 
-/// The prices of `symbol`'s quotes each connection was sent, read from
-/// the log with `price_of` (a plain JSON walk).
-fn sent_prices(
-    log: &Path,
-    price_of: impl Fn(&Value) -> Option<Price>,
-) -> BTreeMap<u64, Vec<Price>> {
-    sent_by_connection(&read_log(log).unwrap())
-        .into_iter()
-        .map(|(connection, frames)| {
-            let prices = frames
-                .iter()
-                .filter_map(|f| serde_json::from_str::<Value>(f).ok())
-                .filter_map(|f| price_of(&f))
-                .collect();
-            (connection, prices)
-        })
-        .collect()
-}
-
-fn binance_mark(frame: &Value) -> Option<Price> {
-    (frame["data"]["e"] == "markPriceUpdate" && frame["data"]["s"] == "BTCUSDT")
-        .then(|| frame["data"]["p"].as_str()?.parse().ok())?
-}
-
-fn bybit_mark(frame: &Value) -> Option<Price> {
-    (frame["topic"] == "tickers.BTCUSDT")
-        .then(|| frame["data"]["markPrice"].as_str()?.parse().ok())?
-}
-
-/// What each exchange's simulator sent, by connection.
-fn sent(exchange: &str, log: &Path) -> BTreeMap<u64, Vec<Price>> {
-    match exchange {
-        "bitmex" => fairs_by_connection(log).unwrap(),
-        "binance" => sent_prices(log, binance_mark),
-        _ => sent_prices(log, bybit_mark),
-    }
-}
-
 fn symbol_of(exchange: &str) -> &'static str {
     if exchange == "bitmex" {
         "XBTUSD"
@@ -312,7 +272,7 @@ fn fetch_over_tls(exchange: &str, faults: &[&str], n: usize) -> usize {
     ));
     assert_eq!(done.out.status.code(), Some(0), "{}", done.stderr());
     assert!(done.out.stderr.is_empty(), "{}", done.stderr());
-    let by_connection = sent(exchange, sim.stop_and_log());
+    let by_connection = sent(exchange, symbol_of(exchange), sim.stop_and_log());
     let expected: Vec<Price> = by_connection.values().flatten().copied().take(n).collect();
     assert_eq!(done.prices(), expected, "{exchange}");
     assert_eq!(done.gaps(), gap_indices(&by_connection, n), "{exchange}");

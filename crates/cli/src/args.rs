@@ -208,6 +208,10 @@ pub struct SimArgs {
     /// Fault: after N frames send nothing and ignore pings.
     #[arg(long, value_name = "N", help_heading = "Faults")]
     pub stall_after: Option<u64>,
+    /// Fault: after N frames write a malformed WebSocket frame (reserved
+    /// opcode 3) and cut the TCP connection.
+    #[arg(long, value_name = "N", help_heading = "Faults")]
+    pub malformed_after: Option<u64>,
     /// Fault: a garbage (non-JSON) frame before every Nth frame.
     #[arg(long, value_name = "N", help_heading = "Faults")]
     pub garbage_every: Option<u64>,
@@ -231,7 +235,7 @@ pub struct SimArgs {
     #[arg(long, value_name = "K", default_value_t = 0, help_heading = "Faults")]
     pub faulty_connections: u32,
     /// Give each connection only one of the ending faults set (drop, close,
-    /// rate limit, stall), in turn.
+    /// rate limit, stall, malformed frame), in turn.
     #[arg(long, help_heading = "Faults")]
     pub rotate_faults: bool,
 }

@@ -41,6 +41,7 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             drop_after: args.drop_after,
             close_after: args.close_after.map(|n| (n, args.close_code)),
             stall_after: args.stall_after,
+            malformed_after: args.malformed_after,
             garbage_every: args.garbage_every,
             rate_limit_after: args
                 .rate_limit_after

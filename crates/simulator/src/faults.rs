@@ -12,6 +12,10 @@ pub struct Faults {
     pub close_after: Option<(u64, u16)>,
     /// After this many frames send nothing and answer nothing, not even pings.
     pub stall_after: Option<u64>,
+    /// After this many frames write a malformed WebSocket frame (reserved
+    /// opcode 3, see [`MALFORMED_FRAME`]) straight onto the wire and cut the
+    /// TCP connection.
+    pub malformed_after: Option<u64>,
     /// Send a frame of garbage (not JSON) before every Nth frame.
     pub garbage_every: Option<u64>,
     /// After this many frames send the exchange's in-band rate-limit error
@@ -33,7 +37,7 @@ pub struct Faults {
     /// connections (0: to all), so a client that reconnects recovers.
     pub faulty_connections: u32,
     /// Of the connection-ending faults set above (drop, close, rate limit,
-    /// stall), give each connection only one, in turn: connection 1 the
+    /// stall, malformed frame), give each connection only one, in turn: connection 1 the
     /// first set, connection 2 the next, and so on (for soak tests).
     pub rotate: bool,
 }
@@ -58,6 +62,7 @@ impl Faults {
                 self.close_after.is_some(),
                 self.rate_limit_after.is_some(),
                 self.stall_after.is_some(),
+                self.malformed_after.is_some(),
             ];
             let kinds: Vec<usize> = (0..set.len()).filter(|&k| set[k]).collect();
             if !kinds.is_empty() {
@@ -76,6 +81,9 @@ impl Faults {
                 if keep != 3 {
                     faults.stall_after = None;
                 }
+                if keep != 4 {
+                    faults.malformed_after = None;
+                }
             }
         }
         faults
@@ -86,6 +94,11 @@ impl Faults {
         self.refusal_retry_after.unwrap_or(REFUSAL_RETRY_AFTER)
     }
 }
+
+/// The bytes of [`Faults::malformed_after`]: a final (FIN) frame with the
+/// reserved opcode 3 and no payload, which RFC 6455 §5.2 says a client must
+/// fail the connection on.
+pub const MALFORMED_FRAME: [u8; 2] = [0x83, 0x00];
 
 /// The Retry-After the simulator asks for on refused upgrades by default.
 pub const REFUSAL_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -103,6 +116,18 @@ mod tests {
             rotate: true,
             ..Faults::default()
         };
+        let five = Faults {
+            malformed_after: Some(30),
+            close_after: Some((5, 1011)),
+            ..faults
+        };
+        let turns: Vec<_> = (1..=4).map(|c| five.for_connection(c)).collect();
+        assert_eq!(turns[1].close_after, Some((5, 1011)));
+        assert_eq!(turns[3].malformed_after, Some(30));
+        assert_eq!(
+            (turns[3].drop_after, turns[0].malformed_after),
+            (None, None)
+        );
         let first = faults.for_connection(1);
         assert_eq!((first.drop_after, first.stall_after), (Some(10), None));
         let second = faults.for_connection(2);

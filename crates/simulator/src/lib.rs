@@ -17,7 +17,7 @@ mod log;
 mod server;
 mod tls;
 
-pub use faults::{Faults, REFUSAL_RETRY_AFTER};
+pub use faults::{Faults, MALFORMED_FRAME, REFUSAL_RETRY_AFTER};
 pub use log::{FrameLog, LogEntry, LogEvent, read_log, sent_by_connection};
 pub use server::{Simulator, SimulatorConfig, SimulatorError};
 pub use tls::{SIM_TLS_NAMES, SimCertificateFiles, SimCertificates, fresh_tls_dir};

@@ -41,6 +41,8 @@ pub enum LogEvent {
     Dropped,
     /// The server stalled.
     Stalled,
+    /// The server wrote a malformed frame and dropped the TCP connection.
+    Malformed,
 }
 
 /// Appends [`LogEntry`] lines to a file; flushed line by line.

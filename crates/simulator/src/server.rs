@@ -1,7 +1,7 @@
 //! The WebSocket server: one task per connection, driven by the venue.
 
-use crate::abort::AbortableBody;
-use crate::faults::Faults;
+use crate::abort::{AbortableBody, LastBytes};
+use crate::faults::{Faults, MALFORMED_FRAME};
 use crate::log::{FrameLog, LogEntry, LogEvent};
 use actix_web::body::BoxBody;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -269,8 +269,9 @@ struct Sender {
     shared: Arc<Shared>,
     connection: u64,
     session: Session,
-    /// Cuts the TCP connection (see [`AbortableBody`]).
-    drop_tcp: Option<oneshot::Sender<()>>,
+    /// Cuts the TCP connection, after the raw bytes it is given (see
+    /// [`AbortableBody`]).
+    drop_tcp: Option<oneshot::Sender<LastBytes>>,
     /// This connection's faults (see [`Faults::for_connection`]).
     faults: Faults,
     sent: u64,
@@ -320,12 +321,11 @@ impl Sender {
         let sent = self.sent;
         if faults.drop_after.is_some_and(|n| sent >= n) {
             log(&self.shared, self.connection, LogEvent::Dropped);
-            // Let what was sent reach the socket, then cut it.
-            actix_rt::time::sleep(DROP_FLUSH).await;
-            if let Some(drop_tcp) = self.drop_tcp.take() {
-                let _ = drop_tcp.send(());
-            }
-            return Some(Flow::End);
+            return Some(self.cut(LastBytes::new()).await);
+        }
+        if faults.malformed_after.is_some_and(|n| sent >= n) {
+            log(&self.shared, self.connection, LogEvent::Malformed);
+            return Some(self.cut(LastBytes::from_static(&MALFORMED_FRAME)).await);
         }
         if let Some((n, code)) = faults.close_after.filter(|(n, _)| sent >= *n) {
             let _ = n;
@@ -345,6 +345,16 @@ impl Sender {
             return Some(Flow::Stall);
         }
         None
+    }
+
+    /// Lets what was sent reach the socket, then writes `last` raw and cuts
+    /// the TCP connection.
+    async fn cut(&mut self, last: LastBytes) -> Flow {
+        actix_rt::time::sleep(DROP_FLUSH).await;
+        if let Some(drop_tcp) = self.drop_tcp.take() {
+            let _ = drop_tcp.send(last);
+        }
+        Flow::End
     }
 
     async fn text(&mut self, frame: String) -> bool {
@@ -373,7 +383,7 @@ async fn run_connection(
     shared: Arc<Shared>,
     connection: u64,
     query: Option<String>,
-    (session, drop_tcp): (Session, Option<oneshot::Sender<()>>),
+    (session, drop_tcp): (Session, Option<oneshot::Sender<LastBytes>>),
     mut stream: MessageStream,
 ) {
     let clock = SystemClock;
