@@ -21,8 +21,9 @@ use crate::error::ConnectorError;
 use crate::frames::{Assembled, Reassembler};
 use crate::guard::GuardedCodec;
 use crate::link::{Action, Generation, Input, Link, LinkConfig, Timer};
-use crate::messages::{ConnectionId, ConnectionState, ConnectorOutput, InFlight};
+use crate::messages::{ConnectionId, ConnectorOutput, InFlight};
 use crate::outbox::{Outbound, Outbox, OutboxSink};
+use crate::reports::Reports;
 use crate::retry_after::RetryAfterSlot;
 use crate::transport;
 use actix::io::{SinkWrite, WriteHandler};
@@ -79,6 +80,8 @@ pub struct Connector {
     decoder: Decoder,
     config: ConnectorConfig,
     output: Recipient<ConnectorOutput>,
+    /// States, errors and counters to the collector, bounded.
+    reports: Reports,
     clock: Arc<dyn Clock>,
     span: Span,
     link: Link,
@@ -124,6 +127,7 @@ impl Connector {
         });
         Connector {
             id,
+            reports: Reports::new(id, plan.exchange.clone(), output.clone()),
             reassembler: Reassembler::new(config.max_frame_size),
             decoder: Decoder::new(exchange),
             exchange,
@@ -196,18 +200,13 @@ impl Connector {
                     act.feed(Input::Timer(generation, timer), ctx);
                 }));
             }
-            Action::Report(state) => self.report(state),
+            Action::Report(state) => self.reports.state(state),
             Action::Forward { gap } => self.forward_quotes(gap, ctx),
-            Action::Exit => ctx.stop(),
+            Action::Exit => {
+                self.reports.flush(self.counters);
+                ctx.stop();
+            }
         }
-    }
-
-    fn report(&self, state: ConnectionState) {
-        self.output.do_send(ConnectorOutput::State {
-            connection: self.id,
-            exchange: self.plan.exchange.clone(),
-            state,
-        });
     }
 
     /// Starts the upgrade of attempt `generation`, on a future the link can
@@ -321,21 +320,6 @@ impl Connector {
         }
     }
 
-    /// Whether the peer has read nothing of what we must send for too
-    /// long: then the link is dead.
-    fn peer_not_reading(&self) -> Option<ConnectorError> {
-        if !self.outbox.waiting() {
-            return None;
-        }
-        let stalled = self
-            .outbox
-            .stalled(Instant::now(), self.config.max_write_stall)?;
-        Some(ConnectorError::PeerNotReading {
-            stalled_for: stalled.stalled_for,
-            queued: stalled.queued,
-        })
-    }
-
     fn send(&mut self, message: &Outgoing) {
         let message = match message {
             Outgoing::Text(text) => {
@@ -358,7 +342,7 @@ impl Connector {
         if generation != self.link.generation() {
             return;
         }
-        if let Some(error) = self.peer_not_reading() {
+        if let Some(error) = self.outbox.peer_not_reading(self.config.max_write_stall) {
             return self.feed(Input::StreamFailed(generation, error), ctx);
         }
         let message = match frame {
@@ -445,11 +429,7 @@ impl Connector {
                 }
                 SourceEvent::Control(control) => debug!(?control, "control"),
                 SourceEvent::ExchangeError(error) => {
-                    info!(status = ?error.status, message = %error.message, "exchange error");
-                    self.output.do_send(ConnectorOutput::ExchangeError {
-                        connection: self.id,
-                        error: error.clone(),
-                    });
+                    self.reports.exchange_error(&error, &mut self.counters);
                     errors.push(error);
                 }
             }
@@ -486,16 +466,7 @@ impl Actor for Connector {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let mut reported = ConnectionCounters::default();
-        ctx.run_interval(COUNTERS_EVERY, move |act, _| {
-            if act.counters != reported {
-                reported = act.counters;
-                act.output.do_send(ConnectorOutput::Counters {
-                    connection: act.id,
-                    counters: reported,
-                });
-            }
-        });
+        ctx.run_interval(COUNTERS_EVERY, |act, _| act.reports.counters(act.counters));
         // The plan was checked before any I/O (a subscription the exchange
         // refuses is a mistake no connection can mend).
         self.feed(Input::Start, ctx);

@@ -78,4 +78,9 @@ pub struct ConnectionCounters {
     pub decoded: u64,
     /// Quotes forwarded (those the subscriptions ask for).
     pub quotes: u64,
+    /// Errors the exchange reported (error frames), every one.
+    pub exchange_errors: u64,
+    /// Of those, errors not forwarded to the collector because too many
+    /// were still unhandled (only counted).
+    pub errors_not_forwarded: u64,
 }

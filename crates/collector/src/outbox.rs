@@ -22,6 +22,7 @@
 //! bytes waiting on our side stay within a few KiB plus [`MAX_QUEUED`]
 //! small messages.
 
+use crate::error::ConnectorError;
 use awc::ws::Message as WsMessage;
 use bytes::Bytes;
 use futures_util::Sink;
@@ -88,9 +89,17 @@ impl Outbox {
         !std::mem::replace(&mut pending.pong_queued, true)
     }
 
-    /// Whether anything waits to be written.
-    pub fn waiting(&self) -> bool {
-        self.0.borrow().queued > 0
+    /// The error that ends the link if the peer has read nothing of what
+    /// we must send for `limit` (or too much of it waits), now.
+    pub fn peer_not_reading(&self, limit: Duration) -> Option<ConnectorError> {
+        if self.0.borrow().queued == 0 {
+            return None;
+        }
+        let stalled = self.stalled(Instant::now(), limit)?;
+        Some(ConnectorError::PeerNotReading {
+            stalled_for: stalled.stalled_for,
+            queued: stalled.queued,
+        })
     }
 
     /// Whether the peer has left what we must send unread too long (or

@@ -34,6 +34,9 @@ pub enum RawStep {
     /// Write this many zero bytes, 64 KiB at a time, as fast as the
     /// client takes them (stops when it goes away).
     Flood(u64),
+    /// Write these bytes this many times, as fast as the client takes
+    /// them (stops when it goes away): a flood of whole frames.
+    Repeat(Vec<u8>, u64),
     /// Send ping frames with a payload of this many bytes (at most 125)
     /// as fast as the socket takes them, reading nothing, until the client
     /// goes away or the time is up; then drop the connection. A client
@@ -246,6 +249,9 @@ impl Connection {
         match step {
             RawStep::Bytes(bytes) => self.socket.write_all(bytes).is_ok(),
             RawStep::Flood(total) => self.flood(*total),
+            RawStep::Repeat(bytes, times) => (0..*times).all(|_| {
+                !self.shared.stop.load(Ordering::SeqCst) && self.socket.write_all(bytes).is_ok()
+            }),
             RawStep::PingFlood { payload, limit } => {
                 self.ping_flood(*payload, *limit);
                 false
