@@ -236,6 +236,7 @@ impl Collector {
                 state,
                 quotes: 0,
                 frames: 0,
+                exchange_errors: 0,
                 reconnects: reconnecting,
                 gaps: 0,
                 last_quote_at: None,
@@ -322,15 +323,19 @@ impl Handler<ConnectorOutput> for Collector {
                 exchange,
                 state,
             } => self.on_state(connection, exchange, state),
-            ConnectorOutput::ExchangeError { connection, error } => {
+            ConnectorOutput::ExchangeError {
+                connection, error, ..
+            } => {
                 debug!(%connection, status = ?error.status, message = %error.message, "exchange error");
             }
             ConnectorOutput::Counters {
                 connection,
                 counters,
+                ..
             } => {
                 if let Some(snapshot) = self.snapshot(connection) {
                     snapshot.frames = counters.frames;
+                    snapshot.exchange_errors = counters.exchange_errors;
                 }
             }
         }

@@ -15,12 +15,15 @@
 
 pub use crate::connector_config::{
     ConnectionCounters, ConnectorConfig, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_IN_FLIGHT,
+    DEFAULT_MAX_WRITE_STALL,
 };
 use crate::error::ConnectorError;
 use crate::frames::{Assembled, Reassembler};
 use crate::guard::GuardedCodec;
 use crate::link::{Action, Generation, Input, Link, LinkConfig, Timer};
-use crate::messages::{ConnectionId, ConnectionState, ConnectorOutput, InFlight};
+use crate::messages::{ConnectionId, ConnectorOutput, InFlight};
+use crate::outbox::{Outbound, Outbox, OutboxSink};
+use crate::reports::Reports;
 use crate::retry_after::RetryAfterSlot;
 use crate::transport;
 use actix::io::{SinkWrite, WriteHandler};
@@ -41,6 +44,8 @@ use tracing::{Span, debug, info};
 type WsFramed = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
 /// The sink of one connection attempt; its errors name their generation.
 type TaggedSink = Pin<Box<dyn Sink<WsMessage, Error = (Generation, WsProtocolError)>>>;
+/// The writer of one connection attempt, its queue bounded by an [`Outbox`].
+type Writer = SinkWrite<Outbound, OutboxSink<TaggedSink>>;
 
 /// How often changed counters are reported to the collector.
 const COUNTERS_EVERY: Duration = Duration::from_secs(1);
@@ -75,13 +80,17 @@ pub struct Connector {
     decoder: Decoder,
     config: ConnectorConfig,
     output: Recipient<ConnectorOutput>,
+    /// States, errors and counters to the collector, bounded.
+    reports: Reports,
     clock: Arc<dyn Clock>,
     span: Span,
     link: Link,
     actions: Vec<Action>,
     /// The socket of a finished upgrade, until the link attaches it.
     upgraded: Option<WsFramed>,
-    sink: Option<SinkWrite<WsMessage, TaggedSink>>,
+    sink: Option<Writer>,
+    /// What waits to be written on the current attempt (see outbox.rs).
+    outbox: Outbox,
     upgrade: Option<SpawnHandle>,
     stream: Option<SpawnHandle>,
     timers: [Option<SpawnHandle>; Timer::ALL.len()],
@@ -118,6 +127,7 @@ impl Connector {
         });
         Connector {
             id,
+            reports: Reports::new(id, plan.exchange.clone(), output.clone()),
             reassembler: Reassembler::new(config.max_frame_size),
             decoder: Decoder::new(exchange),
             exchange,
@@ -130,6 +140,7 @@ impl Connector {
             actions: Vec::new(),
             upgraded: None,
             sink: None,
+            outbox: Outbox::default(),
             upgrade: None,
             stream: None,
             timers: Default::default(),
@@ -189,18 +200,13 @@ impl Connector {
                     act.feed(Input::Timer(generation, timer), ctx);
                 }));
             }
-            Action::Report(state) => self.report(state),
+            Action::Report(state) => self.reports.state(state),
             Action::Forward { gap } => self.forward_quotes(gap, ctx),
-            Action::Exit => ctx.stop(),
+            Action::Exit => {
+                self.reports.flush(self.counters);
+                ctx.stop();
+            }
         }
-    }
-
-    fn report(&self, state: ConnectionState) {
-        self.output.do_send(ConnectorOutput::State {
-            connection: self.id,
-            exchange: self.plan.exchange.clone(),
-            state,
-        });
     }
 
     /// Starts the upgrade of attempt `generation`, on a future the link can
@@ -265,7 +271,8 @@ impl Connector {
         let framed = framed.into_map_codec(|codec| GuardedCodec::new(codec, max_frame_size));
         let (sink, frames) = framed.split();
         let sink: TaggedSink = Box::pin(sink.sink_map_err(move |error| (generation, error)));
-        self.sink = Some(SinkWrite::new(sink, ctx));
+        self.outbox = Outbox::default();
+        self.sink = Some(SinkWrite::new(self.outbox.sink(sink), ctx));
         let incoming = frames
             .scan(false, |failed, item| {
                 let item = (!*failed).then_some(item);
@@ -281,8 +288,9 @@ impl Connector {
     }
 
     /// Ends the current attempt: the pending upgrade, the stream, the sink
-    /// (closed, so a Close frame written just before still goes out) and
-    /// every timer.
+    /// (closed, so a Close frame written just before still goes out, but
+    /// dropped after [`CLOSE_GRACE`] whatever it still holds: a peer that
+    /// reads nothing must not keep the socket open) and every timer.
     fn teardown(&mut self, ctx: &mut Context<Self>) {
         let handles = [self.upgrade.take(), self.stream.take()];
         let timers = self.timers.iter_mut().map(Option::take);
@@ -291,14 +299,24 @@ impl Connector {
         }
         if let Some(mut sink) = self.sink.take() {
             sink.close();
+            let writer = sink.handle();
+            ctx.run_later(CLOSE_GRACE, move |_, ctx| {
+                ctx.cancel_future(writer);
+            });
         }
         self.upgraded = None;
         self.reassembler.clear();
     }
 
     fn write(&mut self, message: WsMessage) {
-        if let Some(sink) = self.sink.as_mut() {
-            let _ = sink.write(message);
+        self.queue(Outbound::Message(message));
+    }
+
+    fn queue(&mut self, item: Outbound) {
+        if let Some(sink) = self.sink.as_mut()
+            && sink.write(item).is_ok()
+        {
+            self.outbox.queued(Instant::now());
         }
     }
 
@@ -324,6 +342,9 @@ impl Connector {
         if generation != self.link.generation() {
             return;
         }
+        if let Some(error) = self.outbox.peer_not_reading(self.config.max_write_stall) {
+            return self.feed(Input::StreamFailed(generation, error), ctx);
+        }
         let message = match frame {
             Frame::Text(bytes) => Assembled::Text(bytes),
             Frame::Binary(bytes) => Assembled::Binary(bytes),
@@ -332,9 +353,14 @@ impl Connector {
                 Ok(None) => return self.feed(Input::Alive(generation), ctx),
                 Err(error) => return self.feed(Input::StreamFailed(generation, error), ctx),
             },
+            // Answered (one pong for any number of unanswered pings), but
+            // not proof of life: a server's pings alone must not keep a
+            // link that answers none of ours looking healthy.
             Frame::Ping(bytes) => {
-                self.write(WsMessage::Pong(bytes));
-                return self.feed(Input::Alive(generation), ctx);
+                if self.outbox.ping(bytes) {
+                    self.queue(Outbound::Pong);
+                }
+                return;
             }
             Frame::Pong(_) => return self.feed(Input::Alive(generation), ctx),
             Frame::Close(reason) => {
@@ -403,11 +429,7 @@ impl Connector {
                 }
                 SourceEvent::Control(control) => debug!(?control, "control"),
                 SourceEvent::ExchangeError(error) => {
-                    info!(status = ?error.status, message = %error.message, "exchange error");
-                    self.output.do_send(ConnectorOutput::ExchangeError {
-                        connection: self.id,
-                        error: error.clone(),
-                    });
+                    self.reports.exchange_error(&error, &mut self.counters);
                     errors.push(error);
                 }
             }
@@ -444,16 +466,7 @@ impl Actor for Connector {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let mut reported = ConnectionCounters::default();
-        ctx.run_interval(COUNTERS_EVERY, move |act, _| {
-            if act.counters != reported {
-                reported = act.counters;
-                act.output.do_send(ConnectorOutput::Counters {
-                    connection: act.id,
-                    counters: reported,
-                });
-            }
-        });
+        ctx.run_interval(COUNTERS_EVERY, |act, _| act.reports.counters(act.counters));
         // The plan was checked before any I/O (a subscription the exchange
         // refuses is a mistake no connection can mend).
         self.feed(Input::Start, ctx);

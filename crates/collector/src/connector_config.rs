@@ -14,6 +14,9 @@ pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 << 20;
 /// The default bound on quote batches on their way to the collector; past
 /// it the connector stops reading the socket until the collector catches up.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
+/// The default longest time what we must send (a pong, a heartbeat
+/// ping) may wait unread by the peer before the link counts as dead.
+pub const DEFAULT_MAX_WRITE_STALL: Duration = Duration::from_secs(10);
 /// How patient a connector is.
 #[derive(Debug, Clone)]
 pub struct ConnectorConfig {
@@ -27,6 +30,10 @@ pub struct ConnectorConfig {
     pub max_connection_age: Option<Duration>,
     /// The bound on quote batches in flight to the collector.
     pub max_in_flight: usize,
+    /// How long what we must send may wait, the peer reading none of it,
+    /// before the link fails with
+    /// [`PeerNotReading`](crate::ConnectorError::PeerNotReading).
+    pub max_write_stall: Duration,
     /// When to reconnect after a retryable failure.
     pub backoff: Backoff,
     /// The TLS configuration of `wss://` connections (which CAs to trust;
@@ -47,6 +54,7 @@ impl ConnectorConfig {
             heartbeat: None,
             max_connection_age: None,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_write_stall: DEFAULT_MAX_WRITE_STALL,
             backoff: Backoff::default(),
             tls: None,
         }
@@ -70,4 +78,9 @@ pub struct ConnectionCounters {
     pub decoded: u64,
     /// Quotes forwarded (those the subscriptions ask for).
     pub quotes: u64,
+    /// Errors the exchange reported (error frames), every one.
+    pub exchange_errors: u64,
+    /// Of those, errors not forwarded to the collector because too many
+    /// were still unhandled (only counted).
+    pub errors_not_forwarded: u64,
 }

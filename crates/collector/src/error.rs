@@ -151,6 +151,17 @@ pub enum ConnectorError {
         /// How long nothing arrived.
         silent_for: Duration,
     },
+    /// The peer left what we must send (a pong, a heartbeat ping) unread
+    /// for too long, or too much of it: the link is dead.
+    #[error(
+        "the server read nothing we sent for {stalled_for:?} ({queued} messages waiting): the link is dead"
+    )]
+    PeerNotReading {
+        /// How long our queue made no progress.
+        stalled_for: Duration,
+        /// Messages waiting to be written.
+        queued: usize,
+    },
     /// The server closed the WebSocket.
     #[error("the server closed the connection (code {}{})", code.map_or("none".to_string(), |c| c.to_string()), reason.as_ref().map_or(String::new(), |r| format!(": {r}")))]
     Closed {

@@ -7,7 +7,8 @@
 //!   session of its `&'static dyn Exchange` per attempt (awc, rustls trusting the webpki roots, the
 //!   system's store and any extra CA — see [`TlsTrust`] —, ALPN
 //!   `http/1.1`). Timeouts on connect, handshake and first data;
-//!   continuation frames reassembled; server pings answered; Close echoed;
+//!   continuation frames reassembled; server pings answered (coalesced,
+//!   and a peer that reads none of it is a dead link); Close echoed;
 //!   the plan's heartbeat policy enforced; undecodable frames counted and
 //!   skipped.
 //! - [`Collector`]: one actor where the quotes of all connectors meet.
@@ -67,6 +68,8 @@ mod guard;
 mod heartbeat;
 mod link;
 mod messages;
+mod outbox;
+mod reports;
 mod retry_after;
 mod sinks;
 mod tls;
@@ -77,7 +80,7 @@ pub use backoff::{Backoff, Schedule, os_seed};
 pub use collector::Collector;
 pub use connector::{
     ConnectionCounters, Connector, ConnectorConfig, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_IN_FLIGHT,
-    StopConnector,
+    DEFAULT_MAX_WRITE_STALL, StopConnector,
 };
 pub use error::{ConnectorError, FetchError, FetchFailed};
 pub use messages::{

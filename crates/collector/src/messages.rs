@@ -138,6 +138,8 @@ pub enum ConnectorOutput {
         connection: ConnectionId,
         /// Its counters.
         counters: crate::ConnectionCounters,
+        /// At most one counters report of a connector is unhandled.
+        in_flight: InFlight,
     },
     /// The exchange reported an error that did not end the connection.
     ExchangeError {
@@ -145,6 +147,9 @@ pub enum ConnectorOutput {
         connection: ConnectionId,
         /// The error.
         error: ExchangeError,
+        /// Bounds the unhandled errors of a connector (the rest are only
+        /// counted, in [`ConnectionCounters::exchange_errors`](crate::ConnectionCounters)).
+        in_flight: InFlight,
     },
 }
 
@@ -299,6 +304,9 @@ pub struct ConnectionSnapshot {
     pub quotes: u64,
     /// WebSocket messages it received (as last reported by its connector).
     pub frames: u64,
+    /// Errors the exchange reported on it, forwarded or not (as last
+    /// reported by its connector).
+    pub exchange_errors: u64,
     /// Times it started reconnecting after a failure.
     pub reconnects: u64,
     /// Quotes that came after a gap (the first after each reconnect).

@@ -34,6 +34,19 @@ pub enum RawStep {
     /// Write this many zero bytes, 64 KiB at a time, as fast as the
     /// client takes them (stops when it goes away).
     Flood(u64),
+    /// Write these bytes this many times, as fast as the client takes
+    /// them (stops when it goes away): a flood of whole frames.
+    Repeat(Vec<u8>, u64),
+    /// Send ping frames with a payload of this many bytes (at most 125)
+    /// as fast as the socket takes them, reading nothing, until the client
+    /// goes away or the time is up; then drop the connection. A client
+    /// that queues a pong per ping grows without bound (issue #14, item 2).
+    PingFlood {
+        /// Payload bytes per ping.
+        payload: usize,
+        /// The longest the flood lasts.
+        limit: Duration,
+    },
 }
 
 /// What the raw server does with every connection.
@@ -236,6 +249,13 @@ impl Connection {
         match step {
             RawStep::Bytes(bytes) => self.socket.write_all(bytes).is_ok(),
             RawStep::Flood(total) => self.flood(*total),
+            RawStep::Repeat(bytes, times) => (0..*times).all(|_| {
+                !self.shared.stop.load(Ordering::SeqCst) && self.socket.write_all(bytes).is_ok()
+            }),
+            RawStep::PingFlood { payload, limit } => {
+                self.ping_flood(*payload, *limit);
+                false
+            }
             RawStep::Play(Step::Send(text) | Step::SendFragmented(text, _)) => {
                 self.socket.write_all(&frame(0x1, text.as_bytes())).is_ok()
             }
@@ -272,6 +292,27 @@ impl Connection {
             left -= n as u64;
         }
         true
+    }
+
+    /// Writes pings until the client leaves or `limit` passes, never
+    /// reading; a write blocked by a client that reads nothing either
+    /// looks at the clock every [`POLL`].
+    fn ping_flood(&mut self, payload: usize, limit: Duration) {
+        let one = frame(0x9, &vec![b'p'; payload.min(125)]);
+        let batch: Vec<u8> = one.repeat((64 << 10) / one.len());
+        let deadline = Instant::now() + limit;
+        if self.socket.set_write_timeout(Some(POLL)).is_err() {
+            return;
+        }
+        let mut at = 0;
+        while Instant::now() < deadline && !self.shared.stop.load(Ordering::SeqCst) {
+            match self.socket.write(&batch[at..]) {
+                Ok(0) => return,
+                Ok(n) => at = (at + n) % batch.len(),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(_) => return,
+            }
+        }
     }
 
     fn await_text(&mut self, needle: &str) -> bool {
