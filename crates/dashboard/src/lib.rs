@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 pub mod events;
+mod guard;
 mod hosts;
 pub mod hub;
 mod web;

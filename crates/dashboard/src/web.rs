@@ -1,10 +1,11 @@
 //! The HTTP side: `/` (the embedded page), `/ws` (events), `/health`,
 //! `/metrics`. Nothing else is served.
 
+use crate::guard::GuardedPayload;
 use crate::hub::{CLIENT_QUEUE, GetSnapshot, Hub, Join, Leave, Snapshot};
 use actix::Addr;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use actix_ws::Message;
 use futures_util::StreamExt;
 use mercury_collector::ConnectionSnapshot;
@@ -79,6 +80,11 @@ async fn events(
     if !same_origin(&req) {
         return Ok(HttpResponse::Forbidden().body("cross-origin WebSocket refused"));
     }
+    // Frames are measured from their headers before actix-ws buffers them.
+    let guarded: std::pin::Pin<Box<dyn futures_util::Stream<Item = _>>> =
+        Box::pin(GuardedPayload::new(body, MAX_CLIENT_MESSAGE));
+    let mut payload = actix_web::dev::Payload::from(guarded);
+    let body = web::Payload::from_request(&req, &mut payload).await?;
     let (response, mut session, stream) = actix_ws::handle(&req, body)?;
     let mut stream = stream.max_frame_size(MAX_CLIENT_MESSAGE);
     let (queue, mut events) = mpsc::channel(CLIENT_QUEUE);
