@@ -30,6 +30,8 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         }
         let page = mercury_dashboard::DashboardOptions {
             allowed_hosts: mercury_dashboard::AllowedHosts(args.allow_host.clone()),
+            subscriptions: targets.iter().map(|t| t.subscription()).collect(),
+            stale_after: args.stale_after,
             ..Default::default()
         };
         let dashboard = Dashboard::start(collector.clone(), names, args.listen, page)?;

@@ -54,6 +54,7 @@ async fn stack_with(
         mercury_dashboard::DashboardOptions {
             allowed_hosts: mercury_dashboard::AllowedHosts(vec!["dash.internal".into()]),
             browsers,
+            ..Default::default()
         },
     )
     .unwrap();
