@@ -299,3 +299,16 @@ pub(crate) fn label(value: &str) -> String {
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::label;
+
+    #[test]
+    fn label_values_are_escaped_and_short() {
+        assert_eq!(label("XBTUSD"), "XBTUSD");
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\\\nd");
+        let long = label(&format!("\u{1b}[31m{}", "x".repeat(1 << 20)));
+        assert!(long.chars().count() < 260 && !long.chars().any(char::is_control));
+    }
+}
