@@ -24,6 +24,7 @@
 //! nothing but its own page.
 #![deny(missing_docs)]
 
+mod auth;
 pub mod events;
 pub mod freshness;
 mod guard;
@@ -31,6 +32,7 @@ mod hosts;
 pub mod hub;
 mod web;
 
+pub use auth::AuthToken;
 pub use freshness::DashboardClock;
 pub use hosts::AllowedHosts;
 pub use web::BrowserTimers;
@@ -50,6 +52,8 @@ pub struct DashboardOptions {
     pub stale_after: std::time::Duration,
     /// The clock quotes are aged by.
     pub clock: DashboardClock,
+    /// The token every request must carry, if any.
+    pub auth_token: AuthToken,
 }
 
 impl Default for DashboardOptions {
@@ -60,6 +64,7 @@ impl Default for DashboardOptions {
             subscriptions: Vec::new(),
             stale_after: freshness::DEFAULT_STALE_AFTER,
             clock: DashboardClock::default(),
+            auth_token: AuthToken::default(),
         }
     }
 }
@@ -116,11 +121,14 @@ impl Dashboard {
         let data = aweb::Data::new(hub.clone());
         let allowed = aweb::Data::new(options.allowed_hosts);
         let timers = aweb::Data::new(options.browsers);
+        let token = aweb::Data::new(options.auth_token);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(allowed.clone())
                 .app_data(timers.clone())
+                .app_data(token.clone())
+                .wrap(from_fn(auth::check_token))
                 .wrap(from_fn(hosts::check_host))
                 .configure(web::routes)
         })
@@ -159,11 +167,16 @@ impl Dashboard {
     }
 
     /// A warning for a dashboard reachable from other machines (any
-    /// address but loopback), or `None`.
-    pub fn exposure(listen: SocketAddr) -> Option<String> {
+    /// address but loopback), saying whether a token guards it, or `None`.
+    pub fn exposure(listen: SocketAddr, token: &AuthToken) -> Option<String> {
         (!listen.ip().is_loopback()).then(|| {
+            let guard = if token.is_set() {
+                "every request needs the token"
+            } else {
+                "no --auth-token is set: anyone who reaches the port can read them"
+            };
             format!(
-                "the dashboard listens on {listen}: the page, /ws and /metrics are visible to the network (bind 127.0.0.1 to keep them on this machine)"
+                "the dashboard listens on {listen}: the page, /ws and /metrics are visible to the network; {guard} (bind 127.0.0.1 to keep them on this machine)"
             )
         })
     }
