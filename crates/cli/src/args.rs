@@ -144,6 +144,16 @@ pub struct ServeArgs {
     /// (a defence against DNS rebinding).
     #[arg(long, value_name = "NAME")]
     pub allow_host: Vec<String>,
+    /// Every request (page, /ws, /health, /metrics) must carry this token:
+    /// `Authorization: Bearer TOKEN` or `?token=TOKEN` (open the page as
+    /// http://HOST:PORT/?token=TOKEN). Prefer the MERCURY_AUTH_TOKEN
+    /// environment variable: a command line is visible to other users.
+    #[arg(long, value_name = "TOKEN")]
+    pub auth_token: Option<String>,
+    /// A subscription without a quote for this many seconds is stale:
+    /// /health says `degraded` and names it (the connection may be up).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
+    pub stale_after: Duration,
     /// Stop after this many seconds instead of waiting for Ctrl-C.
     #[arg(long, value_parser = parse_seconds)]
     pub duration: Option<Duration>,

@@ -11,6 +11,9 @@ use mercury_dashboard::Dashboard;
 use std::io::Write;
 use std::time::Duration;
 
+/// The environment variable that gives the dashboard's token (when
+/// `--auth-token` does not).
+const AUTH_TOKEN_ENV: &str = "MERCURY_AUTH_TOKEN";
 /// The first quote of a connection must come within this.
 const FIRST_DATA: Duration = Duration::from_secs(30);
 
@@ -25,11 +28,19 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     actix_rt::System::new().block_on(async move {
         let collector = Collector::new().start();
         // The dashboard watches before any connector starts: it sees every state.
-        if let Some(warning) = Dashboard::exposure(args.listen) {
+        let token = mercury_dashboard::AuthToken::new(
+            args.auth_token
+                .clone()
+                .or_else(|| std::env::var(AUTH_TOKEN_ENV).ok()),
+        );
+        if let Some(warning) = Dashboard::exposure(args.listen, &token) {
             tracing::warn!("{warning}");
         }
         let page = mercury_dashboard::DashboardOptions {
             allowed_hosts: mercury_dashboard::AllowedHosts(args.allow_host.clone()),
+            subscriptions: targets.iter().map(|t| t.subscription()).collect(),
+            stale_after: args.stale_after,
+            auth_token: token,
             ..Default::default()
         };
         let dashboard = Dashboard::start(collector.clone(), names, args.listen, page)?;

@@ -102,3 +102,86 @@ fn oversized_requests_to_the_dashboard_do_not_flood_stderr() {
     assert_eq!(serve.wait().unwrap().code(), Some(0));
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+/// Text that tries every trick: ESC, BEL, CR, a quote, a backslash, a
+/// newline, and 1 MB more.
+fn hostile(prefix: &str) -> String {
+    format!(
+        "{prefix}\u{1b}[2K\r\u{1b}[31mFAKE: all good\u{7}\"\\\nsecond line{}",
+        "A".repeat(1 << 20)
+    )
+}
+
+/// The longest line any log or page may carry: an excerpt of server text
+/// (≤ 200 characters, escapes included) and our own words around it.
+const MAX_LINE: usize = 1200;
+
+/// Regression (issue #14, item 6): server text reached the log raw —
+/// unbounded (a 1 MB error message, greeting or topic made a 1 MB line)
+/// and, in a Debug field, with its escapes but never cut. Every log line
+/// of `fetch -v` stays short and free of control bytes.
+#[test]
+fn server_text_in_the_log_is_shortened_and_escaped() {
+    use mercury_testkit::bitmex::{ack, instrument_partial};
+    let quote = |text: &str| serde_json::to_string(text).unwrap();
+    let mut close = 1011u16.to_be_bytes().to_vec();
+    close.extend_from_slice(b"\x1b[2K\r\x1b[32mFAKE\x07\"\\\n");
+    let steps = vec![
+        RawStep::Play(mercury_testkit::Step::Send(format!(
+            r#"{{"info":{},"version":"2021","timestamp":"2021-07-22T00:00:00.000Z","docs":"https://www.bitmex.com/app/wsAPI","limit":{{"remaining":39}}}}"#,
+            quote(&hostile("Welcome"))
+        ))),
+        RawStep::Play(mercury_testkit::Step::AwaitText("instrument:XBTUSD".into())),
+        RawStep::Play(mercury_testkit::Step::Send(ack("instrument:XBTUSD"))),
+        RawStep::Play(mercury_testkit::Step::Send(format!(
+            r#"{{"success":true,"subscribe":{}}}"#,
+            quote(&hostile("topic"))
+        ))),
+        RawStep::Play(mercury_testkit::Step::Send(instrument_partial())),
+        RawStep::Play(mercury_testkit::Step::Send(hostile("not json"))),
+        RawStep::Play(mercury_testkit::Step::Send(format!(
+            r#"{{"table":"instrument","action":"update","data":[{{"symbol":"XBTUSD","fairPrice":{},"timestamp":{}}}]}}"#,
+            quote(&hostile("9300")),
+            quote(&hostile("yesterday"))
+        ))),
+        RawStep::Play(mercury_testkit::Step::Send(format!(
+            r#"{{"status":429,"error":{},"meta":{{"retryAfter":1}}}}"#,
+            quote(&hostile("Rate limit"))
+        ))),
+        RawStep::Bytes(frame(0x8, &close)),
+    ];
+    let server = RawServer::start(RawScript::new(steps));
+    let out = Command::new(env!("CARGO_BIN_EXE_collector"))
+        .args(["fetch", "bitmex", "XBTUSD", "--url", &server.url(), "-v"])
+        .args(["--max-attempts", "0", "--format", "json", "-n", "5"])
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let longest = stderr.lines().map(str::len).max().unwrap_or(0);
+    let controls = out
+        .stderr
+        .iter()
+        .filter(|&&b| b != b'\n' && (b < 0x20 || b == 0x7f))
+        .count();
+    eprintln!(
+        "stderr: {} bytes, {} lines, longest {longest}, {controls} control bytes",
+        out.stderr.len(),
+        stderr.lines().count()
+    );
+    for line in stderr.lines() {
+        eprintln!(
+            "  {} | {}",
+            line.len(),
+            line.chars().take(240).collect::<String>()
+        );
+    }
+    assert_eq!(controls, 0, "control bytes reached stderr");
+    assert!(longest <= MAX_LINE, "a {longest}-byte line");
+    assert!(
+        stderr.contains("FAKE"),
+        "the server's words are shown, escaped"
+    );
+    assert!(out.stderr.len() < 64 << 10, "{} bytes", out.stderr.len());
+}

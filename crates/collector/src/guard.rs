@@ -28,9 +28,10 @@ impl GuardedCodec {
     }
 }
 
-/// The payload length a frame header at the start of `src` declares, once
-/// the header's length bytes have arrived.
-pub(crate) fn declared_len(src: &[u8]) -> Option<u64> {
+/// The payload length a WebSocket frame header at the start of `src`
+/// declares, once the header's length bytes have arrived (`None` before).
+/// Pure: the dashboard checks browsers' frames with it too.
+pub fn declared_len(src: &[u8]) -> Option<u64> {
     let short = u64::from(*src.get(1)? & 0x7f);
     match short {
         126 => Some(u64::from(u16::from_be_bytes([*src.get(2)?, *src.get(3)?]))),

@@ -83,6 +83,7 @@ pub use connector::{
     DEFAULT_MAX_WRITE_STALL, StopConnector,
 };
 pub use error::{ConnectorError, FetchError, FetchFailed};
+pub use guard::declared_len;
 pub use messages::{
     CancelFetches, CollectorStats, ConnectionEvent, ConnectionId, ConnectionSnapshot,
     ConnectionState, ConnectorOutput, Fetch, GetStats, InFlight, OpenStream, StreamEnd, Subscribe,

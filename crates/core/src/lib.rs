@@ -46,6 +46,6 @@ pub use source::{
     Control, Endpoints, ExchangeError, HeartbeatPolicy, Outgoing, SkipReason, SourceEvent,
     WireFrame,
 };
-pub use text::{EXCERPT_CHARS, excerpt};
+pub use text::{EXCERPT_CHARS, excerpt, excerpt_chars};
 pub use timestamp::{Clock, SystemClock, Timestamp};
 pub use venue::{Venue, VenueConfig, VenueFault, pad_object};

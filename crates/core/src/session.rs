@@ -63,8 +63,19 @@ impl Emitter<'_> {
         }));
     }
 
-    /// A protocol message that carries no quote.
-    pub fn control(&mut self, control: Control) {
+    /// A protocol message that carries no quote; the server's text in it
+    /// (greeting, topic, what was skipped) is quoted through
+    /// [`excerpt`](crate::excerpt) when it is long or holds a control
+    /// character, whatever the exchange sent.
+    pub fn control(&mut self, mut control: Control) {
+        match &mut control {
+            Control::Welcome { info: text }
+            | Control::Subscribed { topic: text }
+            | Control::Unsubscribed { topic: text }
+            | Control::Info(text)
+            | Control::Skipped { what: text, .. } => crate::text::quote_in_place(text),
+            Control::Pong => {}
+        }
         self.out.push(SourceEvent::Control(control));
     }
 

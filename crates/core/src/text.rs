@@ -19,12 +19,19 @@ pub const EXCERPT_CHARS: usize = 200;
 /// assert_eq!(excerpt(&"x".repeat(500)).chars().count(), 201);
 /// ```
 pub fn excerpt(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(EXCERPT_CHARS + 8));
+    excerpt_chars(text, EXCERPT_CHARS)
+}
+
+/// [`excerpt`] with another length: `text` in at most `max` characters,
+/// control characters escaped — for a whole message of ours that quotes a
+/// server (an error's `Display`), longer than one quotation.
+pub fn excerpt_chars(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max + 8));
     let mut written = 0;
     for c in text.chars() {
         let escaped = c.is_control().then(|| c.escape_debug());
         let width = escaped.clone().map_or(1, Iterator::count);
-        if written + width > EXCERPT_CHARS {
+        if written + width > max {
             out.push('…');
             break;
         }
@@ -37,9 +44,27 @@ pub fn excerpt(text: &str) -> String {
     out
 }
 
+/// `text` replaced by its [`excerpt`] if it needs one (too long, or a
+/// control character); untouched, without allocating, otherwise.
+pub(crate) fn quote_in_place(text: &mut String) {
+    if text.len() > EXCERPT_CHARS || text.chars().any(char::is_control) {
+        *text = excerpt(text);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_text_that_needs_it_is_quoted_in_place() {
+        let mut plain = "instrument:XBTUSD".to_string();
+        quote_in_place(&mut plain);
+        assert_eq!(plain, "instrument:XBTUSD");
+        let mut hostile = format!("\u{1b}[31m{}", "A".repeat(1 << 20));
+        quote_in_place(&mut hostile);
+        assert_eq!(hostile, excerpt(&format!("\u{1b}[31m{}", "A".repeat(300))));
+    }
 
     #[test]
     fn short_plain_text_is_unchanged() {

@@ -10,6 +10,16 @@
 use mercury_collector::{ConnectionSnapshot, ConnectionState, Tick};
 use serde::Serialize;
 
+/// The longest reason shown: our own words around a server's (whose part
+/// is already an excerpt of at most 200 characters).
+pub const MAX_REASON_CHARS: usize = 600;
+
+/// An error as the page shows it: control characters escaped, at most
+/// [`MAX_REASON_CHARS`] characters, whatever any layer let through.
+fn reason(error: &impl std::fmt::Display) -> String {
+    mercury_core::excerpt_chars(&error.to_string(), MAX_REASON_CHARS)
+}
+
 /// One connection as the page shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ConnectionView {
@@ -46,7 +56,7 @@ impl ConnectionView {
             url: None,
         };
         match state {
-            ConnectionState::Connecting { url } => view.url = Some(url.clone()),
+            ConnectionState::Connecting { url } => view.url = Some(mercury_core::excerpt(url)),
             ConnectionState::Subscribing => view.state = "subscribing",
             ConnectionState::Streaming => view.state = "streaming",
             ConnectionState::Reconnecting {
@@ -57,11 +67,11 @@ impl ConnectionView {
                 view.state = "reconnecting";
                 view.attempt = Some(*attempt);
                 view.delay_ms = Some(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
-                view.reason = Some(error.to_string());
+                view.reason = Some(reason(error));
             }
             ConnectionState::Failed(error) => {
                 view.state = "failed";
-                view.reason = Some(error.to_string());
+                view.reason = Some(reason(error));
             }
             ConnectionState::Stopped => view.state = "stopped",
             _ => view.state = "unknown",

@@ -5,9 +5,11 @@
 //! queue without waiting: a browser that reads slowly loses events (counted
 //! and shown to it), never slows the collector or the other browsers. Once
 //! a second it asks the collector for its counters, for the `stats` event,
-//! `/health` and `/metrics`.
+//! `/health` and `/metrics`; it notes when each subscription last had a
+//! quote ([`Freshness`]).
 
 use crate::events::{self, ConnectionStats, ConnectionView};
+use crate::freshness::{DEFAULT_STALE_AFTER, DashboardClock, Freshness, QuoteAge};
 use actix::prelude::*;
 use mercury_collector::{
     Collector, CollectorStats, ConnectionEvent, GetStats, Subscribe, Tick, WatchConnections,
@@ -42,6 +44,7 @@ pub struct Hub {
     stats: Option<CollectorStats>,
     /// Messages counted at the last `stats`, when, and the rate then.
     last_rate: (u64, Instant, u64),
+    freshness: Freshness,
 }
 
 impl Hub {
@@ -55,7 +58,14 @@ impl Hub {
             connections: Vec::new(),
             stats: None,
             last_rate: (0, Instant::now(), 0),
+            freshness: Freshness::new(&[], DEFAULT_STALE_AFTER, DashboardClock::default()),
         }
+    }
+
+    /// The same hub, ageing quotes with `freshness`.
+    pub fn with_freshness(mut self, freshness: Freshness) -> Self {
+        self.freshness = freshness;
+        self
     }
 
     fn broadcast(&mut self, event: &serde_json::Value) {
@@ -93,6 +103,9 @@ impl Hub {
         let quotes = stats.quotes;
         self.stats = Some(stats);
         let clients = self.clients.len();
+        let freshness = self.freshness.ages();
+        let stale_after_ms =
+            u64::try_from(self.freshness.stale_after().as_millis()).unwrap_or(u64::MAX);
         for client in &mut self.clients {
             let event = serde_json::json!({
                 "type": "stats",
@@ -101,6 +114,8 @@ impl Hub {
                 "connections": connections,
                 "clients": clients,
                 "drops": client.drops,
+                "freshness": freshness,
+                "stale_after_ms": stale_after_ms,
             });
             if client.queue.try_send(Arc::from(event.to_string())).is_err() {
                 client.drops += 1;
@@ -140,6 +155,7 @@ impl Handler<Tick> for Hub {
     type Result = ();
 
     fn handle(&mut self, tick: Tick, _: &mut Context<Self>) {
+        self.freshness.quoted(&tick.quote);
         self.broadcast(&events::quote(&tick));
     }
 }
@@ -216,6 +232,10 @@ pub struct Snapshot {
     pub clients: usize,
     /// Events dropped for slow browsers, all together.
     pub client_drops: u64,
+    /// Each followed subscription's time since its last quote.
+    pub quote_ages: Vec<QuoteAge>,
+    /// When a subscription counts as stale.
+    pub stale_after: Duration,
 }
 
 /// Ask the hub for a [`Snapshot`].
@@ -234,6 +254,8 @@ impl Handler<GetSnapshot> for Hub {
             connections: self.connections.clone(),
             clients: self.clients.len(),
             client_drops: self.clients.iter().map(|c| c.drops).sum(),
+            quote_ages: self.freshness.ages(),
+            stale_after: self.freshness.stale_after(),
         })
     }
 }

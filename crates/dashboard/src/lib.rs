@@ -9,9 +9,13 @@
 //!   reconnects by itself when the server restarts;
 //! - `/ws` — JSON events ([`events`]): `hello`, `state`, `quote`, `stats`;
 //! - `/health` — `ok` / `degraded` (200) or `down` (503), with the
-//!   connections;
+//!   connections and each subscription's time since its last quote; a
+//!   subscription without a quote for longer than the staleness limit
+//!   ([`DashboardOptions::stale_after`]) makes it `degraded` and is named
+//!   under `stale` ([`freshness`]);
 //! - `/metrics` — Prometheus text: messages, quotes, reconnects, gaps and
-//!   whether it is up, per exchange and connection.
+//!   whether it is up, per exchange and connection; the age of the latest
+//!   quote and whether it is stale, per subscription.
 //!
 //! A browser that reads slowly never slows the collector: each has a
 //! bounded queue ([`hub::CLIENT_QUEUE`]), and what does not fit is dropped,
@@ -20,21 +24,49 @@
 //! nothing but its own page.
 #![deny(missing_docs)]
 
+mod auth;
 pub mod events;
+pub mod freshness;
+mod guard;
 mod hosts;
 pub mod hub;
 mod web;
 
+pub use auth::AuthToken;
+pub use freshness::DashboardClock;
 pub use hosts::AllowedHosts;
 pub use web::BrowserTimers;
 
 /// How a dashboard is run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DashboardOptions {
     /// Host names it answers to besides IP literals and `localhost`.
     pub allowed_hosts: AllowedHosts,
     /// When browsers are pinged and dropped.
     pub browsers: BrowserTimers,
+    /// The subscriptions whose freshness is followed (if empty: those
+    /// quotes arrive for, up to [`freshness::MAX_LEARNT`]).
+    pub subscriptions: Vec<mercury_core::Subscription>,
+    /// A subscription without a quote for longer is stale: `/health` says
+    /// `degraded` and names it.
+    pub stale_after: std::time::Duration,
+    /// The clock quotes are aged by.
+    pub clock: DashboardClock,
+    /// The token every request must carry, if any.
+    pub auth_token: AuthToken,
+}
+
+impl Default for DashboardOptions {
+    fn default() -> Self {
+        DashboardOptions {
+            allowed_hosts: AllowedHosts::default(),
+            browsers: BrowserTimers::default(),
+            subscriptions: Vec::new(),
+            stale_after: freshness::DEFAULT_STALE_AFTER,
+            clock: DashboardClock::default(),
+            auth_token: AuthToken::default(),
+        }
+    }
 }
 pub use hub::Hub;
 pub use web::{prometheus, same_origin};
@@ -78,15 +110,25 @@ impl Dashboard {
         listen: SocketAddr,
         options: DashboardOptions,
     ) -> Result<Dashboard, DashboardError> {
-        let hub = Hub::new(collector, targets).start();
+        let freshness = freshness::Freshness::new(
+            &options.subscriptions,
+            options.stale_after,
+            options.clock.clone(),
+        );
+        let hub = Hub::new(collector, targets)
+            .with_freshness(freshness)
+            .start();
         let data = aweb::Data::new(hub.clone());
         let allowed = aweb::Data::new(options.allowed_hosts);
         let timers = aweb::Data::new(options.browsers);
+        let token = aweb::Data::new(options.auth_token);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(allowed.clone())
                 .app_data(timers.clone())
+                .app_data(token.clone())
+                .wrap(from_fn(auth::check_token))
                 .wrap(from_fn(hosts::check_host))
                 .configure(web::routes)
         })
@@ -125,11 +167,16 @@ impl Dashboard {
     }
 
     /// A warning for a dashboard reachable from other machines (any
-    /// address but loopback), or `None`.
-    pub fn exposure(listen: SocketAddr) -> Option<String> {
+    /// address but loopback), saying whether a token guards it, or `None`.
+    pub fn exposure(listen: SocketAddr, token: &AuthToken) -> Option<String> {
         (!listen.ip().is_loopback()).then(|| {
+            let guard = if token.is_set() {
+                "every request needs the token"
+            } else {
+                "no --auth-token is set: anyone who reaches the port can read them"
+            };
             format!(
-                "the dashboard listens on {listen}: the page, /ws and /metrics are visible to the network (bind 127.0.0.1 to keep them on this machine)"
+                "the dashboard listens on {listen}: the page, /ws and /metrics are visible to the network; {guard} (bind 127.0.0.1 to keep them on this machine)"
             )
         })
     }

@@ -1,10 +1,12 @@
 //! The HTTP side: `/` (the embedded page), `/ws` (events), `/health`,
 //! `/metrics`. Nothing else is served.
 
+use crate::freshness::QuoteAge;
+use crate::guard::GuardedPayload;
 use crate::hub::{CLIENT_QUEUE, GetSnapshot, Hub, Join, Leave, Snapshot};
 use actix::Addr;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use actix_ws::Message;
 use futures_util::StreamExt;
 use mercury_collector::ConnectionSnapshot;
@@ -79,6 +81,11 @@ async fn events(
     if !same_origin(&req) {
         return Ok(HttpResponse::Forbidden().body("cross-origin WebSocket refused"));
     }
+    // Frames are measured from their headers before actix-ws buffers them.
+    let guarded: std::pin::Pin<Box<dyn futures_util::Stream<Item = _>>> =
+        Box::pin(GuardedPayload::new(body, MAX_CLIENT_MESSAGE));
+    let mut payload = actix_web::dev::Payload::from(guarded);
+    let body = web::Payload::from_request(&req, &mut payload).await?;
     let (response, mut session, stream) = actix_ws::handle(&req, body)?;
     let mut stream = stream.max_frame_size(MAX_CLIENT_MESSAGE);
     let (queue, mut events) = mpsc::channel(CLIENT_QUEUE);
@@ -138,7 +145,25 @@ async fn health(hub: web::Data<Addr<Hub>>) -> HttpResponse {
         0 => "down",
         _ => "degraded",
     };
-    let body = serde_json::json!({ "status": status, "connections": snapshot.connections });
+    // Up but silent is not healthy: a stale subscription degrades an `ok`.
+    let stale: Vec<String> = snapshot
+        .quote_ages
+        .iter()
+        .filter(|a| a.stale)
+        .map(QuoteAge::name)
+        .collect();
+    let status = if status == "ok" && !stale.is_empty() {
+        "degraded"
+    } else {
+        status
+    };
+    let body = serde_json::json!({
+        "status": status,
+        "connections": snapshot.connections,
+        "quotes": snapshot.quote_ages,
+        "stale": stale,
+        "stale_after_s": snapshot.stale_after.as_secs(),
+    });
     let mut response = if status == "down" {
         HttpResponse::ServiceUnavailable()
     } else {
@@ -213,12 +238,13 @@ pub fn prometheus(snapshot: &Snapshot) -> String {
             let _ = writeln!(
                 text,
                 "{name}{{exchange=\"{}\",connection=\"{}\"}} {}",
-                c.exchange,
-                c.connection,
+                label(c.exchange.as_str()),
+                label(&c.connection.to_string()),
                 value(c)
             );
         }
     }
+    quote_ages(&mut text, &snapshot.quote_ages);
     let _ = writeln!(
         text,
         "# HELP mercury_dashboard_clients Browsers connected.\n# TYPE mercury_dashboard_clients gauge\nmercury_dashboard_clients {}",
@@ -230,4 +256,59 @@ pub fn prometheus(snapshot: &Snapshot) -> String {
         snapshot.client_drops
     );
     text
+}
+
+/// The per-subscription freshness series.
+fn quote_ages(text: &mut String, ages: &[QuoteAge]) {
+    let _ = writeln!(
+        text,
+        "# HELP mercury_quote_age_seconds Time since the latest quote (since the start if none came).\n# TYPE mercury_quote_age_seconds gauge"
+    );
+    for a in ages {
+        let _ = writeln!(
+            text,
+            "mercury_quote_age_seconds{{exchange=\"{}\",symbol=\"{}\",kind=\"{}\"}} {}.{:03}",
+            label(&a.exchange),
+            label(&a.symbol),
+            a.kind,
+            a.age_ms / 1000,
+            a.age_ms % 1000
+        );
+    }
+    let _ = writeln!(
+        text,
+        "# HELP mercury_quote_stale 1 while a subscription has had no quote for longer than the staleness limit.\n# TYPE mercury_quote_stale gauge"
+    );
+    for a in ages {
+        let _ = writeln!(
+            text,
+            "mercury_quote_stale{{exchange=\"{}\",symbol=\"{}\",kind=\"{}\"}} {}",
+            label(&a.exchange),
+            label(&a.symbol),
+            a.kind,
+            u8::from(a.stale)
+        );
+    }
+}
+
+/// A Prometheus label value: shortened, control characters escaped
+/// ([`mercury_core::excerpt`]), then `\` and `"` escaped as the text
+/// format asks (a newline is already `\n`).
+pub(crate) fn label(value: &str) -> String {
+    mercury_core::excerpt(value)
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::label;
+
+    #[test]
+    fn label_values_are_escaped_and_short() {
+        assert_eq!(label("XBTUSD"), "XBTUSD");
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\\\nd");
+        let long = label(&format!("\u{1b}[31m{}", "x".repeat(1 << 20)));
+        assert!(long.chars().count() < 260 && !long.chars().any(char::is_control));
+    }
 }

@@ -54,6 +54,7 @@ async fn stack_with(
         mercury_dashboard::DashboardOptions {
             allowed_hosts: mercury_dashboard::AllowedHosts(vec!["dash.internal".into()]),
             browsers,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -292,13 +293,18 @@ async fn a_rebound_host_name_is_refused_on_every_route() {
 fn a_dashboard_reachable_from_the_network_is_named() {
     use mercury_dashboard::Dashboard;
     let any: std::net::SocketAddr = "0.0.0.0:8080".parse().unwrap();
+    let none = mercury_dashboard::AuthToken::default();
+    let warning = Dashboard::exposure(any, &none).unwrap();
+    assert!(warning.contains("visible to the network"), "{warning}");
+    assert!(warning.contains("no --auth-token"), "{warning}");
+    let token = mercury_dashboard::AuthToken::new(Some("s3cret".into()));
+    let warning = Dashboard::exposure(any, &token).unwrap();
     assert!(
-        Dashboard::exposure(any)
-            .unwrap()
-            .contains("visible to the network")
+        warning.contains("needs the token") && !warning.contains("s3cret"),
+        "{warning}"
     );
-    assert!(Dashboard::exposure("127.0.0.1:8080".parse().unwrap()).is_none());
-    assert!(Dashboard::exposure("[::1]:8080".parse().unwrap()).is_none());
+    assert!(Dashboard::exposure("127.0.0.1:8080".parse().unwrap(), &none).is_none());
+    assert!(Dashboard::exposure("[::1]:8080".parse().unwrap(), &none).is_none());
 }
 
 #[actix::test]
