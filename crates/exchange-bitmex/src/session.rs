@@ -12,7 +12,7 @@ use mercury_core::{
 };
 use serde::de::DeserializeSeed;
 use serde_json::value::RawValue;
-use tracing::{debug, warn};
+use tracing::{debug, info};
 
 /// The largest frame accepted by default: 16 MiB, well above the largest
 /// real frame seen (a 709 KB `orderBookL2` partial).
@@ -121,7 +121,7 @@ impl BitmexSession {
         self.welcomed = true;
         out.control(Control::Welcome { info });
         if restarted {
-            warn!("{SESSION_RESTARTED}");
+            info!("{SESSION_RESTARTED}");
             self.tables.clear();
             out.exchange_error(ExchangeError {
                 status: None,
