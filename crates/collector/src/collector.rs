@@ -327,6 +327,11 @@ impl Handler<ConnectorOutput> for Collector {
                 connection, error, ..
             } => {
                 debug!(%connection, status = ?error.status, message = %error.message, "exchange error");
+                // What the server said is the connection's current trouble
+                // (a 429, a restarted session) until quotes flow again.
+                if let Some(snapshot) = self.snapshot(connection) {
+                    snapshot.last_error = Some(ConnectorError::Exchange(error));
+                }
             }
             ConnectorOutput::Counters {
                 connection,

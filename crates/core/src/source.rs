@@ -119,6 +119,14 @@ pub enum SkipReason {
     BeforeSnapshot,
     /// An action or message type the protocol does not define here.
     UnknownAction,
+    /// One field of an otherwise valid row or event did not parse (a price
+    /// that is not a number, a time that is not a time); the row's other
+    /// fields were still read. `what` names the table or event and the
+    /// field, e.g. `instrument.markPrice`.
+    InvalidField,
+    /// Keeping it would pass a bound the session keeps on its state (e.g.
+    /// the number of symbols a table image holds).
+    OverLimit,
 }
 
 /// A protocol message that carries no quote.
@@ -152,6 +160,10 @@ pub enum Control {
         what: String,
     },
 }
+
+/// The longest wait a server may ask for (a `retryAfter`, a ban's end):
+/// an exchange clamps a longer one to this and says so in a log line.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 /// An error the exchange itself reported in-band.
 #[derive(Debug, Clone, PartialEq, Eq)]

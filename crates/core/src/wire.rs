@@ -30,3 +30,142 @@ where
     struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
     Ok(Option::<Borrowed<'de>>::deserialize(deserializer)?.map(|Borrowed(text)| text))
 }
+
+/// Why a server's wait could not be read as a number of seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OddWait {
+    /// Not a number, nor a string holding one (`"soon"`, `{}`, `[5]`).
+    NotANumber,
+    /// A number below zero.
+    Negative,
+}
+
+/// The longest exponent [`seconds_from_json`] reads exactly; beyond it
+/// the wait saturates (a positive exponent) or is zero (a negative one).
+const MAX_EXPONENT: i64 = 40;
+
+/// A number of seconds from the raw JSON text of a field: a number
+/// (`5`, `0.25`, `1e12`) or a string holding one (`"5"`), exactly to the
+/// millisecond (truncated) without going through a float. Absurdly long
+/// waits saturate at `u64::MAX` seconds; the caller clamps them (see
+/// [`MAX_RETRY_AFTER`](crate::MAX_RETRY_AFTER)).
+///
+/// ```
+/// use mercury_core::wire::{OddWait, seconds_from_json};
+/// use std::time::Duration;
+/// assert_eq!(seconds_from_json("0.25"), Ok(Duration::from_millis(250)));
+/// assert_eq!(seconds_from_json("\"5\""), Ok(Duration::from_secs(5)));
+/// assert_eq!(seconds_from_json("1e12"), Ok(Duration::from_secs(1_000_000_000_000)));
+/// assert_eq!(seconds_from_json("\"soon\""), Err(OddWait::NotANumber));
+/// assert_eq!(seconds_from_json("-3"), Err(OddWait::Negative));
+/// ```
+pub fn seconds_from_json(raw: &str) -> Result<std::time::Duration, OddWait> {
+    let raw = raw.trim();
+    let text = raw
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(raw)
+        .trim();
+    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, parse_exponent(e)?),
+        None => (text, 0),
+    };
+    let (negative, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, mantissa.strip_prefix('+').unwrap_or(mantissa)),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.len() + fraction.len() == 0 || !digits(whole) || !digits(fraction) {
+        return Err(OddWait::NotANumber);
+    }
+    let all = format!("{whole}{fraction}");
+    let significant = all.trim_start_matches('0');
+    if significant.is_empty() {
+        return Ok(std::time::Duration::ZERO);
+    }
+    if negative {
+        return Err(OddWait::Negative);
+    }
+    // value = significant · 10^(shift) milliseconds
+    let shift = exponent + 3 - i64::try_from(fraction.len()).unwrap_or(i64::MAX);
+    Ok(std::time::Duration::from_millis(scaled(significant, shift)))
+}
+
+fn parse_exponent(text: &str) -> Result<i64, OddWait> {
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, text.strip_prefix('+').unwrap_or(text)),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(OddWait::NotANumber);
+    }
+    let magnitude = digits.trim_start_matches('0');
+    if magnitude.len() > 3 {
+        return Ok(sign * (MAX_EXPONENT + 1));
+    }
+    Ok(sign * magnitude.parse::<i64>().unwrap_or(0).min(MAX_EXPONENT + 1))
+}
+
+/// `digits · 10^shift`, truncated, saturating at `u64::MAX`.
+fn scaled(digits: &str, shift: i64) -> u64 {
+    let kept = if shift < 0 {
+        let drop = usize::try_from(-shift).unwrap_or(usize::MAX);
+        if drop >= digits.len() {
+            return 0;
+        }
+        &digits[..digits.len() - drop]
+    } else {
+        digits
+    };
+    let mut value: u64 = 0;
+    let extra = usize::try_from(shift.max(0)).unwrap_or(usize::MAX);
+    for b in kept
+        .bytes()
+        .map(|b| u64::from(b - b'0'))
+        .chain(std::iter::repeat_n(0, extra))
+    {
+        match value.checked_mul(10).and_then(|v| v.checked_add(b)) {
+            Some(v) => value = v,
+            None => return u64::MAX,
+        }
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn waits_of_every_form() {
+        let ms = Duration::from_millis;
+        for (text, want) in [
+            ("1", Ok(ms(1000))),
+            ("0.25", Ok(ms(250))),
+            ("0.0001", Ok(ms(0))),
+            ("1.5e1", Ok(ms(15_000))),
+            ("25e-1", Ok(ms(2_500))),
+            ("\" 7 \"", Ok(ms(7_000))),
+            ("0", Ok(ms(0))),
+            ("-0", Ok(ms(0))),
+            ("1e99999999999", Ok(ms(u64::MAX))),
+            ("1e-99999999999", Ok(ms(0))),
+            ("99999999999999999999999", Ok(ms(u64::MAX))),
+            ("-1", Err(OddWait::Negative)),
+            ("-1e3", Err(OddWait::Negative)),
+            ("\"soon\"", Err(OddWait::NotANumber)),
+            ("{}", Err(OddWait::NotANumber)),
+            ("[5]", Err(OddWait::NotANumber)),
+            ("null", Err(OddWait::NotANumber)),
+            ("true", Err(OddWait::NotANumber)),
+            ("", Err(OddWait::NotANumber)),
+            (".", Err(OddWait::NotANumber)),
+            ("1e", Err(OddWait::NotANumber)),
+            ("\"1 2\"", Err(OddWait::NotANumber)),
+        ] {
+            assert_eq!(seconds_from_json(text), want, "{text}");
+        }
+    }
+}

@@ -2,11 +2,12 @@
 
 use crate::wire::{BinanceEvent, BinanceFrame};
 use mercury_core::{
-    Control, DecodeError, Emitter, ExchangeError, Price, QuoteKind, Session, SkipReason, Symbol,
-    Timestamp, WireFrame, excerpt,
+    Control, DecodeError, Emitter, ExchangeError, MAX_RETRY_AFTER, Price, QuoteKind, Session,
+    SkipReason, Symbol, Timestamp, WireFrame, excerpt,
 };
 use serde_json::value::RawValue;
 use std::time::Duration;
+use tracing::debug;
 
 /// The largest frame decoded (a `!markPrice@arr` frame is ~100 KB).
 const MAX_FRAME_LEN: usize = 4 << 20;
@@ -18,22 +19,49 @@ pub(crate) const TOO_MANY_REQUESTS: i64 = -1003;
 #[derive(Debug, Default)]
 pub struct BinanceSession;
 
-/// The quotes of one event.
+/// The quotes of one event. A field that does not parse costs only
+/// itself: skipped as [`SkipReason::InvalidField`] and logged at debug.
 fn event(raw: &RawValue, out: &mut Emitter<'_>) -> Result<(), DecodeError> {
     let event: BinanceEvent = serde_json::from_str(raw.get()).map_err(DecodeError::malformed)?;
     let symbol = Symbol::new(&event.symbol);
-    let at = event.event_time.and_then(Timestamp::from_unix_millis);
     let fields = match event.event.as_deref() {
-        Some("markPriceUpdate") => [(QuoteKind::Mark, event.mark), (QuoteKind::Mark, None)],
-        Some("bookTicker") | None => [(QuoteKind::Bid, event.bid), (QuoteKind::Ask, event.ask)],
+        Some("markPriceUpdate") => [
+            ("p", QuoteKind::Mark, event.mark),
+            ("p", QuoteKind::Mark, None),
+        ],
+        Some("bookTicker") | None => [
+            ("b", QuoteKind::Bid, event.bid),
+            ("a", QuoteKind::Ask, event.ask),
+        ],
         Some(other) => {
             out.skipped(SkipReason::Unhandled, other);
             return Ok(());
         }
     };
-    for (kind, raw) in fields {
-        if let Some(price) = raw.map_or(Ok(None), |raw| Price::from_json_value(raw.get()))? {
-            out.quote(&symbol, kind, price, at);
+    let name = event.event.as_deref().unwrap_or("bookTicker");
+    let invalid = |field: &str, error: &dyn std::fmt::Display, out: &mut Emitter<'_>| {
+        debug!(symbol = %excerpt(&event.symbol), field, %error, "a field that does not parse; the event's others are kept");
+        out.skipped(SkipReason::InvalidField, format!("{name}.{field}"));
+    };
+    let at = match event.event_time {
+        None => None,
+        Some(raw) => match serde_json::from_str::<i64>(raw.get())
+            .ok()
+            .and_then(Timestamp::from_unix_millis)
+        {
+            Some(at) => Some(at),
+            None if raw.get() == "null" => None,
+            None => {
+                invalid("E", &excerpt(raw.get()), out);
+                None
+            }
+        },
+    };
+    for (field, kind, raw) in fields {
+        match raw.map_or(Ok(None), |raw| Price::from_json_value(raw.get())) {
+            Ok(Some(price)) => out.quote(&symbol, kind, price, at),
+            Ok(None) => {}
+            Err(error) => invalid(field, &error, out),
         }
     }
     Ok(())
@@ -111,7 +139,11 @@ fn banned_for(msg: &str, now: Timestamp) -> Option<Duration> {
     let after = msg.split_once("banned until ")?.1;
     let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
     let until = Timestamp::from_unix_millis(digits.parse().ok()?)?;
-    Some(now.whole_seconds_until(until))
+    let wait = now.whole_seconds_until(until);
+    if wait > MAX_RETRY_AFTER {
+        debug!(?wait, max = ?MAX_RETRY_AFTER, "a ban's end clamped to the longest wait we honour");
+    }
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -128,5 +160,10 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(banned_for("Too many requests.", now), None);
+        // A ban to the end of time is an hour (issue #14, item 5).
+        assert_eq!(
+            banned_for("IP banned until 9999999999999.", now),
+            Some(MAX_RETRY_AFTER)
+        );
     }
 }

@@ -76,9 +76,10 @@ pub struct BinanceEvent<'a> {
         deserialize_with = "mercury_core::wire::borrowed_option"
     )]
     pub event: Option<Cow<'a, str>>,
-    /// Event time, milliseconds since the epoch.
-    #[serde(rename = "E")]
-    pub event_time: Option<i64>,
+    /// Event time, milliseconds since the epoch, as raw JSON (read
+    /// leniently: a bad one costs only itself).
+    #[serde(borrow, rename = "E")]
+    pub event_time: Option<&'a RawValue>,
     /// Symbol, upper case.
     #[serde(borrow, rename = "s")]
     pub symbol: Cow<'a, str>,

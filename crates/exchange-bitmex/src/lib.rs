@@ -25,7 +25,10 @@ mod tables;
 mod venue;
 pub mod wire;
 
-pub use session::{BitmexConfig, BitmexSession, DEFAULT_MAX_FRAME_LEN, decoder, decoder_with};
+pub use session::{
+    BitmexConfig, BitmexSession, DEFAULT_MAX_FRAME_LEN, DEFAULT_MAX_SYMBOLS, SESSION_RESTARTED,
+    decoder, decoder_with,
+};
 pub use tables::Table;
 pub use venue::{BitmexVenue, DEFAULT_SYMBOLS};
 

@@ -32,7 +32,7 @@ impl<'de> DeserializeSeed<'de> for RowsSeed<'_, '_, '_> {
                         (QuoteKind::Mark, row.mark_price),
                         (QuoteKind::Last, row.last_price),
                     ];
-                    apply.row(&row.symbol, row.timestamp.as_deref(), prices)
+                    apply.row(&row.symbol, row.timestamp, prices)
                 }))
             }
             Table::Quote => {
@@ -41,16 +41,12 @@ impl<'de> DeserializeSeed<'de> for RowsSeed<'_, '_, '_> {
                         (QuoteKind::Bid, row.bid_price),
                         (QuoteKind::Ask, row.ask_price),
                     ];
-                    apply.row(&row.symbol, row.timestamp.as_deref(), prices)
+                    apply.row(&row.symbol, row.timestamp, prices)
                 }))
             }
             Table::Trade => {
                 rows.deserialize_seq(EachRow::new(failure, |row: BitmexTradeRow<'de>| {
-                    apply.row(
-                        &row.symbol,
-                        row.timestamp.as_deref(),
-                        [(QuoteKind::Trade, row.price)],
-                    )
+                    apply.row(&row.symbol, row.timestamp, [(QuoteKind::Trade, row.price)])
                 }))
             }
         }

@@ -3,28 +3,42 @@
 use crate::EXCHANGE_ID;
 use crate::rows::RowsSeed;
 use crate::tables::{Table, Tables};
-use crate::wire::{BitmexAction, BitmexError, BitmexMessage, BitmexTable, price_of, time_of};
+use crate::wire::{
+    BitmexAction, BitmexError, BitmexMessage, BitmexTable, field_of, price_of, time_of,
+};
 use mercury_core::{
     Control, DecodeError, Decoder, Emitter, ExchangeError, Price, QuoteKind, Session, SkipReason,
-    Timestamp, WireFrame,
+    Timestamp, WireFrame, excerpt,
 };
 use serde::de::DeserializeSeed;
 use serde_json::value::RawValue;
+use tracing::{debug, info};
 
 /// The largest frame accepted by default: 16 MiB, well above the largest
 /// real frame seen (a 709 KB `orderBookL2` partial).
 pub const DEFAULT_MAX_FRAME_LEN: usize = 16 << 20;
+/// The most symbols a session remembers by default: the whole BitMEX
+/// instrument table (indices and expired contracts included) is a few
+/// hundred.
+pub const DEFAULT_MAX_SYMBOLS: usize = 10_000;
+/// What a session says when the server greets it a second time.
+pub const SESSION_RESTARTED: &str = "the server restarted the session (a second welcome on the same connection): its table images were reset, and quotes resume only after new partials";
+
 /// Settings of a [`BitmexSession`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BitmexConfig {
     /// Frames longer than this many bytes are rejected unread.
     pub max_frame_len: usize,
+    /// The most symbols remembered, and the most filtered images kept per
+    /// table; rows beyond it are reported but not remembered.
+    pub max_symbols: usize,
 }
 
 impl Default for BitmexConfig {
     fn default() -> Self {
         BitmexConfig {
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            max_symbols: DEFAULT_MAX_SYMBOLS,
         }
     }
 }
@@ -46,10 +60,17 @@ impl Default for BitmexConfig {
 /// let SourceEvent::Quote(quote) = &events[0] else { panic!("a quote") };
 /// assert_eq!(quote.price.to_string(), "9277.2");
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct BitmexSession {
     config: BitmexConfig,
     pub(crate) tables: Tables,
+    welcomed: bool,
+}
+
+impl Default for BitmexSession {
+    fn default() -> Self {
+        Self::with_config(BitmexConfig::default())
+    }
 }
 
 /// A [`Decoder`] of one BitMEX connection with the default settings.
@@ -71,14 +92,45 @@ impl BitmexSession {
     /// A session with the given settings.
     pub fn with_config(config: BitmexConfig) -> Self {
         BitmexSession {
+            tables: Tables::new(config.max_symbols),
             config,
-            ..Self::default()
+            welcomed: false,
         }
     }
 
     /// The latest `kind` of `symbol` in the current table image, if any.
     pub fn latest(&self, symbol: &str, kind: QuoteKind) -> Option<Price> {
         self.tables.latest(symbol, kind)
+    }
+
+    /// How many symbols the session remembers (at most
+    /// [`BitmexConfig::max_symbols`] beyond those filtered partials imaged).
+    pub fn kept_symbols(&self) -> usize {
+        self.tables.kept()
+    }
+
+    /// How many rows had a symbol past the bound, reported but not remembered.
+    pub fn unkept_rows(&self) -> u64 {
+        self.tables.unkept()
+    }
+
+    /// A welcome: the first opens the session; another one, or one after
+    /// table data, means the server restarted it — every image is void.
+    fn welcome(&mut self, info: String, out: &mut Emitter<'_>) {
+        let restarted = self.welcomed || !self.tables.is_empty();
+        self.welcomed = true;
+        out.control(Control::Welcome { info });
+        if restarted {
+            info!("{SESSION_RESTARTED}");
+            self.tables.clear();
+            out.exchange_error(ExchangeError {
+                status: None,
+                message: SESSION_RESTARTED.into(),
+                retryable: true,
+                retry_after: None,
+                request: None,
+            });
+        }
     }
 
     fn decode_text(&mut self, text: &str, out: &mut Emitter<'_>) -> Result<(), DecodeError> {
@@ -94,11 +146,7 @@ impl BitmexSession {
         }
         match BitmexMessage::parse(text)? {
             BitmexMessage::Table(table) => return self.apply_table(table, out),
-            BitmexMessage::Welcome(welcome) => {
-                // A welcome opens a connection: any image from before is void.
-                self.tables.clear();
-                out.control(Control::Welcome { info: welcome.info });
-            }
+            BitmexMessage::Welcome(welcome) => self.welcome(welcome.info, out),
             BitmexMessage::Ack(ack) => match (ack.success, ack.subscribe, ack.unsubscribe) {
                 (true, Some(topic), _) => out.control(Control::Subscribed { topic }),
                 (true, None, Some(topic)) => out.control(Control::Unsubscribed { topic }),
@@ -136,7 +184,11 @@ impl BitmexSession {
         }
         if frame.action == BitmexAction::Partial {
             let symbol = frame.filter.as_ref().and_then(|f| f.symbol.as_deref());
-            self.tables.image(table, symbol);
+            if !self.tables.image(table, symbol) {
+                debug!(table = %frame.table, "a partial past the bound of images per table; dropped");
+                out.skipped(SkipReason::OverLimit, frame.table);
+                return Ok(());
+            }
         }
         let Some(data) = frame.data else {
             return Ok(());
@@ -179,26 +231,27 @@ impl RowApplier<'_, '_> {
     pub(crate) fn row<const N: usize>(
         &mut self,
         symbol: &str,
-        timestamp: Option<&str>,
+        timestamp: Option<&RawValue>,
         prices: [(QuoteKind, Option<&RawValue>); N],
     ) -> Result<(), DecodeError> {
-        let tables = &mut self.session.tables;
-        if !tables.is_imaged(self.table, symbol) {
+        if !self.session.tables.is_imaged(self.table, symbol) {
             self.dropped += 1;
             return Ok(());
         }
         if self.action == BitmexAction::Delete {
-            tables.delete(self.table, symbol);
+            self.session.tables.delete(self.table, symbol);
             return Ok(());
         }
+        // One bad field costs only itself: the row's other fields count.
         let mut parsed = [(QuoteKind::Fair, None); N];
         for (slot, (kind, raw)) in parsed.iter_mut().zip(prices) {
-            *slot = (kind, price_of(raw)?);
+            *slot = (kind, self.field(symbol, field_of(kind), price_of(raw)));
         }
         if parsed.iter().all(|(_, price)| price.is_none()) {
             return Ok(());
         }
-        let exchange_time = time_of(timestamp)?;
+        let exchange_time = self.field(symbol, "timestamp", time_of(timestamp));
+        let tables = &mut self.session.tables;
         let shared = tables.symbol(symbol);
         for (kind, price) in parsed {
             let Some(price) = price else { continue };
@@ -206,6 +259,23 @@ impl RowApplier<'_, '_> {
             self.out.quote(&shared, kind, price, exchange_time);
         }
         Ok(())
+    }
+
+    /// A field's value; if it does not parse, `None`, counted as an
+    /// [`SkipReason::InvalidField`] and logged at debug.
+    fn field<T>(
+        &mut self,
+        symbol: &str,
+        field: &'static str,
+        value: Result<Option<T>, DecodeError>,
+    ) -> Option<T> {
+        value.unwrap_or_else(|error| {
+            let table = self.table.wire_name();
+            debug!(table, symbol = %excerpt(symbol), field, %error, "a field that does not parse; the row's others are kept");
+            self.out
+                .skipped(SkipReason::InvalidField, format!("{table}.{field}"));
+            None
+        })
     }
 }
 

@@ -5,6 +5,13 @@
 //! dropped, because they change an image the client does not have yet. The
 //! image is per table and, for filtered subscriptions (`instrument:XBTUSD`),
 //! per symbol. All of it is void on a new connection.
+//!
+//! Bounded whatever the server sends: a `partial` without a `filter`
+//! images a whole table, and a server may then send rows for any number of
+//! symbols never subscribed. At most `max_symbols` symbols are kept (those
+//! a filtered `partial` imaged first, then the first others seen) and at
+//! most `max_symbols` filtered images per table; rows of other symbols
+//! still yield their quotes but are not remembered.
 
 use mercury_core::{Price, QuoteKind, Symbol};
 use std::collections::{HashMap, HashSet};
@@ -70,25 +77,57 @@ struct SymbolState {
 }
 
 /// All table images of one connection.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Tables {
     images: [Image; 3],
     symbols: HashMap<Box<str>, SymbolState>,
+    max_symbols: usize,
+    /// Rows whose symbol was not remembered (the bound was reached).
+    unkept: u64,
 }
 
 impl Tables {
+    /// No image yet; at most `max_symbols` symbols kept.
+    pub fn new(max_symbols: usize) -> Self {
+        Tables {
+            images: Default::default(),
+            symbols: HashMap::new(),
+            max_symbols,
+            unkept: 0,
+        }
+    }
+
     /// Records a `partial` for `table`, covering `symbol` or, if `None`,
-    /// every symbol.
-    pub fn image(&mut self, table: Table, symbol: Option<&str>) {
+    /// every symbol. `false` if the table already has `max_symbols`
+    /// filtered images and this one is not among them.
+    pub fn image(&mut self, table: Table, symbol: Option<&str>) -> bool {
         let image = &mut self.images[table.index()];
         match symbol {
             None => image.whole_table = true,
+            Some(symbol) if image.symbols.contains(symbol) => {}
+            Some(_) if image.symbols.len() >= self.max_symbols => return false,
             Some(symbol) => {
-                if !image.symbols.contains(symbol) {
-                    image.symbols.insert(symbol.into());
-                }
+                image.symbols.insert(symbol.into());
             }
         }
+        true
+    }
+
+    /// Whether a filtered `partial` of some table imaged `symbol`.
+    fn is_filtered(&self, symbol: &str) -> bool {
+        self.images
+            .iter()
+            .any(|image| image.symbols.contains(symbol))
+    }
+
+    /// How many symbols are remembered.
+    pub fn kept(&self) -> usize {
+        self.symbols.len()
+    }
+
+    /// How many rows had a symbol that was not remembered.
+    pub fn unkept(&self) -> u64 {
+        self.unkept
     }
 
     /// Whether a `partial` covering `symbol` of `table` has arrived.
@@ -97,12 +136,24 @@ impl Tables {
         image.whole_table || image.symbols.contains(symbol)
     }
 
-    /// The shared [`Symbol`] for `name`, allocated once per connection.
+    /// The shared [`Symbol`] for `name`, allocated once per connection —
+    /// or, past the bound and not imaged by a filtered partial, a symbol
+    /// that is not remembered.
     pub fn symbol(&mut self, name: &str) -> Symbol {
         if let Some(state) = self.symbols.get(name) {
             return state.symbol.clone();
         }
         let symbol = Symbol::new(name);
+        if self.symbols.len() >= self.max_symbols && !self.is_filtered(name) {
+            if self.unkept == 0 {
+                tracing::debug!(
+                    max = self.max_symbols,
+                    "a whole-table image reached its bound of symbols: more are reported, not remembered"
+                );
+            }
+            self.unkept += 1;
+            return symbol;
+        }
         self.symbols.insert(
             name.into(),
             SymbolState {
@@ -136,9 +187,18 @@ impl Tables {
         }
     }
 
-    /// Forgets everything: a new connection starts from nothing.
+    /// Forgets every image (the server restarted the session).
     pub fn clear(&mut self) {
-        *self = Tables::default();
+        *self = Tables::new(self.max_symbols);
+    }
+
+    /// Whether anything has been imaged.
+    pub fn is_empty(&self) -> bool {
+        self.symbols.is_empty()
+            && self
+                .images
+                .iter()
+                .all(|image| !image.whole_table && image.symbols.is_empty())
     }
 }
 

@@ -6,11 +6,12 @@
 //! Prices stay as the raw JSON number text ([`RawValue`]) until they are
 //! turned into exact [`Price`]s — never through `f64`.
 
-use mercury_core::{DecodeError, Price, Timestamp};
+use mercury_core::{DecodeError, MAX_RETRY_AFTER, Price, QuoteKind, Timestamp, excerpt};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::time::Duration;
+use tracing::debug;
 
 /// Every message BitMEX sends, as one flat envelope: which fields are
 /// present decides what the message is (see [`BitmexMessage`]).
@@ -48,16 +49,14 @@ pub(crate) struct BitmexEnvelope<'a> {
     pub unsubscribe: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub request: Option<&'a RawValue>,
-    #[serde(default)]
-    pub status: Option<u16>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "mercury_core::wire::borrowed_option"
-    )]
-    pub error: Option<Cow<'a, str>>,
-    #[serde(default)]
-    pub meta: Option<BitmexMeta<'a>>,
+    // An error frame is read leniently: whatever `status`, `error` and
+    // `meta` hold, the error is reported (see `error_of`).
+    #[serde(borrow, default)]
+    pub status: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub error: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub meta: Option<&'a RawValue>,
     #[serde(
         borrow,
         default,
@@ -95,7 +94,8 @@ pub struct BitmexFilter<'a> {
 /// The `meta` object of an error frame.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct BitmexMeta<'a> {
-    /// Seconds to wait before retrying, on 429 (`{"retryAfter":1}`).
+    /// Seconds to wait before retrying, on 429 (`{"retryAfter":1}`); read
+    /// leniently (a number, or a string holding one).
     #[serde(borrow, default, rename = "retryAfter")]
     pub retry_after: Option<&'a RawValue>,
 }
@@ -167,11 +167,13 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BitmexError {
     /// 400 (bad request, unknown table or symbol), 401 (auth), 429 (rate
-    /// limit), …; absent on some old frames.
+    /// limit), …; absent on some old frames, and left out when it is not
+    /// a number (or a string holding one) in 100–599.
     pub status: Option<u16>,
-    /// The server's message, verbatim.
+    /// The server's message, verbatim (quoted as JSON if not a string).
     pub error: String,
-    /// `meta.retryAfter`, when given.
+    /// `meta.retryAfter`, when it is a number of seconds (or a string
+    /// holding one), at most [`MAX_RETRY_AFTER`].
     pub retry_after: Option<Duration>,
     /// The request echoed back, as JSON text.
     pub request: Option<String>,
@@ -276,16 +278,7 @@ fn classify<'a>(env: BitmexEnvelope<'a>, text: &str) -> Result<BitmexMessage<'a>
         }));
     }
     if env.status.is_some() || env.error.is_some() {
-        let retry_after = match env.meta.and_then(|m| m.retry_after) {
-            Some(raw) => Some(parse_seconds(raw.get())?),
-            None => None,
-        };
-        return Ok(BitmexMessage::Error(BitmexError {
-            status: env.status,
-            error: env.error.map(Cow::into_owned).unwrap_or_default(),
-            retry_after,
-            request: env.request.map(|r| mercury_core::excerpt(r.get())),
-        }));
+        return Ok(BitmexMessage::Error(error_of(&env)));
     }
     if let Some(success) = env.success {
         let request = match env.request {
@@ -321,27 +314,65 @@ fn classify<'a>(env: BitmexEnvelope<'a>, text: &str) -> Result<BitmexMessage<'a>
     Err(DecodeError::UnknownShape(mercury_core::excerpt(text)))
 }
 
-/// A non-negative number of seconds as JSON number text (`1`, `0.5`), to
-/// millisecond precision, without going through a float.
-fn parse_seconds(text: &str) -> Result<Duration, DecodeError> {
-    let invalid = || {
-        DecodeError::Malformed(format!(
-            "retryAfter {:?} is not a number of seconds",
-            mercury_core::excerpt(text)
-        ))
-    };
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || whole.len() > 9 || !digits(whole) || !digits(fraction) {
-        return Err(invalid());
+/// An error frame, read as far as it can be: a status that is not a
+/// number in 100–599 is left out, a message that is not a string is quoted
+/// as JSON, and a `retryAfter` that is not a number of seconds is ignored
+/// (or, beyond [`MAX_RETRY_AFTER`], clamped) — each with a debug line.
+/// Whatever `meta` holds, the status and message are reported.
+fn error_of(env: &BitmexEnvelope<'_>) -> BitmexError {
+    let status = env.status.and_then(|raw| {
+        let status = status_of(raw.get());
+        if status.is_none() {
+            debug!(status = %excerpt(raw.get()), "an error frame's status is not an HTTP status; left out");
+        }
+        status
+    });
+    let error = env.error.map_or_else(String::new, |raw| {
+        match serde_json::from_str::<Cow<'_, str>>(raw.get()) {
+            Ok(text) => text.into_owned(),
+            Err(_) => excerpt(raw.get()),
+        }
+    });
+    BitmexError {
+        status,
+        error,
+        retry_after: env.meta.and_then(|meta| retry_after_of(meta.get())),
+        request: env.request.map(|r| excerpt(r.get())),
     }
-    let seconds: u64 = whole.parse().map_err(|_| invalid())?;
-    let millis = fraction
-        .bytes()
-        .chain(std::iter::repeat(b'0'))
-        .take(3)
-        .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'));
-    Ok(Duration::from_secs(seconds) + Duration::from_millis(millis))
+}
+
+/// `429` or `"429"`, if it is a status (100–599).
+fn status_of(raw: &str) -> Option<u16> {
+    let raw = raw.trim();
+    let text = raw
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(raw);
+    text.parse::<u16>()
+        .ok()
+        .filter(|status| (100..=599).contains(status))
+}
+
+/// `meta.retryAfter` as a wait, if it is one; see [`error_of`].
+fn retry_after_of(meta: &str) -> Option<Duration> {
+    let raw = match serde_json::from_str::<BitmexMeta<'_>>(meta) {
+        Ok(meta) => meta.retry_after?,
+        Err(_) => {
+            debug!(meta = %excerpt(meta), "an error frame's meta is not an object; ignored");
+            return None;
+        }
+    };
+    match mercury_core::wire::seconds_from_json(raw.get()) {
+        Ok(wait) if wait > MAX_RETRY_AFTER => {
+            debug!(asked = %excerpt(raw.get()), max = ?MAX_RETRY_AFTER, "retryAfter clamped to the longest wait we honour");
+            Some(MAX_RETRY_AFTER)
+        }
+        Ok(wait) => Some(wait),
+        Err(why) => {
+            debug!(asked = %excerpt(raw.get()), ?why, "retryAfter is not a number of seconds; ignored");
+            None
+        }
+    }
 }
 
 /// An exact price from the raw JSON of a field: a number, or a string
@@ -350,14 +381,27 @@ pub(crate) fn price_of(raw: Option<&RawValue>) -> Result<Option<Price>, DecodeEr
     raw.map_or(Ok(None), |raw| Price::from_json_value(raw.get()))
 }
 
-/// A timestamp from the text of a row's `timestamp` field.
-pub(crate) fn time_of(text: Option<&str>) -> Result<Option<Timestamp>, DecodeError> {
-    match text {
-        None => Ok(None),
-        Some(text) => text
-            .parse()
-            .map(Some)
-            .map_err(|_| DecodeError::InvalidTimestamp(mercury_core::excerpt(text))),
+/// A timestamp from the raw JSON of a row's `timestamp` field: a string
+/// holding an ISO-8601 UTC time. `null` carries no value.
+pub(crate) fn time_of(raw: Option<&RawValue>) -> Result<Option<Timestamp>, DecodeError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let invalid = || DecodeError::InvalidTimestamp(mercury_core::excerpt(raw.get()));
+    if raw.get() == "null" {
+        return Ok(None);
+    }
+    let text: Cow<'_, str> = serde_json::from_str(raw.get()).map_err(|_| invalid())?;
+    text.parse().map(Some).map_err(|_| invalid())
+}
+
+/// The wire field that carries `kind` in its table.
+pub(crate) const fn field_of(kind: QuoteKind) -> &'static str {
+    match kind {
+        QuoteKind::Fair => "fairPrice",
+        QuoteKind::Mark => "markPrice",
+        QuoteKind::Last => "lastPrice",
+        QuoteKind::Bid => "bidPrice",
+        QuoteKind::Ask => "askPrice",
+        QuoteKind::Trade => "price",
     }
 }
 
@@ -369,13 +413,9 @@ pub struct BitmexInstrumentRow<'a> {
     /// The instrument.
     #[serde(borrow)]
     pub symbol: Cow<'a, str>,
-    /// The row's time.
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "mercury_core::wire::borrowed_option"
-    )]
-    pub timestamp: Option<Cow<'a, str>>,
+    /// The row's time, as raw JSON (read leniently: a bad one costs only itself).
+    #[serde(borrow, default)]
+    pub timestamp: Option<&'a RawValue>,
     /// `fairPrice`, when this row carries it.
     #[serde(borrow, default, rename = "fairPrice")]
     pub fair_price: Option<&'a RawValue>,
@@ -395,13 +435,9 @@ pub struct BitmexQuoteRow<'a> {
     /// The instrument.
     #[serde(borrow)]
     pub symbol: Cow<'a, str>,
-    /// The row's time.
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "mercury_core::wire::borrowed_option"
-    )]
-    pub timestamp: Option<Cow<'a, str>>,
+    /// The row's time, as raw JSON (read leniently: a bad one costs only itself).
+    #[serde(borrow, default)]
+    pub timestamp: Option<&'a RawValue>,
     /// Best bid.
     #[serde(borrow, default, rename = "bidPrice")]
     pub bid_price: Option<&'a RawValue>,
@@ -418,13 +454,9 @@ pub struct BitmexTradeRow<'a> {
     /// The instrument.
     #[serde(borrow)]
     pub symbol: Cow<'a, str>,
-    /// The trade's time.
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "mercury_core::wire::borrowed_option"
-    )]
-    pub timestamp: Option<Cow<'a, str>>,
+    /// The trade's time, as raw JSON (read leniently).
+    #[serde(borrow, default)]
+    pub timestamp: Option<&'a RawValue>,
     /// The trade price.
     #[serde(borrow, default)]
     pub price: Option<&'a RawValue>,

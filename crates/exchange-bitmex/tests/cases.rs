@@ -227,12 +227,57 @@ fn error_frames_are_typed_with_retry_advice() {
     let e = exchange_error(r#"{"status":503,"error":"busy","meta":{"retryAfter":0.25}}"#);
     assert!(e.retryable);
     assert_eq!(e.retry_after, Some(Duration::from_millis(250)));
-    // A retryAfter that is not a number of seconds is a malformed frame.
-    let bad = r#"{"status":429,"error":"x","meta":{"retryAfter":"soon"}}"#;
-    assert!(matches!(
-        last_events(&[bad]),
-        Err(DecodeError::Malformed(_))
-    ));
+}
+
+/// Regression (issue #14, item 5): an error frame whose `meta` was odd was
+/// dropped whole as malformed, so a 429 was never seen as a rate limit and
+/// a fatal 400 never failed the fetch. Now what can be read is: the status
+/// and message always, the wait when it is one (clamped to an hour).
+#[test]
+fn error_frames_with_odd_meta_are_still_read() {
+    let hour = Some(mercury_core::MAX_RETRY_AFTER);
+    for (meta, wait) in [
+        (r#"{"retryAfter":1e12}"#, hour),
+        (r#"{"retryAfter":1e400}"#, hour),
+        (r#"{"retryAfter":99999999999999999999999}"#, hour),
+        (r#"{"retryAfter":"5"}"#, Some(Duration::from_secs(5))),
+        (r#"{"retryAfter":2.5e0}"#, Some(Duration::from_millis(2500))),
+        (r#"{"retryAfter":"soon"}"#, None),
+        (r#"{"retryAfter":-5}"#, None),
+        (r#"{"retryAfter":{"seconds":5}}"#, None),
+        (r#"{"retryAfter":[5]}"#, None),
+        (r#"{"retryAfter":null}"#, None),
+        (r#"{"retryAfter":true}"#, None),
+        (r#""soon""#, None),
+        ("[]", None),
+        ("7", None),
+        (r#"{"retryAfter":{"a":{"b":[1,{"c":"d"}]}}}"#, None),
+    ] {
+        let rate_limited = format!(
+            r#"{{"status":429,"error":"Rate limit exceeded, retry later.","meta":{meta}}}"#
+        );
+        let e = exchange_error(&rate_limited);
+        assert_eq!(e.status, Some(429), "{meta}");
+        assert!(e.retryable, "{meta}");
+        assert_eq!(e.retry_after, wait, "{meta}");
+        assert_eq!(e.message, "Rate limit exceeded, retry later.");
+
+        let unknown = format!(
+            r#"{{"status":400,"error":"Unknown symbol: XBTUSDX","meta":{meta},"request":{{"op":"subscribe","args":["instrument:XBTUSDX"]}}}}"#
+        );
+        let e = exchange_error(&unknown);
+        assert_eq!((e.status, e.retryable), (Some(400), false), "{meta}");
+        assert_eq!(e.message, "Unknown symbol: XBTUSDX");
+    }
+    // A status or message of the wrong type is left out or quoted, not fatal.
+    let e = exchange_error(r#"{"status":"429","error":"slow down","meta":{"retryAfter":"3"}}"#);
+    assert_eq!((e.status, e.retryable), (Some(429), true));
+    assert_eq!(e.retry_after, Some(Duration::from_secs(3)));
+    let e = exchange_error(r#"{"status":"bad","error":{"why":"x"}}"#);
+    assert_eq!((e.status, e.retryable), (None, false));
+    assert_eq!(e.message, r#"{"why":"x"}"#);
+    let e = exchange_error(r#"{"status":70000,"error":"odd"}"#);
+    assert_eq!((e.status, e.message.as_str()), (None, "odd"));
 }
 
 #[test]
@@ -336,4 +381,45 @@ fn quotes_carry_exchange_time_and_receive_time() {
         "2026-11-24T06:00:00.000Z"
     );
     assert_eq!(quote.received_at, received);
+}
+
+/// Regression (issue #14, item 8): a second welcome mid-stream silently
+/// cleared the table image, and a fetch then waited to its timeout with a
+/// hint about the symbol. Now the session says the server restarted it: a
+/// retryable error the collector keeps as the connection's current trouble.
+#[test]
+fn a_second_welcome_is_a_session_restart() {
+    let welcome = r#"{"info":"Welcome to the BitMEX Realtime API.","version":"2.0.0"}"#;
+    let mut source = decoder();
+    let mut decode = |frame: &str| {
+        source
+            .decode_to_vec(WireFrame::Text(frame), Timestamp::UNIX_EPOCH)
+            .unwrap()
+    };
+    // The first welcome opens the session: nothing to say.
+    assert!(matches!(
+        &decode(welcome)[..],
+        [SourceEvent::Control(Control::Welcome { .. })]
+    ));
+    assert_eq!(quotes(&decode(PARTIAL_XBT)).len(), 1);
+    assert_eq!(
+        quotes(&decode(&update(r#"{"symbol":"XBTUSD","fairPrice":1}"#))).len(),
+        1
+    );
+    // The second one restarts it.
+    let events = decode(welcome);
+    let [
+        SourceEvent::Control(Control::Welcome { .. }),
+        SourceEvent::ExchangeError(error),
+    ] = &events[..]
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!(error.message, mercury_exchange_bitmex::SESSION_RESTARTED);
+    assert!(error.retryable && error.status.is_none());
+    // The image is void until a new partial…
+    let events = decode(&update(r#"{"symbol":"XBTUSD","fairPrice":2}"#));
+    assert!(quotes(&events).is_empty() && dropped_before_partial(&events));
+    // …after which quotes flow again.
+    assert_eq!(quotes(&decode(PARTIAL_XBT)).len(), 1);
 }

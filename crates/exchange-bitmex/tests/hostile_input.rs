@@ -6,7 +6,9 @@ mod common;
 
 use common::*;
 use mercury_core::Decoder;
-use mercury_core::{DecodeError, SourceEvent, Timestamp, WireFrame};
+use mercury_core::{
+    Control, DecodeError, QuoteKind, SkipReason, SourceEvent, Timestamp, WireFrame,
+};
 use mercury_exchange_bitmex::{BitmexConfig, BitmexSession, decoder, decoder_with};
 use proptest::prelude::*;
 
@@ -55,55 +57,61 @@ fn every_truncation_of_a_real_frame_is_an_error() {
 }
 
 #[test]
-fn wrong_types_are_malformed_or_invalid() {
+fn wrong_types_are_malformed_or_a_skipped_field() {
     let partial = r#"{"table":"instrument","action":"partial","data":[]}"#;
     let mut source = decoder();
     decode(&mut source, WireFrame::Text(partial)).unwrap();
-    let cases = [
-        (
-            r#"{"table":"instrument","action":"update","data":[{"symbol":"XBTUSD","fairPrice":true}]}"#,
-            "price",
-        ),
-        (
-            r#"{"table":"instrument","action":"update","data":[{"symbol":"XBTUSD","fairPrice":"NaN"}]}"#,
-            "price",
-        ),
-        (
-            r#"{"table":"instrument","action":"update","data":[{"symbol":"XBTUSD","fairPrice":[1]}]}"#,
-            "price",
-        ),
-        (
-            r#"{"table":"instrument","action":"update","data":[{"symbol":5,"fairPrice":1}]}"#,
-            "malformed",
-        ),
-        (
-            r#"{"table":"instrument","action":"update","data":[{"fairPrice":1}]}"#,
-            "malformed",
-        ),
-        (
-            r#"{"table":"instrument","action":"update","data":{"symbol":"XBTUSD"}}"#,
-            "malformed",
-        ),
-        (
-            r#"{"table":"instrument","action":"update","data":[{"symbol":"XBTUSD","fairPrice":1,"timestamp":"noon"}]}"#,
-            "time",
-        ),
-        (r#"{"table":7}"#, "malformed"),
-        (r#"{"status":"bad","error":"x"}"#, "malformed"),
-        (r#"{"success":"yes"}"#, "malformed"),
+    // A frame that is not a table, or a row without its key, fails whole.
+    let malformed = [
+        r#"{"table":"instrument","action":"update","data":[{"symbol":5,"fairPrice":1}]}"#,
+        r#"{"table":"instrument","action":"update","data":[{"fairPrice":1}]}"#,
+        r#"{"table":"instrument","action":"update","data":{"symbol":"XBTUSD"}}"#,
+        r#"{"table":7}"#,
+        r#"{"success":"yes"}"#,
     ];
-    for (frame, kind) in cases {
+    for frame in malformed {
         let err = decode(&mut source, WireFrame::Text(frame)).expect_err(frame);
-        let ok = match kind {
-            "price" => matches!(err, DecodeError::InvalidPrice(_)),
-            "time" => matches!(err, DecodeError::InvalidTimestamp(_)),
-            _ => matches!(err, DecodeError::Malformed(_)),
-        };
-        assert!(ok, "{frame}: {err:?}");
+        assert!(matches!(err, DecodeError::Malformed(_)), "{frame}: {err:?}");
     }
-    // A bad row later in a frame discards the whole frame's events.
+    // A bad field costs only itself: skipped, named, and nothing else lost.
+    let bad_fields = [
+        (r#""fairPrice":true"#, "instrument.fairPrice"),
+        (r#""fairPrice":"NaN""#, "instrument.fairPrice"),
+        (r#""fairPrice":[1]"#, "instrument.fairPrice"),
+        (r#""fairPrice":{}"#, "instrument.fairPrice"),
+    ];
+    for (field, what) in bad_fields {
+        let frame = format!(
+            r#"{{"table":"instrument","action":"update","data":[{{"symbol":"XBTUSD",{field},"markPrice":2}}]}}"#
+        );
+        let events = decode(&mut source, WireFrame::Text(&frame)).unwrap();
+        assert_eq!(invalid_fields(&events), [what], "{frame}");
+        let kept: Vec<_> = quotes(&events).iter().map(|q| (q.kind, q.price)).collect();
+        assert_eq!(kept, [(QuoteKind::Mark, "2".parse().unwrap())], "{frame}");
+    }
+    // A bad time: the price is kept, without an exchange time.
+    let noon = r#"{"table":"instrument","action":"update","data":[{"symbol":"XBTUSD","fairPrice":1,"timestamp":"noon"}]}"#;
+    let events = decode(&mut source, WireFrame::Text(noon)).unwrap();
+    assert_eq!(invalid_fields(&events), ["instrument.timestamp"]);
+    assert_eq!(quotes(&events)[0].exchange_time, None);
+    // A bad row later in a frame no longer discards the good one before it.
     let mixed = r#"{"table":"instrument","action":"update","data":[{"symbol":"XBTUSD","fairPrice":1},{"symbol":"XBTUSD","fairPrice":false}]}"#;
-    assert!(decode(&mut source, WireFrame::Text(mixed)).is_err());
+    let events = decode(&mut source, WireFrame::Text(mixed)).unwrap();
+    assert_eq!(quotes(&events).len(), 1);
+}
+
+/// What the `InvalidField` skips among `events` name.
+fn invalid_fields(events: &[SourceEvent]) -> Vec<&str> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            SourceEvent::Control(Control::Skipped {
+                reason: SkipReason::InvalidField,
+                what,
+            }) => Some(what.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 #[test]
@@ -171,6 +179,7 @@ fn ten_megabyte_frames() {
     // Beyond the configured limit, it is rejected unread.
     let mut small = decoder_with(BitmexConfig {
         max_frame_len: 1 << 20,
+        ..BitmexConfig::default()
     });
     assert_eq!(
         decode(&mut small, WireFrame::Text(&big)).unwrap_err(),

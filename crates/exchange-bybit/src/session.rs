@@ -2,11 +2,12 @@
 
 use crate::wire::{BybitFrame, BybitTicker};
 use mercury_core::{
-    Control, DecodeError, Emitter, ExchangeError, Price, QuoteKind, Session, SkipReason, Symbol,
-    Timestamp, WireFrame, excerpt,
+    Control, DecodeError, Emitter, ExchangeError, MAX_RETRY_AFTER, Price, QuoteKind, Session,
+    SkipReason, Symbol, Timestamp, WireFrame, excerpt,
 };
 use std::collections::HashSet;
 use std::time::Duration;
+use tracing::debug;
 
 /// The largest frame decoded (tickers are under 1 KB).
 const MAX_FRAME_LEN: usize = 1 << 20;
@@ -43,24 +44,43 @@ impl BybitSession {
             out.skipped(SkipReason::BeforeSnapshot, topic);
             return Ok(());
         }
-        // Every price is read before the image changes: an error leaves
-        // the session as it was.
+        // Every price is read before the image changes; a field that does
+        // not parse costs only itself (skipped, logged at debug).
+        let invalid = |field: &str, error: &dyn std::fmt::Display, out: &mut Emitter<'_>| {
+            debug!(topic = %excerpt(topic), field, %error, "a field that does not parse; the ticker's others are kept");
+            out.skipped(SkipReason::InvalidField, format!("tickers.{field}"));
+        };
         let mut prices = Vec::with_capacity(4);
-        for (kind, raw) in [
-            (QuoteKind::Mark, ticker.mark),
-            (QuoteKind::Last, ticker.last),
-            (QuoteKind::Bid, ticker.bid),
-            (QuoteKind::Ask, ticker.ask),
+        for (field, kind, raw) in [
+            ("markPrice", QuoteKind::Mark, ticker.mark),
+            ("lastPrice", QuoteKind::Last, ticker.last),
+            ("bid1Price", QuoteKind::Bid, ticker.bid),
+            ("ask1Price", QuoteKind::Ask, ticker.ask),
         ] {
-            if let Some(price) = raw.map_or(Ok(None), |raw| Price::from_json_value(raw.get()))? {
-                prices.push((kind, price));
+            match raw.map_or(Ok(None), |raw| Price::from_json_value(raw.get())) {
+                Ok(Some(price)) => prices.push((kind, price)),
+                Ok(None) => {}
+                Err(error) => invalid(field, &error, out),
             }
         }
         if snapshot {
             self.imaged.insert(ticker.symbol.to_string());
         }
         let symbol = Symbol::new(&ticker.symbol);
-        let at = frame.ts.and_then(Timestamp::from_unix_millis);
+        let at = match frame.ts {
+            None => None,
+            Some(raw) => match serde_json::from_str::<i64>(raw.get())
+                .ok()
+                .and_then(Timestamp::from_unix_millis)
+            {
+                Some(at) => Some(at),
+                None if raw.get() == "null" => None,
+                None => {
+                    invalid("ts", &excerpt(raw.get()), out);
+                    None
+                }
+            },
+        };
         for (kind, price) in prices {
             out.quote(&symbol, kind, price, at);
         }
@@ -108,9 +128,11 @@ fn reset_in(message: &str, now: Timestamp) -> Option<Duration> {
     let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
     let reset = Timestamp::from_unix_millis(digits.parse().ok()?)?;
     let nanos = (reset.unix_nanos() - now.unix_nanos()).max(0);
-    Some(Duration::from_secs(
-        u64::try_from(nanos).ok()?.div_ceil(1_000_000_000),
-    ))
+    let wait = Duration::from_secs(u64::try_from(nanos).ok()?.div_ceil(1_000_000_000));
+    if wait > MAX_RETRY_AFTER {
+        debug!(?wait, max = ?MAX_RETRY_AFTER, "a reset time clamped to the longest wait we honour");
+    }
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 impl Session for BybitSession {
@@ -144,5 +166,8 @@ mod tests {
         let message = format!("{TOO_MANY_VISITS} {RESET_AT}1001200");
         assert_eq!(reset_in(&message, now), Some(Duration::from_secs(2)));
         assert_eq!(reset_in(TOO_MANY_VISITS, now), None);
+        // A reset at the end of time is an hour (issue #14, item 5).
+        let message = format!("{TOO_MANY_VISITS} {RESET_AT}9999999999999");
+        assert_eq!(reset_in(&message, now), Some(MAX_RETRY_AFTER));
     }
 }

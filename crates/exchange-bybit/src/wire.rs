@@ -29,8 +29,9 @@ pub struct BybitFrame<'a> {
     /// The ticker.
     #[serde(borrow)]
     pub data: Option<&'a RawValue>,
-    /// Generation time, milliseconds.
-    pub ts: Option<i64>,
+    /// Generation time, milliseconds, as raw JSON (read leniently).
+    #[serde(borrow)]
+    pub ts: Option<&'a RawValue>,
     /// A reply's outcome.
     pub success: Option<bool>,
     /// A reply's message: `""`, `pong`, or why it failed.

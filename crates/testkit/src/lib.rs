@@ -18,6 +18,7 @@
 
 pub mod bitmex;
 mod fixtures;
+pub mod ordered;
 pub mod raw;
 mod server;
 pub mod tls;
