@@ -70,14 +70,49 @@ fn a_rate_limit_with_an_absurd_wait_is_still_a_rate_limit() {
     assert!(line.contains("(status 429): Rate limit exceeded"), "{line}");
 }
 
+/// A second welcome voids the session: the connection ends and the next
+/// one subscribes afresh. Before, the updates that kept coming (without a
+/// new partial) were dropped and kept the heartbeat content: the fetch
+/// waited to its timeout, blaming the symbol.
 #[test]
-fn a_restarted_session_is_named_when_the_fetch_times_out() {
+fn a_restarted_session_ends_the_connection_and_quotes_resume() {
     let partial = instrument_partial();
     let update = fair_update("XBTUSD", "43210.5", 1);
-    let server = server(&[&partial, &update, &welcome()]);
+    let later: Vec<String> = (2..40).map(|s| fair_update("XBTUSD", "43211", s)).collect();
+    let mut frames = vec![partial.as_str(), update.as_str()];
+    let again = welcome();
+    frames.push(&again);
+    frames.extend(later.iter().map(String::as_str));
+    let server = server(&frames);
+    let out = fetch(
+        &server.url(),
+        &["-n", "4", "--timeout", "10", "--format", "json"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let prices: Vec<&str> = lines.iter().map(|l| l["price"].as_str().unwrap()).collect();
+    assert_eq!(prices[1], "43210.5");
+    assert_eq!(
+        prices[2..],
+        prices[..2],
+        "the second connection, from its partial"
+    );
+    assert_eq!(lines[2]["after_gap"], true);
+    assert_eq!(server.connections(), 2);
+}
+
+/// A server that restarts every session at once: the fetch's error names it.
+#[test]
+fn a_restarted_session_is_named_when_the_fetch_times_out() {
+    let server = server(&[&welcome()]);
     let out = fetch(&server.url(), &["--timeout", "2", "--format", "json"]);
     let line = one_error_line(&out);
-    assert!(line.contains("2 of 10"), "{line}");
+    assert!(line.contains("0 of 10"), "{line}");
     assert!(line.contains("the server restarted the session"), "{line}");
     assert!(!line.contains("check the symbol"), "{line}");
 }

@@ -32,7 +32,7 @@ use awc::error::WsProtocolError;
 use awc::ws::{CloseCode, CloseReason, Frame, Message as WsMessage};
 use futures_util::{Sink, SinkExt, StreamExt, future, stream};
 use mercury_core::{
-    Clock, ConnectionPlan, Decoder, Exchange, ExchangeError, Outgoing, Quote, SourceEvent,
+    Clock, ConnectionPlan, Control, Decoder, Exchange, ExchangeError, Outgoing, Quote, SourceEvent,
     SystemClock, WireFrame,
 };
 use std::pin::Pin;
@@ -397,7 +397,7 @@ impl Connector {
             self.counters.skipped += 1;
             debug!(%error, skipped = self.counters.skipped, "skipping a frame that does not decode");
         }
-        let (decoded_quotes, errors) = self.sort_events();
+        let (decoded_quotes, errors, restarted) = self.sort_events();
         let input = Input::Message {
             generation,
             decoded: decoded_quotes,
@@ -409,13 +409,22 @@ impl Connector {
         for error in errors {
             self.feed(Input::ServerError(generation, error), ctx);
         }
+        if restarted {
+            // The quotes before it stand; the connection is of no more use.
+            self.feed(
+                Input::StreamFailed(generation, ConnectorError::SessionRestarted),
+                ctx,
+            );
+        }
     }
 
     /// Keeps the quotes some subscription asks for (in `self.quotes`);
-    /// returns how many quotes were decoded and the exchange's errors.
-    fn sort_events(&mut self) -> (u64, Vec<ExchangeError>) {
+    /// returns how many quotes were decoded, the exchange's errors, and
+    /// whether the server restarted the session.
+    fn sort_events(&mut self) -> (u64, Vec<ExchangeError>, bool) {
         let mut decoded = 0;
         let mut errors = Vec::new();
+        let mut restarted = false;
         let subscriptions = &self.plan.subscriptions;
         let wanted =
             |q: &Quote| subscriptions.is_empty() || subscriptions.iter().any(|s| s.matches(q));
@@ -427,6 +436,7 @@ impl Connector {
                         self.quotes.push(quote);
                     }
                 }
+                SourceEvent::Control(Control::SessionRestarted) => restarted = true,
                 SourceEvent::Control(control) => debug!(?control, "control"),
                 SourceEvent::ExchangeError(error) => {
                     self.reports.exchange_error(&error, &mut self.counters);
@@ -435,7 +445,7 @@ impl Connector {
             }
         }
         self.counters.decoded += decoded;
-        (decoded, errors)
+        (decoded, errors, restarted)
     }
 
     /// Sends the pending quotes without waiting while few batches are in

@@ -170,6 +170,11 @@ pub enum ConnectorError {
         /// The close reason text, if any.
         reason: Option<String>,
     },
+    /// The server restarted the session on an open connection (see
+    /// [`Control::SessionRestarted`](mercury_core::Control)): retried, as a
+    /// new connection subscribes afresh.
+    #[error("the server restarted the session (a second welcome on an open connection)")]
+    SessionRestarted,
     /// The TCP connection ended without a WebSocket close.
     #[error("the connection dropped without a close frame")]
     Disconnected,

@@ -74,7 +74,7 @@ impl Emitter<'_> {
             | Control::Unsubscribed { topic: text }
             | Control::Info(text)
             | Control::Skipped { what: text, .. } => crate::text::quote_in_place(text),
-            Control::Pong => {}
+            Control::Pong | Control::SessionRestarted => {}
         }
         self.out.push(SourceEvent::Control(control));
     }

@@ -150,6 +150,10 @@ pub enum Control {
     },
     /// The answer to a heartbeat ping.
     Pong,
+    /// The exchange restarted the session on an open connection (e.g. a
+    /// second BitMEX welcome): its subscriptions and table images are void,
+    /// so the connection is of no more use; the connector reconnects.
+    SessionRestarted,
     /// Any other informational message (e.g. the reply to `help`).
     Info(String),
     /// A valid frame that was deliberately dropped.

@@ -22,7 +22,7 @@ pub const DEFAULT_MAX_FRAME_LEN: usize = 16 << 20;
 /// hundred.
 pub const DEFAULT_MAX_SYMBOLS: usize = 10_000;
 /// What a session says when the server greets it a second time.
-pub const SESSION_RESTARTED: &str = "the server restarted the session (a second welcome on the same connection): its table images were reset, and quotes resume only after new partials";
+pub const SESSION_RESTARTED: &str = "the server restarted the session (a second welcome on the same connection): its table images were reset; the connection ends, and the next one subscribes afresh";
 
 /// Settings of a [`BitmexSession`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,13 +123,7 @@ impl BitmexSession {
         if restarted {
             info!("{SESSION_RESTARTED}");
             self.tables.clear();
-            out.exchange_error(ExchangeError {
-                status: None,
-                message: SESSION_RESTARTED.into(),
-                retryable: true,
-                retry_after: None,
-                request: None,
-            });
+            out.control(Control::SessionRestarted);
         }
     }
 

@@ -408,15 +408,16 @@ fn a_second_welcome_is_a_session_restart() {
     );
     // The second one restarts it.
     let events = decode(welcome);
-    let [
-        SourceEvent::Control(Control::Welcome { .. }),
-        SourceEvent::ExchangeError(error),
-    ] = &events[..]
-    else {
-        panic!("{events:?}")
-    };
-    assert_eq!(error.message, mercury_exchange_bitmex::SESSION_RESTARTED);
-    assert!(error.retryable && error.status.is_none());
+    assert!(
+        matches!(
+            &events[..],
+            [
+                SourceEvent::Control(Control::Welcome { .. }),
+                SourceEvent::Control(Control::SessionRestarted),
+            ]
+        ),
+        "{events:?}"
+    );
     // The image is void until a new partial…
     let events = decode(&update(r#"{"symbol":"XBTUSD","fairPrice":2}"#));
     assert!(quotes(&events).is_empty() && dropped_before_partial(&events));
