@@ -342,3 +342,29 @@ async fn the_page_follows_reconnects_and_a_server_restart() {
     })
     .await;
 }
+
+/// With `--auth-token`, the page opened with `?token=` passes the token on
+/// to its `/ws`, and quotes flow (issue #14, item 12).
+#[allow(clippy::await_holding_lock)]
+#[actix::test]
+async fn a_page_opened_with_its_token_shows_quotes() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let token = "s3cret-token";
+    let (_server, url) = serve(&[
+        "--sim",
+        "--listen",
+        "127.0.0.1:0",
+        "--auth-token",
+        token,
+        "bitmex:XBTUSD",
+    ]);
+    let (_browser, port) = launch(&chromium, &profile("token"));
+    let mut page = Page::open(port, &format!("{url}?token={token}")).await;
+    let shown = page
+        .wait_for(Duration::from_secs(30), |s| quotes(s) >= 3)
+        .await;
+    assert_eq!(shown["link"], "live", "{shown}");
+}
