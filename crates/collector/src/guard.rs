@@ -12,8 +12,23 @@ use actix_codec::{Decoder, Encoder};
 use actix_http::ws::{Codec, Frame, Message, ProtocolError};
 use bytes::BytesMut;
 
-/// The WebSocket codec with a size check on every frame header.
-pub(crate) struct GuardedCodec {
+/// The WebSocket codec with a size check on every frame header: a frame
+/// whose header declares more than its limit is refused with
+/// [`ProtocolError::Overflow`] before any of its payload is buffered.
+/// Public for the fuzz target (`fuzz/fuzz_targets/frame_guard.rs`).
+///
+/// ```
+/// use actix_codec::Decoder;
+/// use actix_http::ws::{Codec, ProtocolError};
+/// use bytes::BytesMut;
+/// use mercury_collector::GuardedCodec;
+///
+/// let mut codec = GuardedCodec::new(Codec::new().client_mode(), 1024);
+/// // A text frame whose header claims 2^62 bytes.
+/// let mut header = BytesMut::from(&[0x81, 127, 0x40, 0, 0, 0, 0, 0, 0, 0][..]);
+/// assert!(matches!(codec.decode(&mut header), Err(ProtocolError::Overflow)));
+/// ```
+pub struct GuardedCodec {
     inner: Codec,
     max_frame: u64,
 }
@@ -28,9 +43,15 @@ impl GuardedCodec {
     }
 }
 
+/// The longest WebSocket frame header: 2 bytes, an 8-byte extended
+/// length and a 4-byte mask. A reader using [`GuardedCodec`] with a limit
+/// of `max` never holds more than `MAX_HEADER_LEN + max` bytes of one
+/// incomplete frame.
+pub const MAX_HEADER_LEN: usize = 14;
+
 /// The payload length a frame header at the start of `src` declares, once
 /// the header's length bytes have arrived.
-pub(crate) fn declared_len(src: &[u8]) -> Option<u64> {
+pub fn declared_len(src: &[u8]) -> Option<u64> {
     let short = u64::from(*src.get(1)? & 0x7f);
     match short {
         126 => Some(u64::from(u16::from_be_bytes([*src.get(2)?, *src.get(3)?]))),

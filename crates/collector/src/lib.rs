@@ -80,6 +80,7 @@ pub use connector::{
     StopConnector,
 };
 pub use error::{ConnectorError, FetchError, FetchFailed};
+pub use guard::{GuardedCodec, MAX_HEADER_LEN, declared_len};
 pub use messages::{
     CancelFetches, CollectorStats, ConnectionEvent, ConnectionId, ConnectionSnapshot,
     ConnectionState, ConnectorOutput, Fetch, GetStats, InFlight, OpenStream, StreamEnd, Subscribe,
