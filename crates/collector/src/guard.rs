@@ -100,6 +100,28 @@ mod tests {
         out
     }
 
+    /// Found by `fuzz/fuzz_targets/frame_guard.rs` with the check taken
+    /// out: after an empty fragment, a binary frame claiming 2^56 + 2^24
+    /// bytes made the parser reserve its whole limit (1 GiB here).
+    #[test]
+    fn a_huge_header_reserves_nothing_even_when_the_codec_has_no_limit() {
+        let stream: &[u8] = &[
+            0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x82, 0x7f, 0x01, 0x00, 0x00, 0x00,
+            0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ];
+        let inner = Codec::new().max_size(1 << 30).client_mode();
+        let mut codec = GuardedCodec::new(inner, 256);
+        let mut src = BytesMut::from(stream);
+        let end = loop {
+            match codec.decode(&mut src) {
+                Ok(Some(_)) => continue,
+                other => break other,
+            }
+        };
+        assert!(matches!(end, Err(ProtocolError::Overflow)), "{end:?}");
+        assert!(src.capacity() < 4096, "{} bytes reserved", src.capacity());
+    }
+
     #[test]
     fn lengths_are_read_from_every_header_form() {
         for len in [0, 125, 126, 65_535, 65_536, 1 << 24, 1 << 62] {
