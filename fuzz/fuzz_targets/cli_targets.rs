@@ -56,7 +56,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(!connection.plan.url.is_empty(), "a plan without a URL");
         assert_eq!(connection.plan.exchange, connection.exchange.id());
         // The first --url naming an exchange is its base, as in `wiring::start`.
-        if let Some((_, url)) = overrides.iter().find(|(e, _)| e.id() == connection.exchange.id()) {
+        if let Some((_, url)) = overrides
+            .iter()
+            .find(|(e, _)| e.id() == connection.exchange.id())
+        {
             assert_eq!(&connection.plan.url, url, "an override not followed");
         }
     }

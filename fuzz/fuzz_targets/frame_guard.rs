@@ -27,7 +27,9 @@ const MAX_CAPACITY: usize = 4 * (MAX_HEADER_LEN + MAX_FRAME + 64);
 fn payload_len(frame: &Frame) -> usize {
     match frame {
         Frame::Text(b) | Frame::Binary(b) | Frame::Ping(b) | Frame::Pong(b) => b.len(),
-        Frame::Continuation(Item::FirstText(b) | Item::FirstBinary(b) | Item::Continue(b) | Item::Last(b)) => b.len(),
+        Frame::Continuation(
+            Item::FirstText(b) | Item::FirstBinary(b) | Item::Continue(b) | Item::Last(b),
+        ) => b.len(),
         Frame::Close(_) => 0,
     }
 }
@@ -48,7 +50,10 @@ fuzz_target!(|data: &[u8]| {
         loop {
             match codec.decode(&mut buffer) {
                 Ok(Some(frame)) => {
-                    assert!(payload_len(&frame) <= MAX_FRAME, "a frame over the limit: {frame:?}");
+                    assert!(
+                        payload_len(&frame) <= MAX_FRAME,
+                        "a frame over the limit: {frame:?}"
+                    );
                 }
                 Ok(None) => break,
                 Err(_) => break 'read,
@@ -59,6 +64,10 @@ fuzz_target!(|data: &[u8]| {
             "{} bytes buffered for one incomplete frame",
             buffer.len()
         );
-        assert!(buffer.capacity() <= MAX_CAPACITY, "capacity {}", buffer.capacity());
+        assert!(
+            buffer.capacity() <= MAX_CAPACITY,
+            "capacity {}",
+            buffer.capacity()
+        );
     }
 });

@@ -82,10 +82,11 @@ pub fn state_bound(fed: usize) -> usize {
 
 /// The frames of one fuzz input.
 pub fn frames(data: &[u8]) -> impl Iterator<Item = WireFrame<'_>> {
-    data.split(|b| *b == b'\n').map(|raw| match std::str::from_utf8(raw) {
-        Ok(text) => WireFrame::Text(text),
-        Err(_) => WireFrame::Binary(raw),
-    })
+    data.split(|b| *b == b'\n')
+        .map(|raw| match std::str::from_utf8(raw) {
+            Ok(text) => WireFrame::Text(text),
+            Err(_) => WireFrame::Binary(raw),
+        })
 }
 
 /// Feeds `data`'s frames to `decoder` (fresh: `conn_seq` starts at 1) and
@@ -118,9 +119,9 @@ pub fn check_session(mut decoder: Decoder, data: &[u8]) {
                     assert_eq!(quote.received_at, at, "received_at is not the frame's");
                     next_seq += 1;
                     let printed = quote.price.to_string();
-                    let reparsed: Price = printed.parse().unwrap_or_else(|e| {
-                        panic!("price {printed:?} does not parse back: {e}")
-                    });
+                    let reparsed: Price = printed
+                        .parse()
+                        .unwrap_or_else(|e| panic!("price {printed:?} does not parse back: {e}"));
                     assert_eq!(reparsed, quote.price, "price changed through its text");
                 }
                 SourceEvent::ExchangeError(error) => {
