@@ -35,9 +35,10 @@ echo "== cargo fuzz build (${CARGO[*]})"
 
 failed=()
 for target in $TARGETS; do
-  echo "== $target: ${SECONDS_EACH}s"
-  mkdir -p "corpus/$target" "artifacts/$target"
-  log="artifacts/$target/last-run.log"
+  if [ "$SECONDS_EACH" = 0 ]; then limit="no time limit"; else limit="${SECONDS_EACH}s"; fi
+  echo "== $target: $limit ${FUZZ_ARGS:-}"
+  mkdir -p "corpus/$target" "artifacts/$target" logs
+  log="logs/$target.log"
   set +e
   # shellcheck disable=SC2086 # FUZZ_ARGS is a list of libFuzzer flags
   "${CARGO[@]}" "${RUN[@]}" "$target" "corpus/$target" -- \
@@ -52,7 +53,7 @@ for target in $TARGETS; do
 done
 
 if [ ${#failed[@]} -ne 0 ]; then
-  echo "== FUZZING FOUND PROBLEMS in: ${failed[*]} (inputs under fuzz/artifacts/, logs in artifacts/<target>/last-run.log)"
+  echo "== FUZZING FOUND PROBLEMS in: ${failed[*]} (inputs under fuzz/artifacts/, logs in fuzz/logs/)"
   exit 1
 fi
 echo "== every target ran ${SECONDS_EACH}s without a finding"
