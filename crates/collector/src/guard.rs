@@ -12,8 +12,23 @@ use actix_codec::{Decoder, Encoder};
 use actix_http::ws::{Codec, Frame, Message, ProtocolError};
 use bytes::BytesMut;
 
-/// The WebSocket codec with a size check on every frame header.
-pub(crate) struct GuardedCodec {
+/// The WebSocket codec with a size check on every frame header: a frame
+/// whose header declares more than its limit is refused with
+/// [`ProtocolError::Overflow`] before any of its payload is buffered.
+/// Public for the fuzz target (`fuzz/fuzz_targets/frame_guard.rs`).
+///
+/// ```
+/// use actix_codec::Decoder;
+/// use actix_http::ws::{Codec, ProtocolError};
+/// use bytes::BytesMut;
+/// use mercury_collector::GuardedCodec;
+///
+/// let mut codec = GuardedCodec::new(Codec::new().client_mode(), 1024);
+/// // A text frame whose header claims 2^62 bytes.
+/// let mut header = BytesMut::from(&[0x81, 127, 0x40, 0, 0, 0, 0, 0, 0, 0][..]);
+/// assert!(matches!(codec.decode(&mut header), Err(ProtocolError::Overflow)));
+/// ```
+pub struct GuardedCodec {
     inner: Codec,
     max_frame: u64,
 }
@@ -28,9 +43,15 @@ impl GuardedCodec {
     }
 }
 
-/// The payload length a WebSocket frame header at the start of `src`
-/// declares, once the header's length bytes have arrived (`None` before).
-/// Pure: the dashboard checks browsers' frames with it too.
+/// The longest WebSocket frame header: 2 bytes, an 8-byte extended
+/// length and a 4-byte mask. A reader using [`GuardedCodec`] with a limit
+/// of `max` never holds more than `MAX_HEADER_LEN + max` bytes of one
+/// incomplete frame.
+pub const MAX_HEADER_LEN: usize = 14;
+
+/// The payload length a frame header at the start of `src` declares, once
+/// the header's length bytes have arrived (`None` before). Pure: the
+/// dashboard checks browsers' frames with it too.
 pub fn declared_len(src: &[u8]) -> Option<u64> {
     let short = u64::from(*src.get(1)? & 0x7f);
     match short {
@@ -78,6 +99,28 @@ mod tests {
             }
         }
         out
+    }
+
+    /// Found by `fuzz/fuzz_targets/frame_guard.rs` with the check taken
+    /// out: after an empty fragment, a binary frame claiming 2^56 + 2^24
+    /// bytes made the parser reserve its whole limit (1 GiB here).
+    #[test]
+    fn a_huge_header_reserves_nothing_even_when_the_codec_has_no_limit() {
+        let stream: &[u8] = &[
+            0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x82, 0x7f, 0x01, 0x00, 0x00, 0x00,
+            0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ];
+        let inner = Codec::new().max_size(1 << 30).client_mode();
+        let mut codec = GuardedCodec::new(inner, 256);
+        let mut src = BytesMut::from(stream);
+        let end = loop {
+            match codec.decode(&mut src) {
+                Ok(Some(_)) => continue,
+                other => break other,
+            }
+        };
+        assert!(matches!(end, Err(ProtocolError::Overflow)), "{end:?}");
+        assert!(src.capacity() < 4096, "{} bytes reserved", src.capacity());
     }
 
     #[test]

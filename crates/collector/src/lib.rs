@@ -83,7 +83,7 @@ pub use connector::{
     DEFAULT_MAX_WRITE_STALL, StopConnector,
 };
 pub use error::{ConnectorError, FetchError, FetchFailed};
-pub use guard::declared_len;
+pub use guard::{GuardedCodec, MAX_HEADER_LEN, declared_len};
 pub use messages::{
     CancelFetches, CollectorStats, ConnectionEvent, ConnectionId, ConnectionSnapshot,
     ConnectionState, ConnectorOutput, Fetch, GetStats, InFlight, OpenStream, StreamEnd, Subscribe,
