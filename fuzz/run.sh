@@ -18,7 +18,8 @@ cd "$(dirname "$0")"
 SECONDS_EACH=${1:-60}
 TARGETS=${FUZZ_TARGETS:-"bitmex_session binance_session bybit_session frame_guard cli_targets"}
 
-if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+# FUZZ_TOOLCHAIN=stable forces the stable path (how CI without nightly runs).
+if [ "${FUZZ_TOOLCHAIN:-}" != stable ] && rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
   CARGO=(cargo +nightly)
 else
   export RUSTC_BOOTSTRAP=1

@@ -13,8 +13,10 @@
 //! - `conn_seq` goes 1, 2, 3, … over the connection, no gap, no repeat;
 //! - every quote is of the decoder's exchange, and its price prints as a
 //!   decimal that parses back to the same value;
-//! - exchange errors are quoted short and escaped (`excerpt`), and so is
-//!   a decode error's text (it reaches the log);
+//! - exchange errors and the server's words in control messages
+//!   (greeting, topics, info, what was skipped) are quoted short and
+//!   escaped (`excerpt`), and so is a decode error's text (it reaches the
+//!   log);
 //! - the session's heap stays within [`state_bound`] of the bytes fed so
 //!   far (no amplification: a few KiB of input cannot make it hold MiBs).
 
@@ -130,7 +132,7 @@ pub fn check_session(mut decoder: Decoder, data: &[u8]) {
                         check_printable(request, EXCERPT_CHARS + 1, "exchange error request");
                     }
                 }
-                SourceEvent::Control(_) => {}
+                SourceEvent::Control(control) => check_control(&control),
             }
         }
         drop(out);
@@ -139,6 +141,21 @@ pub fn check_session(mut decoder: Decoder, data: &[u8]) {
             held <= state_bound(fed),
             "the session holds {held} bytes after {fed} bytes of frames"
         );
+    }
+}
+
+/// Panics unless the server's words in `control` are printable and short.
+pub fn check_control(control: &mercury_core::Control) {
+    use mercury_core::Control;
+    match control {
+        Control::Welcome { info: text }
+        | Control::Subscribed { topic: text }
+        | Control::Unsubscribed { topic: text }
+        | Control::Info(text)
+        | Control::Skipped { what: text, .. } => {
+            check_printable(text, EXCERPT_CHARS + 1, "control message text");
+        }
+        _ => {}
     }
 }
 
