@@ -69,6 +69,7 @@ mod heartbeat;
 mod link;
 mod messages;
 mod outbox;
+pub mod record;
 mod reports;
 mod retry_after;
 mod sinks;
