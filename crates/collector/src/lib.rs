@@ -73,6 +73,7 @@ pub mod record;
 mod reports;
 mod retry_after;
 mod sinks;
+mod tick_json;
 mod tls;
 mod tls_errors;
 mod transport;

@@ -37,7 +37,7 @@
 //! error.
 
 pub mod files;
-
+pub mod quotes;
 pub mod raw;
 
 pub use files::Rotation;

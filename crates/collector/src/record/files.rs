@@ -244,4 +244,33 @@ mod tests {
         );
         assert!(!dir.path().join("x-2.jsonl.partial").exists());
     }
+
+    #[test]
+    fn a_failed_write_never_becomes_a_finished_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let partial = dir.path().join("x.jsonl.partial");
+        fs::write(&partial, b"").unwrap();
+        // Every write to /dev/full fails with "no space left on device".
+        let file = OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let mut file = PartialFile {
+            file,
+            partial: partial.clone(),
+            dir: dir.path().to_owned(),
+            stem: "x".into(),
+            extension: "jsonl".into(),
+            compress: true,
+            buffer: Vec::new(),
+            bytes: 0,
+            records: 0,
+            period_end: 0,
+        };
+        file.push(b"a record\n");
+        let error = file.flush().unwrap_err().to_string();
+        assert!(
+            error.starts_with("cannot write ") && error.contains("x.jsonl.partial"),
+            "{error}"
+        );
+        assert!(file.finish().is_err());
+        assert!(partial.exists() && !dir.path().join("x.jsonl").exists());
+    }
 }
