@@ -46,6 +46,8 @@ pub struct SourceOptions {
     /// The seed of every connection's reconnect jitter, for tests
     /// (`None`: each draws one from the OS).
     pub backoff_seed: Option<u64>,
+    /// Where the connections send their raw capture (`collector record`).
+    pub raw: Option<mercury_collector::record::raw::RawSink>,
 }
 
 impl SourceOptions {
@@ -88,6 +90,7 @@ impl SourceOptions {
             max_attempts,
             heartbeat,
             backoff_seed: args.backoff_seed,
+            raw: None,
         };
         Ok((targets, options))
     }
@@ -188,6 +191,7 @@ fn connector_config(options: &SourceOptions, connection: &Connection) -> Connect
     config.timeouts.first_data = options.first_data;
     config.backoff.max_attempts = options.max_attempts;
     config.backoff.seed = options.backoff_seed;
+    config.raw.clone_from(&options.raw);
     if let Some(limit) = options.connect_timeout {
         // The upgrade's limit covers the connect too: a little longer, so
         // that a stalled TCP/TLS connect is reported as such.
@@ -204,26 +208,31 @@ fn connector_config(options: &SourceOptions, connection: &Connection) -> Connect
 }
 
 /// Waits for Ctrl-C or SIGTERM, or `duration` if given, whichever comes
-/// first.
-pub async fn until_stopped(duration: Option<Duration>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let terminate = async {
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                terminate.recv().await;
+/// first. The signals are caught from the call on (not from the first
+/// poll): call it before starting what a signal must not cut short.
+pub fn until_stopped(duration: Option<Duration>) -> impl Future<Output = ()> {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    let terminate = signal(SignalKind::terminate()).ok();
+    let interrupt = signal(SignalKind::interrupt()).ok();
+    let received = |signal: Option<Signal>| async move {
+        match signal {
+            Some(mut signal) => {
+                signal.recv().await;
             }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    let elapsed = async {
-        match duration {
-            Some(duration) => actix_rt::time::sleep(duration).await,
             None => std::future::pending().await,
         }
     };
-    tokio::select! {
-        _ = actix_rt::signal::ctrl_c() => {}
-        () = terminate => {}
-        () = elapsed => {}
+    async move {
+        let elapsed = async {
+            match duration {
+                Some(duration) => actix_rt::time::sleep(duration).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = received(interrupt) => {}
+            () = received(terminate) => {}
+            () = elapsed => {}
+        }
     }
 }

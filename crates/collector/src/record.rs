@@ -60,14 +60,14 @@ pub const MAX_OPEN_FILES: usize = 256;
 #[non_exhaustive]
 pub enum RecordError {
     /// A file operation failed.
-    #[error("cannot {op} {}: {source}", path.display())]
+    #[error("cannot {op} {}: {cause}", path.display())]
     Io {
         /// What was being done.
         op: &'static str,
         /// To which file or directory.
         path: PathBuf,
         /// Why it failed.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// Every `-N` suffix of a name is taken.
     #[error("no free file name for {}", .0.display())]
@@ -78,11 +78,11 @@ pub enum RecordError {
 }
 
 impl RecordError {
-    fn io(op: &'static str, path: &Path, source: std::io::Error) -> Self {
+    fn io(op: &'static str, path: &Path, cause: std::io::Error) -> Self {
         RecordError::Io {
             op,
             path: path.to_owned(),
-            source,
+            cause,
         }
     }
 }
