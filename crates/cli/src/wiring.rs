@@ -15,6 +15,8 @@ use std::time::Duration;
 
 /// How long to wait for polite closes before leaving anyway.
 const STOP_GRACE: Duration = Duration::from_millis(1500);
+/// How often to look whether the connectors have ended.
+const STOP_POLL: Duration = Duration::from_millis(10);
 
 /// Where the connections go and how patient they are.
 #[derive(Debug, Clone)]
@@ -103,10 +105,18 @@ pub struct Running {
 }
 
 impl Running {
-    /// Closes every connection politely (bounded wait), then the simulators.
+    /// Closes every connection politely and waits until every connector
+    /// has ended (its last state and raw records sent), for at most
+    /// [`STOP_GRACE`] in all; then stops the simulators.
     pub async fn stop(self) {
         let stops = self.connectors.iter().map(|c| c.send(StopConnector));
-        let _ = actix_rt::time::timeout(STOP_GRACE, futures_util::future::join_all(stops)).await;
+        let ended = async {
+            futures_util::future::join_all(stops).await;
+            while self.connectors.iter().any(Addr::connected) {
+                actix_rt::time::sleep(STOP_POLL).await;
+            }
+        };
+        let _ = actix_rt::time::timeout(STOP_GRACE, ended).await;
         for (_, simulator) in &self.simulators {
             simulator.stop().await;
         }
