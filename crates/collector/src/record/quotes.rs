@@ -67,22 +67,22 @@ impl Files<Tick> for QuoteFiles {
             .map_err(|e| RecordError::io("encode a quote for", &self.config.dir, e))?;
         self.line.push(b'\n');
         let q = &tick.quote;
-        let dir = self
-            .config
-            .dir
-            .join(path_component(q.exchange.as_str()))
-            .join(path_component(q.symbol.as_str()))
-            .join(q.kind.as_str());
-        let key = (q.exchange.clone(), q.symbol.clone(), q.kind);
+        let root = &self.config.dir;
         let (extension, compress) = match self.config.compress {
             true => ("jsonl.zst", true),
             false => ("jsonl", false),
         };
-        self.open
-            .write(key, q.received_at, &self.line, |start, end| {
-                let (date, time) = date_and_time(start);
-                PartialFile::create(&dir.join(date), &time, extension, compress, end)
-            })
+        let create = |start, end| {
+            let (date, time) = date_and_time(start);
+            let dir = root
+                .join(path_component(q.exchange.as_str()))
+                .join(path_component(q.symbol.as_str()))
+                .join(q.kind.as_str())
+                .join(date);
+            PartialFile::create(&dir, &time, extension, compress, end)
+        };
+        let key = (q.exchange.clone(), q.symbol.clone(), q.kind);
+        self.open.write(key, q.received_at, &self.line, create)
     }
 
     fn tick(&mut self, now: Timestamp) -> Result<(), RecordError> {

@@ -281,12 +281,15 @@ impl Files<RawRecord> for RawFiles {
     fn write(&mut self, record: RawRecord) -> Result<(), RecordError> {
         self.line.clear();
         record.encode(&mut self.line);
-        let dir = self.dir.join(path_component(record.exchange.as_str()));
+        let dir = &self.dir;
+        let exchange = record.exchange.as_str();
+        let create = |start, end| {
+            let (date, time) = date_and_time(start);
+            let dir = dir.join(path_component(exchange)).join(date);
+            PartialFile::create(&dir, &time, "jsonl.zst", true, end)
+        };
         self.open
-            .write(record.exchange, record.at, &self.line, |start, end| {
-                let (date, time) = date_and_time(start);
-                PartialFile::create(&dir.join(date), &time, "jsonl.zst", true, end)
-            })
+            .write(record.exchange.clone(), record.at, &self.line, create)
     }
 
     fn tick(&mut self, now: Timestamp) -> Result<(), RecordError> {
