@@ -24,6 +24,8 @@ use crate::link::{Action, Generation, Input, Link, LinkConfig, Timer};
 use crate::messages::{ConnectionId, ConnectorOutput, InFlight};
 use crate::outbox::{Outbound, Outbox, OutboxSink};
 use crate::record::raw::{RawEvent, Tap};
+
+mod tap;
 use crate::reports::Reports;
 use crate::retry_after::RetryAfterSlot;
 use crate::transport;
@@ -177,26 +179,6 @@ impl Connector {
         }
         self.actions = actions;
         self.drain_tap(ctx);
-    }
-
-    /// Records `event` in the raw capture, if there is one.
-    fn capture(&mut self, event: RawEvent) {
-        if let Some(tap) = self.tap.as_mut() {
-            tap.record(self.clock.now(), event);
-        }
-    }
-
-    /// Lossless capture: while records wait for room in the capture's
-    /// channel, this actor handles nothing else (reads no socket).
-    fn drain_tap(&mut self, ctx: &mut Context<Self>) {
-        if let Some(sent) = self.tap.as_mut().and_then(Tap::take_backlog) {
-            ctx.wait(sent.into_actor(self).map(|delivered, act, ctx| {
-                if let Some(tap) = act.tap.as_mut() {
-                    tap.sent(delivered);
-                }
-                act.drain_tap(ctx);
-            }));
-        }
     }
 
     fn perform(&mut self, action: Action, ctx: &mut Context<Self>) {
@@ -421,13 +403,7 @@ impl Connector {
     fn on_message(&mut self, generation: Generation, message: Assembled, ctx: &mut Context<Self>) {
         self.counters.frames += 1;
         let received_at = self.clock.now();
-        if let Some(tap) = self.tap.as_mut() {
-            let (payload, text) = match &message {
-                Assembled::Text(bytes) => (bytes.clone(), true),
-                Assembled::Binary(bytes) => (bytes.clone(), false),
-            };
-            tap.record(received_at, RawEvent::Received { payload, text });
-        }
+        self.capture_received(&message, received_at);
         let decoded = match &message {
             Assembled::Text(bytes) => match std::str::from_utf8(bytes) {
                 Ok(text) => {
