@@ -223,7 +223,7 @@ impl Connector {
             }
             Action::Exit => {
                 self.reports.flush(self.counters);
-                ctx.stop();
+                self.stop_after_capture(ctx);
             }
         }
     }

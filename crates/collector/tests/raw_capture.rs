@@ -175,3 +175,58 @@ async fn a_full_capture_channel_stops_the_connector_and_loses_nothing() {
     );
     conn.send(StopConnector).await.unwrap();
 }
+
+#[actix::test]
+async fn a_connector_stopping_with_a_full_capture_still_records_its_last_events() {
+    // Frames keep coming while it stops, into a capture read slowly: the
+    // channel is full when its last records are made.
+    let mut steps = fair_session(&FAIRS, Duration::from_millis(0));
+    for i in 0..150u32 {
+        steps.push(Step::Pause(Duration::from_millis(5)));
+        let price = format!("{}.5", 9000 + i);
+        steps.push(Step::Send(mercury_testkit::bitmex::fair_update(
+            "XBTUSD", &price, i,
+        )));
+    }
+    let server = MockServer::start(Script::new(steps.clone()));
+    let (sink, mut records) = RawSink::channel(4);
+    let collector = Collector::new().start();
+    let conn = connector(&server.url(), sink, &collector);
+    actix_rt::time::sleep(Duration::from_millis(300)).await;
+    conn.do_send(StopConnector);
+    // The channel closes when the connector has ended (bounded).
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match actix_rt::time::timeout(left, records.recv()).await {
+            Ok(Some(record)) => {
+                got.push(record);
+                actix_rt::time::sleep(Duration::from_millis(8)).await;
+            }
+            Ok(None) => break,
+            Err(_) => panic!("the connector never ended: {} records", got.len()),
+        }
+    }
+    assert_eq!(
+        got.last().map(|r| &r.event),
+        Some(&RawEvent::Stopped),
+        "{:?}",
+        got.last()
+    );
+    let received: Vec<String> = got
+        .iter()
+        .filter_map(|r| match &r.event {
+            RawEvent::Received { payload, .. } => {
+                Some(String::from_utf8(payload.to_vec()).unwrap())
+            }
+            _ => None,
+        })
+        .collect();
+    let sent = texts_sent_by(&steps);
+    assert_eq!(
+        received,
+        sent[..received.len()],
+        "a prefix of what was sent, in order"
+    );
+}

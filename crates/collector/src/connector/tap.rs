@@ -25,7 +25,20 @@ impl Connector {
                     tap.sent(delivered);
                 }
                 act.drain_tap(ctx);
+                if act.tap.as_ref().is_some_and(|t| t.exiting && t.idle()) {
+                    ctx.stop();
+                }
             }));
+        }
+    }
+
+    /// Stops the actor once the capture holds every record (a stopping
+    /// actor would no longer wait for them: its last records, `stopped`
+    /// among them, would be lost).
+    pub(super) fn stop_after_capture(&mut self, ctx: &mut Context<Self>) {
+        match self.tap.as_mut() {
+            Some(tap) if !tap.idle() => tap.exiting = true,
+            _ => ctx.stop(),
         }
     }
 

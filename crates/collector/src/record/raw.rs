@@ -313,6 +313,8 @@ pub(crate) struct Tap {
     waiting: bool,
     /// The writer has ended.
     closed: bool,
+    /// The connector stops once the tap is idle.
+    pub(crate) exiting: bool,
 }
 
 impl Tap {
@@ -324,6 +326,7 @@ impl Tap {
             backlog: Vec::new(),
             waiting: false,
             closed: false,
+            exiting: false,
         }
     }
 
@@ -365,6 +368,11 @@ impl Tap {
             }
             true
         })
+    }
+
+    /// Nothing waits to be sent, and nothing is being sent.
+    pub(crate) fn idle(&self) -> bool {
+        !self.waiting && self.backlog.is_empty()
     }
 
     /// A backlog went out (`delivered`) or the writer is gone.
