@@ -24,6 +24,8 @@ Examples:
   collector fetch bitmex XBTUSD --sim --tls      Offline, over TLS end to end
   collector serve --sim bitmex:XBTUSD binance:BTCUSDT
                                                  Collect continuously; watch at http://127.0.0.1:8080/
+  collector record --sim bitmex:XBTUSD binance:BTCUSDT --out data/
+                                                 Record to files until Ctrl-C (raw capture + JSON Lines)
   collector exchanges                            The exchanges, endpoints and quote kinds
   collector completions bash > /etc/bash_completion.d/collector
 
@@ -54,6 +56,9 @@ pub enum Command {
     Sim(SimArgs),
     /// Collect continuously and watch it in the browser (prints the page's URL).
     Serve(ServeArgs),
+    /// Collect continuously into files until Ctrl-C or SIGTERM: a raw
+    /// capture of every frame and JSON Lines of the quotes, rotated.
+    Record(RecordArgs),
     /// List the registered exchanges with their default endpoints and quote kinds.
     Exchanges,
     /// Print shell completions for `collector`.
@@ -157,6 +162,42 @@ pub struct ServeArgs {
     /// Stop after this many seconds instead of waiting for Ctrl-C.
     #[arg(long, value_parser = parse_seconds)]
     pub duration: Option<Duration>,
+}
+
+/// `collector record`.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Where the quotes come from.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The directory to write into (made if missing). Quotes go to
+    /// DIR/EXCHANGE/SYMBOL/KIND/YYYY-MM-DD/HHMMSS.jsonl, the raw capture to
+    /// DIR/raw/EXCHANGE/YYYY-MM-DD/HHMMSS.jsonl.zst (UTC, the start of the
+    /// file's period); a file is NAME.partial until finished.
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
+    /// Start a new file every PERIOD (UTC, aligned: hourly files start on
+    /// the hour): e.g. 1h, 15m, 30s, or seconds (sub-minute periods are
+    /// meant for tests).
+    #[arg(long, value_name = "PERIOD", default_value = "1h", value_parser = parse_period)]
+    pub rotate: Duration,
+    /// Also start a new file once one holds SIZE bytes of records (before
+    /// compression): e.g. 500M, 2G, 64k, or bytes.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub rotate_size: Option<u64>,
+    /// Compress the quote files with zstd (.jsonl.zst; one frame per flush).
+    #[arg(long)]
+    pub compress: bool,
+    /// Do not write the raw capture (it is on by default).
+    #[arg(long)]
+    pub no_raw: bool,
+    /// Stop after this many seconds instead of waiting for Ctrl-C.
+    #[arg(long, value_parser = parse_seconds)]
+    pub duration: Option<Duration>,
+    /// Heartbeat override for tests: ping after this much silence, and
+    /// declare the link dead after as much again.
+    #[arg(long, hide = true, value_parser = parse_seconds)]
+    pub heartbeat: Option<Duration>,
 }
 
 /// `collector sim`. Prints the URL to connect to on stdout's first line
@@ -274,6 +315,47 @@ fn parse_exchange(id: &str) -> Result<&'static dyn Exchange, String> {
     })
 }
 
+/// A rotation period: `1h`, `15m`, `30s`, `1d` or whole seconds.
+fn parse_period(text: &str) -> Result<Duration, String> {
+    let invalid = || format!("{text:?} is not a period (e.g. 1h, 15m, 30s)");
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(invalid()),
+    };
+    let n: u64 = number.parse().map_err(|_| invalid())?;
+    match n.checked_mul(seconds) {
+        Some(total) if (1..=366 * 86_400).contains(&total) => Ok(Duration::from_secs(total)),
+        _ => Err(format!("{text:?}: a period is from 1s to 366d")),
+    }
+}
+
+/// A size: `500M`, `2G`, `64k` (powers of 1024) or bytes.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let invalid = || format!("{text:?} is not a size (e.g. 500M, 2G)");
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, ""),
+    };
+    let shift = match unit {
+        "" => 0,
+        "k" | "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        _ => return Err(invalid()),
+    };
+    let n: u64 = number.parse().map_err(|_| invalid())?;
+    n.checked_mul(1 << shift)
+        .filter(|&size| size > 0)
+        .ok_or_else(invalid)
+}
+
 /// Seconds as `30` or `0.5`, to the millisecond, without floats.
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     let invalid = || format!("{text:?} is not a number of seconds (e.g. 30 or 0.5)");
@@ -315,6 +397,22 @@ mod tests {
         assert_eq!(parse_seconds("1.25"), Ok(Duration::from_millis(1250)));
         for bad in ["", "0", "-1", "1e3", "1.2345", "abc", "99999999"] {
             assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn periods_and_sizes_parse() {
+        assert_eq!(parse_period("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_period("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_period("1"), Ok(Duration::from_secs(1)));
+        for bad in ["", "0s", "1x", "h", "-1h", "400d"] {
+            assert!(parse_period(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_size("64k"), Ok(64 << 10));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("100"), Ok(100));
+        for bad in ["", "0", "1T", "M"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
         }
     }
 

@@ -10,6 +10,7 @@ mod exchanges;
 mod fetch;
 mod output;
 pub mod plan;
+mod record;
 pub mod registry;
 mod serve;
 mod sim;
@@ -73,6 +74,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Command::Fetch(args) => fetch::run(args, out),
         Command::Sim(args) => sim::run(args, out),
         Command::Serve(args) => serve::run(args, out),
+        Command::Record(args) => record::run(args),
         Command::Exchanges => exchanges::print(out).map(|()| Outcome::Done),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "collector", out);

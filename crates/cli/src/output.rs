@@ -8,45 +8,11 @@
 
 use crate::args::Format;
 use mercury_collector::Tick;
-use serde::Serialize;
-use serde::ser::Serializer;
 use std::fmt::Display;
 use std::io::{self, BufWriter, Write};
 
 /// The output buffer: large enough that a firehose writes in big chunks.
 const BUFFER: usize = 64 << 10;
-
-/// One quote as printed in JSON; `price` is the exact decimal text.
-#[derive(Serialize)]
-struct JsonRow<'a> {
-    seq: u64,
-    exchange: &'a str,
-    symbol: &'a str,
-    kind: &'static str,
-    #[serde(serialize_with = "as_text")]
-    price: &'a mercury_core::Price,
-    #[serde(serialize_with = "option_as_text")]
-    exchange_time: Option<mercury_core::Timestamp>,
-    #[serde(serialize_with = "as_text")]
-    received_at: &'a mercury_core::Timestamp,
-    /// Present (and true) only on the first quote after a reconnect.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    after_gap: bool,
-}
-
-fn as_text<S: Serializer, T: Display>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(value)
-}
-
-fn option_as_text<S: Serializer, T: Display>(
-    value: &Option<T>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(value) => serializer.collect_str(value),
-        None => serializer.serialize_none(),
-    }
-}
 
 const HEADER: [&str; 7] = [
     "seq",
@@ -110,17 +76,8 @@ impl<'a> QuoteWriter<'a> {
         let q = &tick.quote;
         match self.format {
             Format::Json => {
-                let row = JsonRow {
-                    seq: tick.seq,
-                    exchange: q.exchange.as_str(),
-                    symbol: q.symbol.as_str(),
-                    kind: q.kind.as_str(),
-                    price: &q.price,
-                    exchange_time: q.exchange_time,
-                    received_at: &q.received_at,
-                    after_gap: tick.after_gap,
-                };
-                serde_json::to_writer(&mut self.out, &row)?;
+                // One definition, shared with `collector record`.
+                tick.write_json(&mut self.out)?;
                 self.out.write_all(b"\n")?;
             }
             Format::Csv => {

@@ -15,6 +15,8 @@ use std::time::Duration;
 
 /// How long to wait for polite closes before leaving anyway.
 const STOP_GRACE: Duration = Duration::from_millis(1500);
+/// How often to look whether the connectors have ended.
+const STOP_POLL: Duration = Duration::from_millis(10);
 
 /// Where the connections go and how patient they are.
 #[derive(Debug, Clone)]
@@ -46,6 +48,8 @@ pub struct SourceOptions {
     /// The seed of every connection's reconnect jitter, for tests
     /// (`None`: each draws one from the OS).
     pub backoff_seed: Option<u64>,
+    /// Where the connections send their raw capture (`collector record`).
+    pub raw: Option<mercury_collector::record::raw::RawSink>,
 }
 
 impl SourceOptions {
@@ -88,6 +92,7 @@ impl SourceOptions {
             max_attempts,
             heartbeat,
             backoff_seed: args.backoff_seed,
+            raw: None,
         };
         Ok((targets, options))
     }
@@ -100,10 +105,18 @@ pub struct Running {
 }
 
 impl Running {
-    /// Closes every connection politely (bounded wait), then the simulators.
+    /// Closes every connection politely and waits until every connector
+    /// has ended (its last state and raw records sent), for at most
+    /// [`STOP_GRACE`] in all; then stops the simulators.
     pub async fn stop(self) {
         let stops = self.connectors.iter().map(|c| c.send(StopConnector));
-        let _ = actix_rt::time::timeout(STOP_GRACE, futures_util::future::join_all(stops)).await;
+        let ended = async {
+            futures_util::future::join_all(stops).await;
+            while self.connectors.iter().any(Addr::connected) {
+                actix_rt::time::sleep(STOP_POLL).await;
+            }
+        };
+        let _ = actix_rt::time::timeout(STOP_GRACE, ended).await;
         for (_, simulator) in &self.simulators {
             simulator.stop().await;
         }
@@ -188,6 +201,7 @@ fn connector_config(options: &SourceOptions, connection: &Connection) -> Connect
     config.timeouts.first_data = options.first_data;
     config.backoff.max_attempts = options.max_attempts;
     config.backoff.seed = options.backoff_seed;
+    config.raw.clone_from(&options.raw);
     if let Some(limit) = options.connect_timeout {
         // The upgrade's limit covers the connect too: a little longer, so
         // that a stalled TCP/TLS connect is reported as such.
@@ -204,26 +218,31 @@ fn connector_config(options: &SourceOptions, connection: &Connection) -> Connect
 }
 
 /// Waits for Ctrl-C or SIGTERM, or `duration` if given, whichever comes
-/// first.
-pub async fn until_stopped(duration: Option<Duration>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let terminate = async {
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                terminate.recv().await;
+/// first. The signals are caught from the call on (not from the first
+/// poll): call it before starting what a signal must not cut short.
+pub fn until_stopped(duration: Option<Duration>) -> impl Future<Output = ()> {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    let terminate = signal(SignalKind::terminate()).ok();
+    let interrupt = signal(SignalKind::interrupt()).ok();
+    let received = |signal: Option<Signal>| async move {
+        match signal {
+            Some(mut signal) => {
+                signal.recv().await;
             }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    let elapsed = async {
-        match duration {
-            Some(duration) => actix_rt::time::sleep(duration).await,
             None => std::future::pending().await,
         }
     };
-    tokio::select! {
-        _ = actix_rt::signal::ctrl_c() => {}
-        () = terminate => {}
-        () = elapsed => {}
+    async move {
+        let elapsed = async {
+            match duration {
+                Some(duration) => actix_rt::time::sleep(duration).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = received(interrupt) => {}
+            () = received(terminate) => {}
+            () = elapsed => {}
+        }
     }
 }

@@ -23,6 +23,9 @@ use crate::guard::GuardedCodec;
 use crate::link::{Action, Generation, Input, Link, LinkConfig, Timer};
 use crate::messages::{ConnectionId, ConnectorOutput, InFlight};
 use crate::outbox::{Outbound, Outbox, OutboxSink};
+use crate::record::raw::{RawEvent, Tap};
+
+mod tap;
 use crate::reports::Reports;
 use crate::retry_after::RetryAfterSlot;
 use crate::transport;
@@ -100,6 +103,8 @@ pub struct Connector {
     quotes: Vec<Quote>,
     in_flight: Arc<AtomicUsize>,
     counters: ConnectionCounters,
+    /// The raw capture, if any (see record/raw.rs).
+    tap: Option<Tap>,
 }
 
 impl Connector {
@@ -125,6 +130,7 @@ impl Connector {
             close_grace: CLOSE_GRACE,
             backoff: config.backoff.clone(),
         });
+        let tap = (config.raw.clone()).map(|sink| Tap::new(sink, id, plan.exchange.clone()));
         Connector {
             id,
             reports: Reports::new(id, plan.exchange.clone(), output.clone()),
@@ -148,6 +154,7 @@ impl Connector {
             quotes: Vec::new(),
             in_flight: Arc::new(AtomicUsize::new(0)),
             counters: ConnectionCounters::default(),
+            tap,
         }
     }
 
@@ -171,6 +178,7 @@ impl Connector {
             self.perform(action, ctx);
         }
         self.actions = actions;
+        self.drain_tap(ctx);
     }
 
     fn perform(&mut self, action: Action, ctx: &mut Context<Self>) {
@@ -178,6 +186,7 @@ impl Connector {
             Action::Connect(generation) => self.connect(generation, ctx),
             Action::Attach(generation) => self.attach(generation, ctx),
             Action::Subscribe => {
+                self.capture(RawEvent::Subscribe(self.plan.subscribe.len()));
                 for message in self.plan.subscribe.clone() {
                     self.send(&message);
                 }
@@ -200,11 +209,21 @@ impl Connector {
                     act.feed(Input::Timer(generation, timer), ctx);
                 }));
             }
-            Action::Report(state) => self.reports.state(state),
-            Action::Forward { gap } => self.forward_quotes(gap, ctx),
+            Action::Report(state) => {
+                if let Some(event) = RawEvent::of_state(&state) {
+                    self.capture(event);
+                }
+                self.reports.state(state);
+            }
+            Action::Forward { gap } => {
+                if let Some(gap) = gap {
+                    self.capture(RawEvent::Gap(gap));
+                }
+                self.forward_quotes(gap, ctx);
+            }
             Action::Exit => {
                 self.reports.flush(self.counters);
-                ctx.stop();
+                self.stop_after_capture(ctx);
             }
         }
     }
@@ -266,6 +285,7 @@ impl Connector {
             return;
         };
         info!("connected");
+        self.capture(RawEvent::Open(self.plan.url.clone()));
         // Every frame's size is checked from its header (see guard.rs).
         let max_frame_size = self.config.max_frame_size;
         let framed = framed.into_map_codec(|codec| GuardedCodec::new(codec, max_frame_size));
@@ -324,6 +344,7 @@ impl Connector {
         let message = match message {
             Outgoing::Text(text) => {
                 debug!(%text, "send");
+                self.capture(RawEvent::Sent(text.clone()));
                 WsMessage::Text(text.clone().into())
             }
             Outgoing::Ping(payload) => {
@@ -364,6 +385,10 @@ impl Connector {
             }
             Frame::Pong(_) => return self.feed(Input::Alive(generation), ctx),
             Frame::Close(reason) => {
+                self.capture(RawEvent::Close {
+                    code: reason.as_ref().map(|r| u16::from(r.code)),
+                    reason: reason.as_ref().and_then(|r| r.description.clone()),
+                });
                 let input = Input::ServerClose {
                     generation,
                     code: reason.as_ref().map(|r| u16::from(r.code)),
@@ -378,6 +403,7 @@ impl Connector {
     fn on_message(&mut self, generation: Generation, message: Assembled, ctx: &mut Context<Self>) {
         self.counters.frames += 1;
         let received_at = self.clock.now();
+        self.capture_received(&message, received_at);
         let decoded = match &message {
             Assembled::Text(bytes) => match std::str::from_utf8(bytes) {
                 Ok(text) => {

@@ -42,6 +42,9 @@ pub struct ConnectorConfig {
     /// process when the first `wss://` connection needs them, so a `ws://`
     /// run never pays for reading the system's store.
     pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Where to send the raw capture (every frame received and sent, and
+    /// the connection's events); `None`: no capture.
+    pub raw: Option<crate::record::raw::RawSink>,
 }
 
 impl ConnectorConfig {
@@ -57,6 +60,7 @@ impl ConnectorConfig {
             max_write_stall: DEFAULT_MAX_WRITE_STALL,
             backoff: Backoff::default(),
             tls: None,
+            raw: None,
         }
     }
 }

@@ -1,0 +1,450 @@
+//! `collector record` as a process against the simulators as processes:
+//! SIGTERM finishes every file; the quote files hold every quote the
+//! simulators' frame logs say was sent, once and in order per connection,
+//! across drops and across rotations; the raw capture holds every frame,
+//! in order per connection; a write error ends the run with one line.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
+
+use mercury_core::Price;
+use mercury_simulator::{read_log, sent_by_connection};
+use mercury_tests::oracle::sent;
+use mercury_tests::{SimProcess, collector, drain, run_bounded};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs `collector record ARGS --out DIR` for `run`, then SIGTERM; waits
+/// (bounded) for it to finish.
+fn record_for(args: &[String], out: &Path, run: Duration) -> Output {
+    let mut child = collector()
+        .arg("record")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
+    std::thread::sleep(run);
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(term.unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("record did not stop within 30 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// Every file under `dir`, in the order written: by directory, then period
+/// start, then `-N` suffix.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![dir.to_owned()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path)
+            } else {
+                found.push(path)
+            }
+        }
+    }
+    let key = |p: &PathBuf| {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let stem = name.split('.').next().unwrap().to_owned();
+        let (period, n) = match stem.split_once('-') {
+            Some((period, n)) => (period.to_owned(), n.parse::<u32>().unwrap()),
+            None => (stem, 0),
+        };
+        (p.parent().unwrap().to_owned(), period, n)
+    };
+    found.sort_by_key(key);
+    found
+}
+
+fn lines_of(path: &Path) -> Vec<Value> {
+    let bytes = std::fs::read(path).unwrap();
+    let text = match path.extension().is_some_and(|e| e == "zst") {
+        true => String::from_utf8(zstd::decode_all(&bytes[..]).unwrap()).unwrap(),
+        false => String::from_utf8(bytes).unwrap(),
+    };
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The quote lines of one partition, in the order written.
+fn quotes(out: &Path, partition: &str) -> Vec<Value> {
+    files_under(&out.join(partition))
+        .iter()
+        .flat_map(|f| lines_of(f))
+        .collect()
+}
+
+/// The raw records of one exchange, in the order written.
+fn raw(out: &Path, exchange: &str) -> Vec<Value> {
+    files_under(&out.join("raw").join(exchange))
+        .iter()
+        .flat_map(|f| lines_of(f))
+        .collect()
+}
+
+/// `got` is every connection's `sent` but the last whole, then a prefix of
+/// the last (it was cut by SIGTERM); returns where each connection begins.
+fn assert_connection_by_connection<T: PartialEq + std::fmt::Debug>(
+    got: &[T],
+    sent: &[Vec<T>],
+    what: &str,
+) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut at = 0;
+    for (i, frames) in sent.iter().enumerate() {
+        starts.push(at);
+        let last = i + 1 == sent.len();
+        let take = if last { got.len() - at } else { frames.len() };
+        assert!(
+            at + take <= got.len(),
+            "{what}: connection {} is missing quotes: {} of {}",
+            i + 1,
+            got.len() - at,
+            frames.len()
+        );
+        assert_eq!(
+            got[at..at + take],
+            frames[..take],
+            "{what}: connection {}",
+            i + 1
+        );
+        at += take;
+    }
+    assert_eq!(at, got.len(), "{what}: nothing more than what was sent");
+    starts
+}
+
+fn prices(lines: &[Value]) -> Vec<Price> {
+    lines
+        .iter()
+        .map(|l| l["price"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+fn no_partial_left(out: &Path) {
+    let partial: Vec<PathBuf> = files_under(out)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(partial.is_empty(), "{partial:?}");
+}
+
+/// The raw capture of `exchange` against its simulator's frame log: the
+/// frames received between one `open` and the next are that connection's.
+fn assert_raw_matches(out: &Path, exchange: &str, log: &Path) {
+    let records = raw(out, exchange);
+    let mut segments: Vec<Vec<String>> = Vec::new();
+    for record in &records {
+        match record["event"].as_str().unwrap() {
+            "open" => segments.push(Vec::new()),
+            "recv" => segments
+                .last_mut()
+                .unwrap()
+                .push(record["text"].as_str().unwrap().to_owned()),
+            _ => {}
+        }
+    }
+    let entries = read_log(log).unwrap();
+    let sent: Vec<Vec<String>> = sent_by_connection(&entries)
+        .into_values()
+        .map(|frames| frames.into_iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(
+        segments.len(),
+        sent.len(),
+        "{exchange}: one open per connection"
+    );
+    let got: Vec<String> = segments.concat();
+    let starts = assert_connection_by_connection(&got, &sent, &format!("{exchange} raw frames"));
+    let mut at = 0;
+    for (segment, start) in segments.iter().zip(starts) {
+        assert_eq!(at, start, "{exchange}: connections split at their open");
+        at += segment.len();
+    }
+    assert_eq!(records.last().unwrap()["event"], "stopped", "{exchange}");
+}
+
+#[test]
+fn record_keeps_every_quote_and_frame_once_across_drops_and_sigterm_finishes_the_files() {
+    let drop = [
+        "--drop-after",
+        "8",
+        "--faulty-connections",
+        "1",
+        "--fair-interval",
+        "0.05",
+    ];
+    let mut bitmex = SimProcess::start_for("bitmex", "record-bitmex", &drop);
+    let mut binance = SimProcess::start_for("binance", "record-binance", &drop);
+    let out = tempfile::tempdir().unwrap();
+    let args: Vec<String> = [
+        "bitmex:XBTUSD",
+        "binance:BTCUSDT",
+        "--url",
+        &format!("bitmex={}", bitmex.url()),
+        "--url",
+        &format!("binance={}", binance.url()),
+        "--backoff-seed",
+        "7",
+    ]
+    .map(str::to_owned)
+    .into();
+    let output = record_for(&args, out.path(), Duration::from_secs(4));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    no_partial_left(out.path());
+
+    for (exchange, symbol, kind, sim) in [
+        ("bitmex", "XBTUSD", "fair", &mut bitmex),
+        ("binance", "BTCUSDT", "mark", &mut binance),
+    ] {
+        let log = sim.stop_and_log().to_owned();
+        let sent: Vec<Vec<Price>> = sent(exchange, symbol, &log)
+            .into_values()
+            .filter(|p| !p.is_empty())
+            .collect();
+        assert!(
+            sent.len() >= 2,
+            "{exchange}: the drop made a second connection"
+        );
+        let lines = quotes(out.path(), &format!("{exchange}/{symbol}/{kind}"));
+        let starts = assert_connection_by_connection(&prices(&lines), &sent, exchange);
+        let gaps: Vec<usize> = (0..lines.len())
+            .filter(|&i| lines[i]["after_gap"] == true)
+            .collect();
+        assert_eq!(
+            gaps,
+            starts[1..].to_vec(),
+            "{exchange}: after_gap on each reconnection's first quote"
+        );
+        let seqs: Vec<u64> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+        assert!(
+            seqs.windows(2).all(|w| w[0] < w[1]),
+            "{exchange}: in arrival order"
+        );
+        assert_raw_matches(out.path(), exchange, &log);
+    }
+}
+
+#[test]
+fn rotation_every_second_loses_and_repeats_nothing() {
+    let mut sim = SimProcess::start_for("bitmex", "record-rotate", &["--fair-interval", "0.02"]);
+    let out = tempfile::tempdir().unwrap();
+    let args: Vec<String> = [
+        "bitmex:XBTUSD",
+        "--url",
+        sim.url(),
+        "--rotate",
+        "1",
+        "--compress",
+    ]
+    .map(str::to_owned)
+    .into();
+    let output = record_for(&args, out.path(), Duration::from_secs(4));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    no_partial_left(out.path());
+    let files = files_under(&out.path().join("bitmex/XBTUSD/fair"));
+    assert!(files.len() >= 3, "one file a second: {files:?}");
+    assert!(
+        files
+            .iter()
+            .all(|f| f.to_string_lossy().ends_with(".jsonl.zst"))
+    );
+    let lines = quotes(out.path(), "bitmex/XBTUSD/fair");
+    let seqs: Vec<u64> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=lines.len() as u64).collect::<Vec<_>>(),
+        "every quote once, in order, across files"
+    );
+    let log = sim.stop_and_log().to_owned();
+    let sent: Vec<Vec<Price>> = sent("bitmex", "XBTUSD", &log).into_values().collect();
+    assert_connection_by_connection(&prices(&lines), &sent, "bitmex");
+    assert!(files_under(&out.path().join("raw/bitmex")).len() >= 3);
+    assert_raw_matches(out.path(), "bitmex", &log);
+}
+
+#[test]
+fn a_directory_that_cannot_be_written_ends_the_run_with_one_line() {
+    let sim = SimProcess::start_for("bitmex", "record-unwritable", &[]);
+    let out = tempfile::tempdir().unwrap();
+    // Root ignores permissions: a file where BitMEX's directory must go.
+    std::fs::write(out.path().join("bitmex"), b"in the way").unwrap();
+    let mut command = collector();
+    command
+        .args([
+            "record",
+            "bitmex:XBTUSD",
+            "--url",
+            sim.url(),
+            "--duration",
+            "20",
+            "--out",
+        ])
+        .arg(out.path());
+    let output = run_bounded(&mut command, Duration::from_secs(40));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("error: cannot create the directory ") && lines[0].contains("bitmex"),
+        "{stderr}"
+    );
+    no_partial_left(out.path());
+    let raw = files_under(&out.path().join("raw/bitmex"));
+    assert_eq!(raw.len(), 1, "the raw capture is finished: {raw:?}");
+    assert!(!lines_of(&raw[0]).is_empty());
+}
+
+/// The complete zstd frames of a crashed file, decoded one by one: what
+/// survives a crash (a cut frame at the end is left out).
+fn complete_frames(path: &Path) -> Vec<Value> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut text = Vec::new();
+    let mut rest = &bytes[..];
+    while let Ok(size) = zstd::zstd_safe::find_frame_compressed_size(rest) {
+        if size > rest.len() {
+            break;
+        }
+        text.extend(zstd::decode_all(&rest[..size]).unwrap());
+        rest = &rest[size..];
+    }
+    String::from_utf8(text)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn after_sigkill_the_partial_files_hold_every_flush_and_a_restart_touches_none() {
+    let mut sim = SimProcess::start_for("bitmex", "record-kill", &["--fair-interval", "0.02"]);
+    let out = tempfile::tempdir().unwrap();
+    let start = || {
+        collector()
+            .args([
+                "record",
+                "bitmex:XBTUSD",
+                "--url",
+                sim.url(),
+                "--compress",
+                "--out",
+            ])
+            .arg(out.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = start();
+    std::thread::sleep(Duration::from_secs(3));
+    first.kill().unwrap(); // SIGKILL: no chance to finish anything
+    first.wait().unwrap();
+    let crashed: Vec<PathBuf> = files_under(out.path());
+    assert!(
+        !crashed.is_empty()
+            && crashed
+                .iter()
+                .all(|p| p.to_string_lossy().ends_with(".partial")),
+        "{crashed:?}"
+    );
+    let before: Vec<(PathBuf, Vec<u8>)> = crashed
+        .iter()
+        .map(|p| (p.clone(), std::fs::read(p).unwrap()))
+        .collect();
+
+    // Everything up to the last flush (at most 0.5 s old) is readable.
+    let quotes_partial = crashed
+        .iter()
+        .find(|p| p.to_string_lossy().contains("/fair/"))
+        .unwrap();
+    let lines = complete_frames(quotes_partial);
+    assert!(
+        lines.len() >= 20,
+        "{} quotes survived 3 s at 50 a second",
+        lines.len()
+    );
+    let seqs: Vec<u64> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=lines.len() as u64).collect::<Vec<_>>());
+    let raw_partial = crashed
+        .iter()
+        .find(|p| p.to_string_lossy().contains("/raw/"))
+        .unwrap();
+    let records = complete_frames(raw_partial);
+    let received: Vec<String> = records
+        .iter()
+        .filter(|r| r["event"] == "recv")
+        .map(|r| r["text"].as_str().unwrap().to_owned())
+        .collect();
+
+    // A restart writes new files next to them and changes none of them.
+    let mut second = start();
+    std::thread::sleep(Duration::from_secs(2));
+    let term = Command::new("kill")
+        .args(["-TERM", &second.id().to_string()])
+        .status();
+    assert!(term.unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while second.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "record did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for (path, bytes) in &before {
+        assert_eq!(
+            &std::fs::read(path).unwrap(),
+            bytes,
+            "{} untouched",
+            path.display()
+        );
+    }
+    let finished: Vec<PathBuf> = files_under(out.path())
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert_eq!(finished.len(), 2, "{finished:?}");
+    // Within the same hour they take the next suffix (-1); never a crashed name.
+    for path in &finished {
+        let crashed_name = PathBuf::from(format!("{}.partial", path.display()));
+        assert!(
+            !crashed.contains(&crashed_name),
+            "{} reuses a crashed name",
+            path.display()
+        );
+    }
+
+    // What the crashed capture holds is what the simulator sent its first connection.
+    let log = sim.stop_and_log().to_owned();
+    let entries = read_log(&log).unwrap();
+    let first_connection: Vec<&str> = sent_by_connection(&entries).into_values().next().unwrap();
+    assert!(received.len() > 20 && received.len() <= first_connection.len());
+    assert_eq!(received, first_connection[..received.len()]);
+}
