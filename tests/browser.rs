@@ -95,7 +95,8 @@ fn launch(chromium: &Path, profile: &Path) -> (Killed, u16) {
         .spawn()
         .unwrap();
     let child = Killed(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // A cold start on a loaded 2-core machine has taken over 30 s.
+    let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let port = std::fs::read_to_string(profile.join("DevToolsActivePort"))
             .ok()
