@@ -18,13 +18,14 @@ pub use crate::connector_config::{
     DEFAULT_MAX_WRITE_STALL,
 };
 use crate::error::ConnectorError;
-use crate::frames::{Assembled, Reassembler};
+use crate::frames::Reassembler;
 use crate::guard::GuardedCodec;
 use crate::link::{Action, Generation, Input, Link, LinkConfig, Timer};
-use crate::messages::{ConnectionId, ConnectorOutput, InFlight};
+use crate::messages::{ConnectionId, ConnectorOutput};
 use crate::outbox::{Outbound, Outbox, OutboxSink};
 use crate::record::raw::{RawEvent, Tap};
 
+mod incoming;
 mod tap;
 use crate::reports::Reports;
 use crate::retry_after::RetryAfterSlot;
@@ -35,12 +36,11 @@ use awc::error::WsProtocolError;
 use awc::ws::{CloseCode, CloseReason, Frame, Message as WsMessage};
 use futures_util::{Sink, SinkExt, StreamExt, future, stream};
 use mercury_core::{
-    Clock, ConnectionPlan, Control, Decoder, Exchange, ExchangeError, Outgoing, Quote, SourceEvent,
-    SystemClock, WireFrame,
+    Clock, ConnectionPlan, Decoder, Exchange, Outgoing, Quote, SourceEvent, SystemClock,
 };
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 use tracing::{Span, debug, info};
 
@@ -357,144 +357,6 @@ impl Connector {
             }
         };
         self.write(message);
-    }
-
-    fn on_frame(&mut self, generation: Generation, frame: Frame, ctx: &mut Context<Self>) {
-        if generation != self.link.generation() {
-            return;
-        }
-        if let Some(error) = self.outbox.peer_not_reading(self.config.max_write_stall) {
-            return self.feed(Input::StreamFailed(generation, error), ctx);
-        }
-        let message = match frame {
-            Frame::Text(bytes) => Assembled::Text(bytes),
-            Frame::Binary(bytes) => Assembled::Binary(bytes),
-            Frame::Continuation(item) => match self.reassembler.push(item) {
-                Ok(Some(message)) => message,
-                Ok(None) => return self.feed(Input::Alive(generation), ctx),
-                Err(error) => return self.feed(Input::StreamFailed(generation, error), ctx),
-            },
-            // Answered (one pong for any number of unanswered pings), but
-            // not proof of life: a server's pings alone must not keep a
-            // link that answers none of ours looking healthy.
-            Frame::Ping(bytes) => {
-                if self.outbox.ping(bytes) {
-                    self.queue(Outbound::Pong);
-                }
-                return;
-            }
-            Frame::Pong(_) => return self.feed(Input::Alive(generation), ctx),
-            Frame::Close(reason) => {
-                self.capture(RawEvent::Close {
-                    code: reason.as_ref().map(|r| u16::from(r.code)),
-                    reason: reason.as_ref().and_then(|r| r.description.clone()),
-                });
-                let input = Input::ServerClose {
-                    generation,
-                    code: reason.as_ref().map(|r| u16::from(r.code)),
-                    reason: reason.and_then(|r| r.description),
-                };
-                return self.feed(input, ctx);
-            }
-        };
-        self.on_message(generation, message, ctx);
-    }
-
-    fn on_message(&mut self, generation: Generation, message: Assembled, ctx: &mut Context<Self>) {
-        self.counters.frames += 1;
-        let received_at = self.clock.now();
-        self.capture_received(&message, received_at);
-        let decoded = match &message {
-            Assembled::Text(bytes) => match std::str::from_utf8(bytes) {
-                Ok(text) => {
-                    self.decoder
-                        .decode(WireFrame::Text(text), received_at, &mut self.events)
-                }
-                Err(_) => Err(mercury_core::DecodeError::Malformed(
-                    "text frame is not UTF-8".into(),
-                )),
-            },
-            Assembled::Binary(bytes) => {
-                self.decoder
-                    .decode(WireFrame::Binary(bytes), received_at, &mut self.events)
-            }
-        };
-        if let Err(error) = &decoded {
-            self.counters.skipped += 1;
-            debug!(%error, skipped = self.counters.skipped, "skipping a frame that does not decode");
-        }
-        let (decoded_quotes, errors, restarted) = self.sort_events();
-        let input = Input::Message {
-            generation,
-            decoded: decoded_quotes,
-            forwarded: self.quotes.len(),
-            undecodable: decoded.is_err(),
-        };
-        self.feed(input, ctx);
-        self.quotes.clear();
-        for error in errors {
-            self.feed(Input::ServerError(generation, error), ctx);
-        }
-        if restarted {
-            // The quotes before it stand; the connection is of no more use.
-            self.feed(
-                Input::StreamFailed(generation, ConnectorError::SessionRestarted),
-                ctx,
-            );
-        }
-    }
-
-    /// Keeps the quotes some subscription asks for (in `self.quotes`);
-    /// returns how many quotes were decoded, the exchange's errors, and
-    /// whether the server restarted the session.
-    fn sort_events(&mut self) -> (u64, Vec<ExchangeError>, bool) {
-        let mut decoded = 0;
-        let mut errors = Vec::new();
-        let mut restarted = false;
-        let subscriptions = &self.plan.subscriptions;
-        let wanted =
-            |q: &Quote| subscriptions.is_empty() || subscriptions.iter().any(|s| s.matches(q));
-        for event in self.events.drain(..) {
-            match event {
-                SourceEvent::Quote(quote) => {
-                    decoded += 1;
-                    if wanted(&quote) {
-                        self.quotes.push(quote);
-                    }
-                }
-                SourceEvent::Control(Control::SessionRestarted) => restarted = true,
-                SourceEvent::Control(control) => debug!(?control, "control"),
-                SourceEvent::ExchangeError(error) => {
-                    self.reports.exchange_error(&error, &mut self.counters);
-                    errors.push(error);
-                }
-            }
-        }
-        self.counters.decoded += decoded;
-        (decoded, errors, restarted)
-    }
-
-    /// Sends the pending quotes without waiting while few batches are in
-    /// flight; past the bound, waits until the collector has handled this
-    /// one, which stops this actor from reading its socket meanwhile
-    /// (backpressure).
-    fn forward_quotes(&mut self, gap: Option<Duration>, ctx: &mut Context<Self>) {
-        if let Some(gap) = gap {
-            info!(?gap, "quotes flow again after a gap");
-        }
-        let quotes = std::mem::take(&mut self.quotes);
-        self.counters.quotes += quotes.len() as u64;
-        let message = ConnectorOutput::Quotes {
-            connection: self.id,
-            quotes,
-            gap,
-            in_flight: InFlight::new(&self.in_flight),
-        };
-        if self.in_flight.load(Ordering::Acquire) <= self.config.max_in_flight {
-            self.output.do_send(message);
-        } else {
-            ctx.wait(self.output.send(message).into_actor(self).map(|_, _, _| ()));
-        }
     }
 }
 
