@@ -11,11 +11,10 @@
 mod common;
 
 use common::*;
-use mercury_core::{Control, SkipReason, SourceEvent, Timestamp, WireFrame};
+use mercury_core::{Timestamp, WireFrame};
 use mercury_exchange_bitmex::decoder;
+use mercury_testkit::junk::{JUNK, quotes_and_invalid_fields};
 use mercury_testkit::ordered::{Ordered, with_row_field};
-
-const JUNK: [&str; 5] = [r#""garbage""#, r#""yesterday""#, "{}", "[1]", "true"];
 
 /// The fields each table reads, besides its key.
 fn requested(table: &str) -> &'static [&'static str] {
@@ -38,28 +37,7 @@ fn decoded(table: &str, frame: &str) -> (Vec<String>, usize) {
     let events = source
         .decode_to_vec(WireFrame::Text(frame), Timestamp::UNIX_EPOCH)
         .unwrap_or_else(|e| panic!("{e}: {}", &frame[..frame.len().min(300)]));
-    let quotes = quotes(&events)
-        .iter()
-        .map(|q| {
-            format!(
-                "{} {:?} {} {:?}",
-                q.symbol, q.kind, q.price, q.exchange_time
-            )
-        })
-        .collect();
-    let skipped = events
-        .iter()
-        .filter(|e| {
-            matches!(
-                e,
-                SourceEvent::Control(Control::Skipped {
-                    reason: SkipReason::InvalidField,
-                    ..
-                })
-            )
-        })
-        .count();
-    (quotes, skipped)
+    quotes_and_invalid_fields(&events)
 }
 
 fn check_every_field(frame: &str) -> usize {

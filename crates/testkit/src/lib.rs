@@ -18,6 +18,7 @@
 
 pub mod bitmex;
 mod fixtures;
+pub mod junk;
 pub mod ordered;
 pub mod raw;
 mod server;
