@@ -7,10 +7,12 @@
 //! second), and a 64 MB frame peaked at 61 MB before it was refused.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
+mod common;
+
+use common::{States, rss_kib};
+
 use actix::prelude::*;
-use mercury_collector::{
-    Backoff, ConnectionState, Connector, ConnectorConfig, ConnectorError, ConnectorOutput,
-};
+use mercury_collector::{Backoff, ConnectionState, Connector, ConnectorConfig, ConnectorError};
 use mercury_core::{ConnectionPlan, QuoteKind, Subscription};
 use mercury_exchange_bitmex::{Bitmex, EXCHANGE_ID};
 use mercury_testkit::bitmex::opening;
@@ -18,28 +20,6 @@ use mercury_testkit::raw::text_header;
 use mercury_testkit::{RawScript, RawServer, RawStep};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-
-/// Forwards the connector's states.
-struct States(mpsc::UnboundedSender<ConnectionState>);
-
-impl Actor for States {
-    type Context = Context<Self>;
-}
-
-impl Handler<ConnectorOutput> for States {
-    type Result = ();
-
-    fn handle(&mut self, output: ConnectorOutput, _: &mut Context<Self>) {
-        if let ConnectorOutput::State { state, .. } = output {
-            let _ = self.0.send(state);
-        }
-    }
-}
-
-/// This process's resident set in KiB.
-fn rss_kib() -> u64 {
-    mercury_testkit::rss_kib(std::process::id()).unwrap()
-}
 
 #[actix::test]
 async fn a_header_claiming_too_much_is_refused_before_its_payload() {

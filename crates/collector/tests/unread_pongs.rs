@@ -9,10 +9,13 @@
 //! ~30 MB/s (6 → 873 MB in 30 s) while its link looked healthy.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
+mod common;
+
+use common::{States, rss_kib};
+
 use actix::prelude::*;
 use mercury_collector::{
-    Backoff, ConnectionState, Connector, ConnectorConfig, ConnectorError, ConnectorOutput,
-    StopConnector,
+    Backoff, ConnectionState, Connector, ConnectorConfig, ConnectorError, StopConnector,
 };
 use mercury_core::{ConnectionPlan, HeartbeatPolicy, Outgoing, QuoteKind, Subscription};
 use mercury_exchange_bitmex::{Bitmex, EXCHANGE_ID};
@@ -55,28 +58,6 @@ async fn first_failure(
             return (error, started.elapsed());
         }
     }
-}
-
-/// Forwards the connector's states.
-struct States(mpsc::UnboundedSender<ConnectionState>);
-
-impl Actor for States {
-    type Context = Context<Self>;
-}
-
-impl Handler<ConnectorOutput> for States {
-    type Result = ();
-
-    fn handle(&mut self, output: ConnectorOutput, _: &mut Context<Self>) {
-        if let ConnectorOutput::State { state, .. } = output {
-            let _ = self.0.send(state);
-        }
-    }
-}
-
-/// This process's resident set in KiB.
-fn rss_kib() -> u64 {
-    mercury_testkit::rss_kib(std::process::id()).unwrap()
 }
 
 #[actix::test]
