@@ -142,4 +142,15 @@ mod tests {
             "ws://a/?subscribe=x"
         );
     }
+
+    /// Found by the `cli_targets` fuzz target (`fetch bitmex XBTUSD --url `):
+    /// an empty URL made a plan with no URL, refused only when connecting.
+    #[test]
+    fn an_empty_url_is_a_usage_error() {
+        let one = targets(&words("bitmex XBTUSD"), None).unwrap();
+        for empty in ["", " ", "bitmex="] {
+            let error = url_overrides(&[empty.to_owned()], &one).unwrap_err();
+            assert!(error.to_string().contains("gives no URL"), "{error}");
+        }
+    }
 }

@@ -183,6 +183,13 @@ pub fn url_overrides(
                 }
             },
         };
+        if url.trim().is_empty() {
+            // Found by the cli_targets fuzz target: `--url ""` made a plan
+            // with no URL, refused only when connecting.
+            return Err(Error::Target(format!(
+                "--url {value:?} gives no URL; use ws://HOST[:PORT]/PATH or wss://…"
+            )));
+        }
         overrides.push((exchange, url));
     }
     Ok(overrides)
