@@ -44,6 +44,34 @@ pub enum OddWait {
 /// the wait saturates (a positive exponent) or is zero (a negative one).
 const MAX_EXPONENT: i64 = 40;
 
+/// The wait until the Unix time in milliseconds that follows `marker` in
+/// a server's `message` (`"… banned until 1569233346573 …"`), in whole
+/// seconds rounded up; `None` when the marker or the digits are missing or
+/// the number is out of range. Not clamped: the caller clamps it (see
+/// [`MAX_RETRY_AFTER`](crate::MAX_RETRY_AFTER)) and says so.
+///
+/// ```
+/// use mercury_core::Timestamp;
+/// use mercury_core::wire::wait_until_millis_after;
+/// use std::time::Duration;
+/// let now = Timestamp::from_unix_millis(1_000_000).unwrap();
+/// let msg = "IP banned until 1001500. Please use WebSocket";
+/// assert_eq!(wait_until_millis_after(msg, "banned until ", now), Some(Duration::from_secs(2)));
+/// assert_eq!(wait_until_millis_after("banned until soon", "banned until ", now), None);
+/// ```
+pub fn wait_until_millis_after(
+    message: &str,
+    marker: &str,
+    now: crate::Timestamp,
+) -> Option<std::time::Duration> {
+    let after = message.split_once(marker)?.1;
+    let end = after
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(after.len());
+    let until = crate::Timestamp::from_unix_millis(after[..end].parse().ok()?)?;
+    Some(now.whole_seconds_until(until))
+}
+
 /// A number of seconds from the raw JSON text of a field: a number
 /// (`5`, `0.25`, `1e12`) or a string holding one (`"5"`), exactly to the
 /// millisecond (truncated) without going through a float. Absurdly long

@@ -136,10 +136,7 @@ fn exchange_error(
 /// The wait until the time in `… banned until 1569233346573 …`, in whole
 /// seconds rounded up.
 fn banned_for(msg: &str, now: Timestamp) -> Option<Duration> {
-    let after = msg.split_once("banned until ")?.1;
-    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-    let until = Timestamp::from_unix_millis(digits.parse().ok()?)?;
-    let wait = now.whole_seconds_until(until);
+    let wait = mercury_core::wire::wait_until_millis_after(msg, "banned until ", now)?;
     if wait > MAX_RETRY_AFTER {
         debug!(?wait, max = ?MAX_RETRY_AFTER, "a ban's end clamped to the longest wait we honour");
     }

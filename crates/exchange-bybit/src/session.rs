@@ -124,11 +124,7 @@ fn reply(frame: &BybitFrame<'_>, now: Timestamp, out: &mut Emitter<'_>) -> bool 
 /// The wait until the reset time a rate-limit refusal names, in whole
 /// seconds rounded up.
 fn reset_in(message: &str, now: Timestamp) -> Option<Duration> {
-    let after = message.split_once(RESET_AT)?.1;
-    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-    let reset = Timestamp::from_unix_millis(digits.parse().ok()?)?;
-    let nanos = (reset.unix_nanos() - now.unix_nanos()).max(0);
-    let wait = Duration::from_secs(u64::try_from(nanos).ok()?.div_ceil(1_000_000_000));
+    let wait = mercury_core::wire::wait_until_millis_after(message, RESET_AT, now)?;
     if wait > MAX_RETRY_AFTER {
         debug!(?wait, max = ?MAX_RETRY_AFTER, "a reset time clamped to the longest wait we honour");
     }
