@@ -1,5 +1,8 @@
 //! Helpers for the exchange crates' typed wire structs.
 
+mod lenient;
+
+pub use lenient::{lenient_bool, lenient_borrowed, lenient_i64, lenient_text, lenient_u64};
 use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
 

@@ -91,7 +91,9 @@ impl Session for BinanceSession {
             event(raw, out)?;
         } else if let Some(error) = frame.error {
             out.exchange_error(exchange_error(error.code, error.msg, frame.id, received_at));
-        } else if frame.code.is_some() && frame.msg.is_some() {
+        } else if frame.msg.is_some() {
+            // A bare error (`{"code":2,"msg":"…"}`), even if its code is
+            // missing or unreadable: acknowledgements carry no message.
             out.exchange_error(exchange_error(frame.code, frame.msg, frame.id, received_at));
         } else if let Some(id) = frame.id {
             // `"result":null` (which serde reads as no result) acknowledges

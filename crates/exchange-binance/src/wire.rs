@@ -41,12 +41,15 @@ pub struct BinanceFrame<'a> {
     #[serde(borrow)]
     pub result: Option<&'a RawValue>,
     /// A reply's request id.
+    #[serde(default, deserialize_with = "mercury_core::wire::lenient_u64")]
     pub id: Option<u64>,
     /// An error reply: `{"error":{"code":2,"msg":"Invalid request: …"},"id":1}`.
     pub error: Option<BinanceError>,
     /// A bare error's code: `{"code":2,"msg":"…"}`.
+    #[serde(default, deserialize_with = "mercury_core::wire::lenient_i64")]
     pub code: Option<i64>,
     /// A bare error's message.
+    #[serde(default, deserialize_with = "mercury_core::wire::lenient_text")]
     pub msg: Option<String>,
 }
 
@@ -54,8 +57,10 @@ pub struct BinanceFrame<'a> {
 #[derive(Debug, Deserialize)]
 pub struct BinanceError {
     /// Binance's error code (0–3 on market streams; not an HTTP status).
+    #[serde(default, deserialize_with = "mercury_core::wire::lenient_i64")]
     pub code: Option<i64>,
     /// Its message.
+    #[serde(default, deserialize_with = "mercury_core::wire::lenient_text")]
     pub msg: Option<String>,
 }
 

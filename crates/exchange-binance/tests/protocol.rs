@@ -81,6 +81,20 @@ fn acks_errors_and_a_wrapped_array_of_events() {
         !error.retryable,
         "a bad request does not get better by reconnecting"
     );
+    // Fields of odd types: still an error, not a malformed frame.
+    let [SourceEvent::ExchangeError(error)] =
+        &decode(r#"{"error":{"code":"2","msg":"Invalid request"},"id":{"n":2}}"#)[..]
+    else {
+        panic!("an error")
+    };
+    assert_eq!(error.message, "code 2: Invalid request");
+    let [SourceEvent::ExchangeError(error)] =
+        &decode(r#"{"code":[1],"msg":"Too many requests","id":"9"}"#)[..]
+    else {
+        panic!("an error")
+    };
+    assert_eq!(error.message, "Too many requests");
+    assert_eq!(error.request.as_deref(), Some("request 9"));
     // crypto-msg-parser's real `!markPrice@arr` frame: two events, in order.
     let frame = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -33,12 +33,13 @@ pub struct BybitFrame<'a> {
     #[serde(borrow)]
     pub ts: Option<&'a RawValue>,
     /// A reply's outcome.
+    #[serde(default, deserialize_with = "mercury_core::wire::lenient_bool")]
     pub success: Option<bool>,
     /// A reply's message: `""`, `pong`, or why it failed.
     #[serde(
         default,
         borrow,
-        deserialize_with = "mercury_core::wire::borrowed_option"
+        deserialize_with = "mercury_core::wire::lenient_borrowed"
     )]
     pub ret_msg: Option<Cow<'a, str>>,
     /// What the reply answers: `subscribe`, `unsubscribe`, `ping`, `pong`.
@@ -52,7 +53,7 @@ pub struct BybitFrame<'a> {
     #[serde(
         default,
         borrow,
-        deserialize_with = "mercury_core::wire::borrowed_option"
+        deserialize_with = "mercury_core::wire::lenient_borrowed"
     )]
     pub req_id: Option<Cow<'a, str>>,
 }

@@ -86,6 +86,19 @@ fn replies_pongs_and_refusals() {
     };
     assert_eq!(error.message, "error:handler not found,topic:tickers.NOPE");
     assert!(!error.retryable);
+    // The same refusal with fields of odd types is still a refusal, not a
+    // malformed frame.
+    let odd = r#"{"success":"false","ret_msg":"error:handler not found","conn_id":{"x":1},"req_id":17,"op":"subscribe"}"#;
+    let [SourceEvent::ExchangeError(error)] = &decode(&mut source, odd)[..] else {
+        panic!("an error: {:?}", decode(&mut source, odd))
+    };
+    assert_eq!(error.message, "error:handler not found");
+    assert_eq!(error.request.as_deref(), Some("subscribe 17"));
+    let odder = r#"{"success":false,"ret_msg":{"text":"?"},"req_id":[1],"op":"subscribe"}"#;
+    assert!(matches!(
+        &decode(&mut source, odder)[..],
+        [SourceEvent::ExchangeError(_)]
+    ));
 }
 
 #[test]
