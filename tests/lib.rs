@@ -45,6 +45,24 @@ fn build_collector() -> PathBuf {
             "collector",
         ])
         .current_dir(env!("CARGO_MANIFEST_DIR"));
+    // What cargo sets for this test (CARGO_PKG_NAME, OUT_DIR, …) must not
+    // reach the inner build: build scripts such as ring's rerun when those
+    // change, and everything above them would be rebuilt on every run.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        let set_for_tests = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ]
+        .iter()
+        .any(|prefix| key.starts_with(prefix))
+            || ["OUT_DIR", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR"].contains(&&*key);
+        if set_for_tests {
+            build.env_remove(&*key);
+        }
+    }
     if profile_dir.ends_with("release") {
         build.arg("--release");
     }
