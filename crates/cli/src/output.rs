@@ -169,6 +169,7 @@ mod tests {
         Tick {
             seq,
             connection: ConnectionId(1),
+            conn_seq: seq,
             quote: Quote {
                 exchange: ExchangeId::from_static("bitmex"),
                 symbol: "XBTUSD".into(),
