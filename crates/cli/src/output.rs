@@ -8,6 +8,7 @@
 
 use crate::args::Format;
 use mercury_collector::Tick;
+use mercury_collector::record::csv::csv_field;
 use std::fmt::Display;
 use std::io::{self, BufWriter, Write};
 
@@ -149,14 +150,6 @@ fn table_row<'c>(
         };
     }
     writeln!(out, "{}", line.trim_end())
-}
-
-fn csv_field(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.contains([',', '"', '\n']) {
-        format!("\"{}\"", cell.replace('"', "\"\"")).into()
-    } else {
-        cell.into()
-    }
 }
 
 #[cfg(test)]
