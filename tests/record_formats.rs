@@ -84,6 +84,15 @@ fn pyarrow_rows(python: &Path, files: &[PathBuf]) -> Vec<QuoteRow> {
         .collect()
 }
 
+/// `got` equals `want` row by row; a failure names the first difference.
+fn assert_same_rows(got: &[QuoteRow], want: &[QuoteRow], what: &str) {
+    let first = got.iter().zip(want).position(|(a, b)| a != b);
+    if let Some(i) = first {
+        panic!("{what}: row {i} differs:\n {:?}\n {:?}", got[i], want[i]);
+    }
+    assert_eq!(got.len(), want.len(), "{what}: as many rows");
+}
+
 fn with_extension(files: &[PathBuf], extension: &str) -> Vec<PathBuf> {
     let suffix = format!(".{extension}");
     files
@@ -213,7 +222,7 @@ fn jsonl_csv_and_parquet_hold_the_same_quotes_and_pyarrow_reads_them() {
         let parquet = parquet_rows(&parquet_files);
         let csv = csv_rows(&with_extension(&files, "csv"));
         let jsonl = jsonl_lines(&with_extension(&files, "jsonl"));
-        assert_eq!(csv, parquet, "{exchange}: CSV and Parquet, field by field");
+        assert_same_rows(&csv, &parquet, &format!("{exchange}: CSV and Parquet"));
         assert_eq!(jsonl.len(), parquet.len(), "{exchange}");
         for (row, line) in parquet.iter().zip(&jsonl) {
             assert!(matches_json(row, line), "{exchange}: {row:?} vs {line}");
@@ -232,7 +241,8 @@ fn jsonl_csv_and_parquet_hold_the_same_quotes_and_pyarrow_reads_them() {
         let conn_seqs: Vec<u64> = parquet.iter().map(|r| r.conn_seq).collect();
         assert_eq!(conn_seqs, (1..=parquet.len() as u64).collect::<Vec<_>>(), "{exchange}");
         if let Some(python) = &python {
-            assert_eq!(pyarrow_rows(python, &parquet_files), parquet, "{exchange}: pyarrow");
+            let read = pyarrow_rows(python, &parquet_files);
+            assert_same_rows(&read, &parquet, &format!("{exchange}: pyarrow"));
         }
     }
 }
@@ -273,7 +283,8 @@ fn a_killed_run_leaves_parquet_that_repairs_to_its_complete_row_groups() {
         assert!(matches_json(row, line), "{row:?} vs {line}");
     }
     if let Some(python) = pyarrow_python() {
-        assert_eq!(pyarrow_rows(&python, &[outcome.finished.clone()]), rows);
+        let read = pyarrow_rows(&python, std::slice::from_ref(&outcome.finished));
+        assert_same_rows(&read, &rows, "pyarrow");
     }
 }
 
