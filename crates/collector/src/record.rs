@@ -1,5 +1,7 @@
 //! Recording to files: the raw capture ([`raw`]) and normalized quotes
-//! ([`quotes`]), each written by a thread of its own.
+//! ([`quotes`]: JSON Lines, [`csv`], [`parquet`]), each written by a
+//! thread of its own. [`read_parquet_rows`] and [`repair_parquet`] read
+//! and repair Parquet files (for `collector audit`).
 //!
 //! ## Files
 //!
@@ -16,6 +18,8 @@
 //! ```text
 //! DIR/raw/<exchange>/<YYYY-MM-DD>/<HHMMSS>.jsonl.zst           raw capture, one per exchange and period
 //! DIR/<exchange>/<symbol>/<kind>/<YYYY-MM-DD>/<HHMMSS>.jsonl   quotes (.jsonl.zst with compression)
+//! DIR/<exchange>/<symbol>/<kind>/<YYYY-MM-DD>/<HHMMSS>.csv     with --format csv (.csv.zst)
+//! DIR/<exchange>/<symbol>/<kind>/<YYYY-MM-DD>/<HHMMSS>.parquet with --format parquet
 //! ```
 //!
 //! The date and time are the UTC start of the file's rotation period
