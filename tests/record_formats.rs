@@ -33,12 +33,17 @@ fn pyarrow_python() -> Option<PathBuf> {
     let has_pyarrow = |python: &Path| {
         let mut check = Command::new(python);
         check.args(["-c", "import pyarrow.parquet"]);
-        python.exists() && run_bounded(&mut check, Duration::from_secs(60)).status.success()
+        python.exists()
+            && run_bounded(&mut check, Duration::from_secs(60))
+                .status
+                .success()
     };
     if !has_pyarrow(&python) {
         let mut make = Command::new("python3");
         make.args(["-m", "venv"]).arg(&venv);
-        let made = run_bounded(&mut make, Duration::from_secs(120)).status.success();
+        let made = run_bounded(&mut make, Duration::from_secs(120))
+            .status
+            .success();
         if made {
             let mut pip = Command::new(venv.join("bin/pip"));
             pip.args(["install", "--quiet", "pyarrow"]);
@@ -49,8 +54,15 @@ fn pyarrow_python() -> Option<PathBuf> {
         return Some(python);
     }
     let required = std::env::var_os("MERCURY_REQUIRE_PYARROW").is_some();
-    assert!(!required, "pyarrow is required but {} lacks it", venv.display());
-    eprintln!("SKIPPED: the pyarrow checks (no pyarrow in {}, and it could not be installed)", venv.display());
+    assert!(
+        !required,
+        "pyarrow is required but {} lacks it",
+        venv.display()
+    );
+    eprintln!(
+        "SKIPPED: the pyarrow checks (no pyarrow in {}, and it could not be installed)",
+        venv.display()
+    );
     None
 }
 
@@ -117,7 +129,9 @@ fn csv_rows(files: &[PathBuf]) -> Vec<QuoteRow> {
         let mut lines = text.lines();
         assert_eq!(
             lines.next(),
-            Some("seq,conn,conn_seq,exchange,symbol,kind,price,exchange_time,received_at,after_gap")
+            Some(
+                "seq,conn,conn_seq,exchange,symbol,kind,price,exchange_time,received_at,after_gap"
+            )
         );
         for line in lines {
             let c: Vec<&str> = line.split(',').collect();
@@ -145,7 +159,10 @@ fn jsonl_lines(files: &[PathBuf]) -> Vec<Value> {
         .iter()
         .flat_map(|f| {
             let text = std::fs::read_to_string(f).unwrap();
-            let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+            let lines: Vec<Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
             lines
         })
         .collect()
@@ -209,7 +226,10 @@ fn jsonl_csv_and_parquet_hold_the_same_quotes_and_pyarrow_reads_them() {
         .into_iter()
         .filter(|p| p.to_string_lossy().contains(".partial"))
         .collect();
-    assert!(leftovers.is_empty(), "no .partial, no sidecar: {leftovers:?}");
+    assert!(
+        leftovers.is_empty(),
+        "no .partial, no sidecar: {leftovers:?}"
+    );
     let python = pyarrow_python();
 
     for (exchange, symbol, kind, sim) in [
@@ -233,13 +253,26 @@ fn jsonl_csv_and_parquet_hold_the_same_quotes_and_pyarrow_reads_them() {
             .into_values()
             .filter(|p| !p.is_empty())
             .collect();
-        assert!(sent.len() >= 2, "{exchange}: the drop made a second connection");
+        assert!(
+            sent.len() >= 2,
+            "{exchange}: the drop made a second connection"
+        );
         let prices: Vec<Price> = parquet.iter().map(|r| r.price).collect();
         let starts = assert_connection_by_connection(&prices, &sent, exchange);
-        let gaps: Vec<usize> = (0..parquet.len()).filter(|&i| parquet[i].after_gap).collect();
-        assert_eq!(gaps, starts[1..], "{exchange}: after_gap at each reconnection");
+        let gaps: Vec<usize> = (0..parquet.len())
+            .filter(|&i| parquet[i].after_gap)
+            .collect();
+        assert_eq!(
+            gaps,
+            starts[1..],
+            "{exchange}: after_gap at each reconnection"
+        );
         let conn_seqs: Vec<u64> = parquet.iter().map(|r| r.conn_seq).collect();
-        assert_eq!(conn_seqs, (1..=parquet.len() as u64).collect::<Vec<_>>(), "{exchange}");
+        assert_eq!(
+            conn_seqs,
+            (1..=parquet.len() as u64).collect::<Vec<_>>(),
+            "{exchange}"
+        );
         if let Some(python) = &python {
             let read = pyarrow_rows(python, &parquet_files);
             assert_same_rows(&read, &parquet, &format!("{exchange}: pyarrow"));
@@ -253,7 +286,13 @@ fn a_killed_run_leaves_parquet_that_repairs_to_its_complete_row_groups() {
     let out = tempfile::tempdir().unwrap();
     let mut child = collector()
         .args(["record", "bitmex:XBTUSD", "--url", sim.url()])
-        .args(["--no-raw", "--format", "parquet,jsonl", "--parquet-row-group", "8"])
+        .args([
+            "--no-raw",
+            "--format",
+            "parquet,jsonl",
+            "--parquet-row-group",
+            "8",
+        ])
         .arg("--out")
         .arg(out.path())
         .stdout(Stdio::null())
@@ -272,7 +311,11 @@ fn a_killed_run_leaves_parquet_that_repairs_to_its_complete_row_groups() {
     let outcome = repair_parquet(&partial[0]).unwrap();
     assert_eq!(outcome.rows % 8, 0, "whole row groups of 8: {outcome:?}");
     assert!(outcome.rows >= 80, "3 s at 100 a second: {outcome:?}");
-    assert!(!partial[0].exists(), "the .partial became {:?}", outcome.finished);
+    assert!(
+        !partial[0].exists(),
+        "the .partial became {:?}",
+        outcome.finished
+    );
     let rows = parquet_rows(std::slice::from_ref(&outcome.finished));
     assert_eq!(rows.len() as u64, outcome.rows);
     let seqs: Vec<u64> = rows.iter().map(|r| r.seq).collect();

@@ -103,4 +103,3 @@ pub fn assert_connection_by_connection<T: PartialEq + std::fmt::Debug>(
     assert_eq!(at, got.len(), "{what}: nothing more than what was sent");
     starts
 }
-

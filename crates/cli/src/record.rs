@@ -16,7 +16,9 @@ use crate::wiring::{self, SourceOptions};
 use actix::Actor;
 use anyhow::Context as _;
 use mercury_collector::record::parquet::ParquetOptions;
-use mercury_collector::record::quotes::{QUOTES_CAPACITY, QuoteFormat, QuotesConfig, start_quotes_as};
+use mercury_collector::record::quotes::{
+    QUOTES_CAPACITY, QuoteFormat, QuotesConfig, start_quotes_as,
+};
 use mercury_collector::record::raw::{RawConfig, start_raw};
 use mercury_collector::record::{RecordError, RecordSummary, Rotation, WriterHandle};
 use mercury_collector::{CancelFetches, Collector, OpenStream};

@@ -44,6 +44,7 @@ pub mod csv;
 pub mod files;
 pub mod parquet;
 mod parquet_read;
+mod parquet_schema;
 pub mod quotes;
 pub mod raw;
 
@@ -301,7 +302,10 @@ impl<K: PartialEq, F: RecordFile> OpenFiles<K, F> {
         let found = self.open.iter().position(|(k, _)| *k == key);
         let stale = found.filter(|&i| {
             let file = &self.open[i].1;
-            let full = self.rotation.max_bytes.is_some_and(|max| file.size() >= max);
+            let full = self
+                .rotation
+                .max_bytes
+                .is_some_and(|max| file.size() >= max);
             file.period_end() <= start || full
         });
         if let Some(i) = stale {

@@ -57,51 +57,32 @@
 //! metadata, its length, `PAR1`). [`repair_parquet`](super::repair_parquet)
 //! turns the pair into a finished file holding every complete row group.
 
+pub use super::parquet_schema::{
+    FOOTER_SUFFIX, PRICE_SCALE, SCHEMA, SCHEMA_VERSION, SCHEMA_VERSION_KEY, decimal_38_18,
+    footer_path,
+};
+
 use super::files::{PartialFile, Rotation, date_and_time, path_component};
+use super::parquet_schema::{footer_bytes, properties, schema, write_sidecar};
 use super::{OpenFiles, RecordError, RecordFile, RecordSummary};
 use crate::messages::Tick;
-use ::parquet::basic::{Compression, ZstdLevel};
 use ::parquet::data_type::{
     BoolType, ByteArray, ByteArrayType, FixedLenByteArray, FixedLenByteArrayType, Int64Type,
 };
 use ::parquet::errors::ParquetError;
-use ::parquet::file::metadata::{FileMetaData, KeyValue, ParquetMetaDataBuilder, ParquetMetaDataWriter};
-use ::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use ::parquet::file::writer::SerializedFileWriter;
-use ::parquet::schema::parser::parse_message_type;
-use ::parquet::schema::types::{ColumnPath, SchemaDescriptor, Type};
-use mercury_core::{ExchangeId, Price, QuoteKind, Symbol, Timestamp};
-use std::path::{Path, PathBuf};
+use ::parquet::schema::types::Type;
+use mercury_core::{ExchangeId, QuoteKind, Symbol, Timestamp};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The schema above, as Parquet's message type.
-pub const SCHEMA: &str = "message quote {
-  REQUIRED INT64 seq;
-  REQUIRED INT64 conn;
-  REQUIRED INT64 conn_seq;
-  REQUIRED BYTE_ARRAY exchange (STRING);
-  REQUIRED BYTE_ARRAY symbol (STRING);
-  REQUIRED BYTE_ARRAY kind (STRING);
-  REQUIRED FIXED_LEN_BYTE_ARRAY (16) price (DECIMAL(38,18));
-  OPTIONAL INT64 exchange_time (TIMESTAMP(NANOS,true));
-  REQUIRED INT64 received_at (TIMESTAMP(NANOS,true));
-  REQUIRED BOOLEAN after_gap;
-}";
-/// The value of the `mercury.schema_version` key.
-pub const SCHEMA_VERSION: &str = "1";
-/// The key-value metadata key of the schema version.
-pub const SCHEMA_VERSION_KEY: &str = "mercury.schema_version";
-/// Decimal places of `price`.
-pub const PRICE_SCALE: u32 = 18;
 /// A row group is written at this many rows.
 pub const ROW_GROUP_ROWS: usize = 64 << 10;
 /// … or when its first row is this old.
 pub const ROW_GROUP_AGE: Duration = Duration::from_secs(60);
 /// … or when the open Parquet files together hold this many rows.
 pub const BUFFERED_ROWS: usize = 256 << 10;
-/// The suffix of a row-group footer sidecar (after `NAME.parquet.partial`).
-pub const FOOTER_SUFFIX: &str = "footer";
 /// How often at most a refused quote is logged (after the first).
 const REFUSAL_LOG_EVERY: Duration = Duration::from_secs(60);
 
@@ -124,24 +105,6 @@ impl Default for ParquetOptions {
             buffered_rows: BUFFERED_ROWS,
         }
     }
-}
-
-/// `price` as the unscaled value of a DECIMAL(38, 18): exact, or `None`
-/// if it needs more than 18 decimal places or more than 38 digits.
-pub fn decimal_38_18(price: &Price) -> Option<i128> {
-    let decimal = price.as_decimal();
-    let (mantissa, scale) = (decimal.mantissa(), decimal.scale());
-    let scaled = if scale <= PRICE_SCALE {
-        mantissa.checked_mul(10i128.checked_pow(PRICE_SCALE - scale)?)?
-    } else {
-        let factor = 10i128.checked_pow(scale - PRICE_SCALE)?;
-        // Only trailing zeros may go.
-        if mantissa % factor != 0 {
-            return None;
-        }
-        mantissa / factor
-    };
-    (scaled.unsigned_abs() < 10u128.pow(38)).then_some(scaled)
 }
 
 /// One quote as the Parquet columns hold it.
@@ -174,84 +137,14 @@ impl Row {
     }
 }
 
-/// The schema, parsed.
-pub(crate) fn schema() -> Result<Arc<Type>, ParquetError> {
-    parse_message_type(SCHEMA).map(Arc::new)
-}
-
-/// The key-value metadata every file carries.
-pub(crate) fn key_values() -> Vec<KeyValue> {
-    vec![
-        KeyValue::new(SCHEMA_VERSION_KEY.to_owned(), SCHEMA_VERSION.to_owned()),
-        KeyValue::new(
-            "mercury.writer".to_owned(),
-            concat!("mercury-collector ", env!("CARGO_PKG_VERSION")).to_owned(),
-        ),
-    ]
-}
-
-fn properties() -> Result<WriterProperties, ParquetError> {
-    let mut builder = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
-        .set_dictionary_enabled(false)
-        // No page index: a row group's footer is then complete on its own.
-        .set_statistics_enabled(EnabledStatistics::Chunk)
-        .set_offset_index_disabled(true)
-        .set_key_value_metadata(Some(key_values()));
-    for name in ["exchange", "symbol", "kind"] {
-        builder = builder.set_column_dictionary_enabled(ColumnPath::from(name), true);
-    }
-    Ok(builder.build())
-}
-
-/// The footer of a file made of `writer`'s row groups so far (no page
-/// index), as the sidecar holds it after its 8-byte data length.
-pub(crate) fn footer_bytes(
-    schema: &Arc<Type>,
-    row_groups: Vec<::parquet::file::metadata::RowGroupMetaData>,
-    created_by: &str,
-) -> Result<Vec<u8>, ParquetError> {
-    let rows = row_groups.iter().map(|g| g.num_rows()).sum();
-    let descriptor = Arc::new(SchemaDescriptor::new(schema.clone()));
-    let file = FileMetaData::new(
-        1,
-        rows,
-        Some(created_by.to_owned()),
-        Some(key_values()),
-        descriptor,
-        None,
-    );
-    let metadata = ParquetMetaDataBuilder::new(file)
-        .set_row_groups(row_groups)
-        .build();
-    let mut out = Vec::new();
-    ParquetMetaDataWriter::new(&mut out, &metadata)
-        .with_preserve_page_index_locations(false)
-        .finish()?;
-    Ok(out)
-}
-
-/// The sidecar of `partial`: `NAME.parquet.partial.footer`.
-pub fn footer_path(partial: &Path) -> PathBuf {
-    let mut name = partial.as_os_str().to_owned();
-    name.push(".");
-    name.push(FOOTER_SUFFIX);
-    PathBuf::from(name)
-}
-
-/// The rows of one row group, by column, waiting to be written.
-#[derive(Debug, Default)]
-struct Columns {
-    rows: Vec<Row>,
-}
-
 /// One Parquet file being written. See the module docs.
 pub(crate) struct ParquetFile {
     /// `None` once a write failed: the file stays `.partial`.
     writer: Option<SerializedFileWriter<PartialFile>>,
     schema: Arc<Type>,
     names: [ByteArray; 3],
-    waiting: Columns,
+    /// The rows of the next row group.
+    waiting: Vec<Row>,
     first_waiting: Option<Instant>,
     options: ParquetOptions,
     partial: PathBuf,
@@ -288,7 +181,7 @@ impl ParquetFile {
             writer: Some(writer),
             schema,
             names: names.map(ByteArray::from),
-            waiting: Columns::default(),
+            waiting: Vec::new(),
             first_waiting: None,
             options,
             partial,
@@ -298,20 +191,21 @@ impl ParquetFile {
     }
 
     /// Rows waiting for their row group.
-    fn waiting(&self) -> usize {
-        self.waiting.rows.len()
+    fn rows_waiting(&self) -> usize {
+        self.waiting.len()
     }
 
     /// Writes the waiting rows as one row group, then its sidecar footer.
     fn write_row_group(&mut self) -> Result<(), RecordError> {
-        if self.waiting.rows.is_empty() {
+        if self.waiting.is_empty() {
             return Ok(());
         }
         // Taken: if anything fails, the file is never touched again.
         let mut writer = self.writer.take().ok_or_else(|| self.failed())?;
-        let rows = std::mem::take(&mut self.waiting.rows);
+        let written = write_columns(&mut writer, &self.waiting, &self.names);
+        self.waiting.clear();
         self.first_waiting = None;
-        write_columns(&mut writer, &rows, &self.names).map_err(|e| self.parquet("write", e))?;
+        written.map_err(|e| self.parquet("write", e))?;
         writer
             .flush()
             .map_err(|e| RecordError::io("write", &self.partial, e))?;
@@ -360,11 +254,15 @@ fn write_columns(
                     1 => |r| r.conn,
                     _ => |r| r.conn_seq,
                 };
-                column.typed::<Int64Type>().write_batch(&ints(pick), None, None)?;
+                column
+                    .typed::<Int64Type>()
+                    .write_batch(&ints(pick), None, None)?;
             }
             3..=5 => {
                 let name = vec![names[index - 3].clone(); rows.len()];
-                column.typed::<ByteArrayType>().write_batch(&name, None, None)?;
+                column
+                    .typed::<ByteArrayType>()
+                    .write_batch(&name, None, None)?;
             }
             6 => {
                 let prices: Vec<FixedLenByteArray> = rows
@@ -402,31 +300,14 @@ fn write_columns(
     Ok(())
 }
 
-/// Writes the sidecar of `partial` (data length, then the footer) under a
-/// temporary name, fsyncs it and renames it into place.
-fn write_sidecar(partial: &Path, data_len: u64, footer: &[u8]) -> Result<(), RecordError> {
-    use std::io::Write as _;
-    let path = footer_path(partial);
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".tmp");
-    let temporary = PathBuf::from(temporary);
-    let mut file =
-        std::fs::File::create(&temporary).map_err(|e| RecordError::io("create", &temporary, e))?;
-    file.write_all(&data_len.to_le_bytes())
-        .and_then(|()| file.write_all(footer))
-        .and_then(|()| file.sync_all())
-        .map_err(|e| RecordError::io("write", &temporary, e))?;
-    std::fs::rename(&temporary, &path).map_err(|e| RecordError::io("rename", &temporary, e))
-}
-
 impl RecordFile for ParquetFile {
     type Record = Row;
 
     fn append(&mut self, row: &Row) -> Result<(), RecordError> {
-        self.waiting.rows.push(*row);
+        self.waiting.push(*row);
         self.records += 1;
         self.first_waiting.get_or_insert_with(Instant::now);
-        match self.waiting() >= self.options.row_group_rows {
+        match self.rows_waiting() >= self.options.row_group_rows {
             true => self.write_row_group(),
             false => Ok(()),
         }
@@ -434,7 +315,7 @@ impl RecordFile for ParquetFile {
 
     fn size(&self) -> u64 {
         let written = self.writer.as_ref().map_or(0, |w| w.bytes_written() as u64);
-        written + (self.waiting() * std::mem::size_of::<Row>()) as u64
+        written + (self.rows_waiting() * std::mem::size_of::<Row>()) as u64
     }
 
     fn records(&self) -> u64 {
@@ -528,11 +409,11 @@ impl ParquetFiles {
     /// Past the budget of waiting rows, the fullest file writes its group.
     fn keep_budget(&mut self) -> Result<(), RecordError> {
         let files = self.open.files_mut();
-        let waiting: usize = files.iter().map(|f| f.waiting()).sum();
+        let waiting: usize = files.iter().map(|f| f.rows_waiting()).sum();
         if waiting < self.options.buffered_rows {
             return Ok(());
         }
-        match files.into_iter().max_by_key(|f| f.waiting()) {
+        match files.into_iter().max_by_key(|f| f.rows_waiting()) {
             Some(fullest) => fullest.write_row_group(),
             None => Ok(()),
         }

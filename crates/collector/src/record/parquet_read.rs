@@ -19,7 +19,9 @@
 
 use super::RecordError;
 use super::files::{PARTIAL, rename_to_free_name};
-use super::parquet::{SCHEMA_VERSION, SCHEMA_VERSION_KEY, footer_bytes, footer_path, schema};
+use super::parquet_schema::{
+    SCHEMA_VERSION, SCHEMA_VERSION_KEY, footer_bytes, footer_path, schema,
+};
 use ::parquet::data_type::Decimal;
 use ::parquet::file::reader::{FileReader, SerializedFileReader};
 use ::parquet::record::reader::RowIter;
@@ -322,7 +324,11 @@ fn invalid(path: &Path, why: String) -> RecordError {
     }
 }
 
-fn parquet_error(op: &'static str, path: &Path, cause: ::parquet::errors::ParquetError) -> RecordError {
+fn parquet_error(
+    op: &'static str,
+    path: &Path,
+    cause: ::parquet::errors::ParquetError,
+) -> RecordError {
     RecordError::Parquet {
         op,
         path: path.to_owned(),

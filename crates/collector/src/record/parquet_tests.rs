@@ -4,7 +4,8 @@ use crate::record::quotes::{QuoteFormat, QuotesConfig, start_quotes_as};
 use crate::record::{QuoteRow, read_parquet_rows, repair_parquet};
 use ::parquet::basic::{Encoding, LogicalType, TimeUnit};
 use ::parquet::file::reader::{FileReader, SerializedFileReader};
-use mercury_core::Quote;
+use mercury_core::{Price, Quote};
+use std::path::Path;
 use std::fs;
 use tokio::sync::mpsc;
 
@@ -73,7 +74,10 @@ fn partition(dir: &Path) -> PathBuf {
 }
 
 fn rows(path: &Path) -> Vec<QuoteRow> {
-    read_parquet_rows(path).unwrap().map(Result::unwrap).collect()
+    read_parquet_rows(path)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 fn small_groups(rows: usize) -> ParquetOptions {
@@ -92,7 +96,10 @@ fn prices_rescale_exactly_or_are_refused() {
     assert_eq!(scaled("-0.5"), Some(-500_000_000_000_000_000));
     assert_eq!(scaled("0.000000000000000001"), Some(1));
     // Trailing zeros past 18 places are no loss.
-    assert_eq!(scaled("2.50000000000000000000"), Some(2_500_000_000_000_000_000));
+    assert_eq!(
+        scaled("2.50000000000000000000"),
+        Some(2_500_000_000_000_000_000)
+    );
     // One digit too many, never rounded.
     assert_eq!(scaled("0.0000000000000000001"), None);
     assert_eq!(scaled("1.0000000000000000005"), None);
@@ -119,7 +126,11 @@ fn rows_read_back_exactly_with_the_documented_schema() {
     assert_eq!(read, ticks.iter().map(expected).collect::<Vec<_>>());
     let texts: Vec<String> = read.iter().map(|r| r.price.to_string()).collect();
     assert_eq!(texts[..3], ["0.00001814", "43210.5", "1225"]);
-    assert_eq!(read[0].received_at.unix_nanos() % 1000, 123, "nanoseconds kept");
+    assert_eq!(
+        read[0].received_at.unix_nanos() % 1000,
+        123,
+        "nanoseconds kept"
+    );
     assert!(!footer_path(&path.with_extension("parquet.partial")).exists());
 
     // The schema, as the parquet crate's own reader sees it.
@@ -137,13 +148,22 @@ fn rows_read_back_exactly_with_the_documented_schema() {
         );
     }
     let kv = metadata.file_metadata().key_value_metadata().unwrap();
-    assert!(kv.iter().any(|kv| kv.key == "mercury.schema_version" && kv.value.as_deref() == Some("1")));
+    assert!(
+        kv.iter()
+            .any(|kv| kv.key == "mercury.schema_version" && kv.value.as_deref() == Some("1"))
+    );
     let group = metadata.row_group(0);
     for i in 3..=5 {
         let encodings: Vec<Encoding> = group.column(i).encodings().collect();
-        assert!(encodings.contains(&Encoding::RLE_DICTIONARY), "{i}: {encodings:?}");
+        assert!(
+            encodings.contains(&Encoding::RLE_DICTIONARY),
+            "{i}: {encodings:?}"
+        );
     }
-    assert!(matches!(group.column(6).compression(), ::parquet::basic::Compression::ZSTD(_)));
+    assert!(matches!(
+        group.column(6).compression(),
+        ::parquet::basic::Compression::ZSTD(_)
+    ));
 }
 
 #[test]
@@ -184,7 +204,10 @@ fn the_three_formats_hold_the_same_rows() {
     assert_eq!(parquet, ticks.iter().map(expected).collect::<Vec<_>>());
     let csv = fs::read_to_string(part.join("050000.csv")).unwrap();
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some(crate::record::csv::CSV_HEADER.trim_end()));
+    assert_eq!(
+        lines.next(),
+        Some(crate::record::csv::CSV_HEADER.trim_end())
+    );
     for (line, row) in lines.zip(&parquet) {
         let cells: Vec<&str> = line.split(',').collect();
         assert_eq!(cells[0].parse::<u64>().unwrap(), row.seq);
@@ -257,5 +280,5 @@ fn the_row_budget_cuts_the_fullest_file() {
     // Three rows waited in all: they became a row group with its sidecar.
     let partial = partition(dir.path()).join("050000.parquet.partial");
     assert!(footer_path(&partial).exists());
-    assert_eq!(files.open.files_mut()[0].waiting(), 0);
+    assert_eq!(files.open.files_mut()[0].rows_waiting(), 0);
 }

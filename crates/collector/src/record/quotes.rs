@@ -68,7 +68,12 @@ pub fn start_quotes(
     config: QuotesConfig,
     ticks: mpsc::Receiver<Tick>,
 ) -> Result<WriterHandle, RecordError> {
-    start_quotes_as(config, &[QuoteFormat::Jsonl], ParquetOptions::default(), ticks)
+    start_quotes_as(
+        config,
+        &[QuoteFormat::Jsonl],
+        ParquetOptions::default(),
+        ticks,
+    )
 }
 
 /// Like [`start_quotes`], writing each of `formats` side by side (none
@@ -79,7 +84,8 @@ pub fn start_quotes_as(
     parquet: ParquetOptions,
     ticks: mpsc::Receiver<Tick>,
 ) -> Result<WriterHandle, RecordError> {
-    let wants = |format| formats.is_empty() && format == QuoteFormat::Jsonl || formats.contains(&format);
+    let wants =
+        |format| formats.is_empty() && format == QuoteFormat::Jsonl || formats.contains(&format);
     let files = QuoteFiles {
         jsonl: wants(QuoteFormat::Jsonl).then(|| OpenFiles::new(config.rotation)),
         csv: wants(QuoteFormat::Csv).then(|| OpenFiles::new(config.rotation)),
