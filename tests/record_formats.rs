@@ -25,6 +25,7 @@ use std::time::Duration;
 
 /// The venv's Python with pyarrow, made when missing; `None` (said on
 /// stderr) where it cannot be made, unless pyarrow is required.
+#[allow(clippy::print_stderr)] // the one line that says the checks skipped
 fn pyarrow_python() -> Option<PathBuf> {
     // target/<profile>/collector → target/pyenv
     let target = collector_binary().parent()?.parent()?.to_owned();

@@ -121,7 +121,7 @@ fn rows_read_back_exactly_with_the_documented_schema() {
     ];
     let summary = run(dir.path(), &[QuoteFormat::Parquet], small_groups(2), &ticks).unwrap();
     let path = partition(dir.path()).join("050000.parquet");
-    assert_eq!(summary.files, [path.clone()]);
+    assert_eq!(summary.files, std::slice::from_ref(&path));
     let read = rows(&path);
     assert_eq!(read, ticks.iter().map(expected).collect::<Vec<_>>());
     let texts: Vec<String> = read.iter().map(|r| r.price.to_string()).collect();
