@@ -188,6 +188,29 @@ impl PartialFile {
     }
 }
 
+#[cfg(test)]
+impl PartialFile {
+    /// A file named `DIR/x.EXTENSION.partial` whose every write fails with
+    /// "no space left on device" (it writes to `/dev/full`).
+    pub(crate) fn on_a_full_disk(dir: &Path, extension: &str) -> PartialFile {
+        let partial = dir.join(format!("x.{extension}.{PARTIAL}"));
+        let _ = fs::write(&partial, b"");
+        let file = OpenOptions::new().write(true).open("/dev/full");
+        PartialFile {
+            file: file.unwrap_or_else(|e| panic!("/dev/full: {e}")),
+            partial,
+            dir: dir.to_owned(),
+            stem: "x".into(),
+            extension: extension.into(),
+            compress: false,
+            buffer: Vec::new(),
+            bytes: 0,
+            records: 0,
+            period_end: i128::MAX,
+        }
+    }
+}
+
 /// Bytes written through `Write` are buffered like records (without
 /// counting a record); `flush` is [`PartialFile::flush`]. For writers that
 /// frame their own bytes (Parquet).

@@ -5,8 +5,8 @@ use crate::record::{QuoteRow, read_parquet_rows, repair_parquet};
 use ::parquet::basic::{Encoding, LogicalType, TimeUnit};
 use ::parquet::file::reader::{FileReader, SerializedFileReader};
 use mercury_core::{Price, Quote};
-use std::path::Path;
 use std::fs;
+use std::path::Path;
 use tokio::sync::mpsc;
 
 /// 2030-01-01T05:00:00Z plus `millis`, plus 123 ns (receive times have them).
@@ -281,4 +281,26 @@ fn the_row_budget_cuts_the_fullest_file() {
     let partial = partition(dir.path()).join("050000.parquet.partial");
     assert!(footer_path(&partial).exists());
     assert_eq!(files.open.files_mut()[0].rows_waiting(), 0);
+}
+
+#[test]
+fn a_write_error_leaves_the_file_partial_never_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = PartialFile::on_a_full_disk(dir.path(), "parquet");
+    let names = ["bitmex", "XBTUSD", "fair"];
+    let mut parquet = ParquetFile::create(file, names, small_groups(2)).unwrap();
+    parquet
+        .append(&Row::of(&tick(1, "1", None)).unwrap())
+        .unwrap();
+    let error = parquet
+        .append(&Row::of(&tick(2, "2", None)).unwrap())
+        .unwrap_err();
+    assert!(error.to_string().contains("x.parquet.partial"), "{error}");
+    // Never touched again: no footer, no rename, no sidecar.
+    assert!(parquet.finish().is_err());
+    let names: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["x.parquet.partial"]);
 }
