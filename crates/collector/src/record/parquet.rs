@@ -39,10 +39,10 @@
 //!
 //! ## Row groups and memory
 //!
-//! Rows wait in memory, by column, until their row group is written: at
-//! [`ROW_GROUP_ROWS`] rows (64 Ki, about 4 MiB), when its first row is
+//! Rows wait in memory (80 bytes each) until their row group is written:
+//! at [`ROW_GROUP_ROWS`] rows (64 Ki, 5 MiB), when its first row is
 //! [`ROW_GROUP_AGE`] old (60 s), when every open Parquet file together
-//! holds [`BUFFERED_ROWS`] rows (256 Ki, about 16 MiB: the fullest file
+//! holds [`BUFFERED_ROWS`] rows (256 Ki, 20 MiB: the fullest file
 //! writes its group), at rotation and at shutdown — whichever comes first.
 //! The footer is written at rotation and at shutdown (`.partial` → footer
 //! → fsync → rename, like every file, see [the module above](super)).

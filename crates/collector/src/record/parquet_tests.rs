@@ -281,6 +281,8 @@ fn the_row_budget_cuts_the_fullest_file() {
     let partial = partition(dir.path()).join("050000.parquet.partial");
     assert!(footer_path(&partial).exists());
     assert_eq!(files.open.files_mut()[0].rows_waiting(), 0);
+    // What the module docs say a waiting row costs.
+    assert_eq!(std::mem::size_of::<Row>(), 80);
 }
 
 #[test]
