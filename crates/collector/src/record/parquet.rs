@@ -363,6 +363,9 @@ pub(crate) struct ParquetFiles {
     dir: PathBuf,
     options: ParquetOptions,
     open: OpenFiles<Key, ParquetFile>,
+    /// At least the rows waiting in all files (rows written since the
+    /// last count): the files are counted only when it reaches the budget.
+    waiting_at_most: usize,
     refused: u64,
     first_refused: Option<String>,
     last_refusal_log: Option<Instant>,
@@ -374,6 +377,7 @@ impl ParquetFiles {
             dir,
             options,
             open: OpenFiles::new(rotation),
+            waiting_at_most: 0,
             refused: 0,
             first_refused: None,
             last_refusal_log: None,
@@ -408,13 +412,21 @@ impl ParquetFiles {
 
     /// Past the budget of waiting rows, the fullest file writes its group.
     fn keep_budget(&mut self) -> Result<(), RecordError> {
+        self.waiting_at_most += 1;
+        if self.waiting_at_most < self.options.buffered_rows {
+            return Ok(());
+        }
         let files = self.open.files_mut();
         let waiting: usize = files.iter().map(|f| f.rows_waiting()).sum();
+        self.waiting_at_most = waiting;
         if waiting < self.options.buffered_rows {
             return Ok(());
         }
         match files.into_iter().max_by_key(|f| f.rows_waiting()) {
-            Some(fullest) => fullest.write_row_group(),
+            Some(fullest) => {
+                self.waiting_at_most -= fullest.rows_waiting();
+                fullest.write_row_group()
+            }
             None => Ok(()),
         }
     }
