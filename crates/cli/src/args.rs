@@ -26,6 +26,8 @@ Examples:
                                                  Collect continuously; watch at http://127.0.0.1:8080/
   collector record --sim bitmex:XBTUSD binance:BTCUSDT --out data/
                                                  Record to files until Ctrl-C (raw capture + JSON Lines)
+  collector record --sim bitmex:XBTUSD --out data/ --format jsonl,csv,parquet
+                                                 The quotes in three formats side by side
   collector exchanges                            The exchanges, endpoints and quote kinds
   collector completions bash > /etc/bash_completion.d/collector
 
@@ -185,9 +187,18 @@ pub struct RecordArgs {
     /// compression): e.g. 500M, 2G, 64k, or bytes.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub rotate_size: Option<u64>,
-    /// Compress the quote files with zstd (.jsonl.zst; one frame per flush).
+    /// Compress the JSON Lines and CSV quote files with zstd (.jsonl.zst,
+    /// .csv.zst; one frame per flush). Parquet is always zstd inside.
     #[arg(long)]
     pub compress: bool,
+    /// The quote files' formats, side by side in each partition
+    /// (HHMMSS.jsonl, .csv, .parquet): repeat, or a comma list.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "jsonl")]
+    pub format: Vec<RecordFormat>,
+    /// Parquet row groups of at most ROWS rows (for tests: the default
+    /// is 64 Ki).
+    #[arg(long, hide = true, value_name = "ROWS")]
+    pub parquet_row_group: Option<usize>,
     /// Do not write the raw capture (it is on by default).
     #[arg(long)]
     pub no_raw: bool,
@@ -300,6 +311,17 @@ pub enum Format {
     Json,
     /// Comma-separated values with a header row.
     Csv,
+}
+
+/// A format of `collector record`'s quote files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecordFormat {
+    /// JSON Lines, as `fetch --format json` prints (the default).
+    Jsonl,
+    /// CSV with a header line per file; times with nanoseconds.
+    Csv,
+    /// Parquet: exact DECIMAL(38,18) prices, nanosecond UTC times, zstd.
+    Parquet,
 }
 
 fn parse_kind(text: &str) -> Result<QuoteKind, String> {

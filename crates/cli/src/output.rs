@@ -8,6 +8,7 @@
 
 use crate::args::Format;
 use mercury_collector::Tick;
+use mercury_collector::record::csv::csv_field;
 use std::fmt::Display;
 use std::io::{self, BufWriter, Write};
 
@@ -151,14 +152,6 @@ fn table_row<'c>(
     writeln!(out, "{}", line.trim_end())
 }
 
-fn csv_field(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.contains([',', '"', '\n']) {
-        format!("\"{}\"", cell.replace('"', "\"\"")).into()
-    } else {
-        cell.into()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +162,7 @@ mod tests {
         Tick {
             seq,
             connection: ConnectionId(1),
+            conn_seq: seq,
             quote: Quote {
                 exchange: ExchangeId::from_static("bitmex"),
                 symbol: "XBTUSD".into(),

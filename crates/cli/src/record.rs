@@ -1,6 +1,7 @@
 //! `collector record`: collect continuously into files — the raw capture
-//! and the quotes as JSON Lines (`mercury_collector::record`) — until
-//! Ctrl-C, SIGTERM or `--duration`, reconnecting forever like `serve`.
+//! and the quotes as JSON Lines, CSV and/or Parquet
+//! (`mercury_collector::record`) — until Ctrl-C, SIGTERM or `--duration`,
+//! reconnecting forever like `serve`.
 //!
 //! Shutdown: the connections close politely (their last raw records are
 //! written), the quote stream ends after its last tick, and both writers
@@ -10,11 +11,14 @@
 //! connection that fails for good (e.g. an unknown symbol).
 
 use crate::Outcome;
-use crate::args::RecordArgs;
+use crate::args::{RecordArgs, RecordFormat};
 use crate::wiring::{self, SourceOptions};
 use actix::Actor;
 use anyhow::Context as _;
-use mercury_collector::record::quotes::{QUOTES_CAPACITY, QuotesConfig, start_quotes};
+use mercury_collector::record::parquet::ParquetOptions;
+use mercury_collector::record::quotes::{
+    QUOTES_CAPACITY, QuoteFormat, QuotesConfig, start_quotes_as,
+};
 use mercury_collector::record::raw::{RawConfig, start_raw};
 use mercury_collector::record::{RecordError, RecordSummary, Rotation, WriterHandle};
 use mercury_collector::{CancelFetches, Collector, OpenStream};
@@ -60,7 +64,12 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Outcome> {
             rotation,
             compress: args.compress,
         };
-        let mut quotes = start_quotes(quotes_config, stream.ticks)?;
+        let mut quotes = start_quotes_as(
+            quotes_config,
+            &quote_formats(&args.format),
+            parquet_options(args),
+            stream.ticks,
+        )?;
         let mut raw = match args.no_raw {
             true => None,
             false => {
@@ -104,6 +113,23 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Outcome> {
         }
         Ok(Outcome::Done)
     })
+}
+
+fn quote_formats(formats: &[RecordFormat]) -> Vec<QuoteFormat> {
+    let format = |f: &RecordFormat| match f {
+        RecordFormat::Jsonl => QuoteFormat::Jsonl,
+        RecordFormat::Csv => QuoteFormat::Csv,
+        RecordFormat::Parquet => QuoteFormat::Parquet,
+    };
+    formats.iter().map(format).collect()
+}
+
+fn parquet_options(args: &RecordArgs) -> ParquetOptions {
+    let mut options = ParquetOptions::default();
+    if let Some(rows) = args.parquet_row_group {
+        options.row_group_rows = rows.max(1);
+    }
+    options
 }
 
 /// Waits (bounded) for a writer to finish; `stop`: ask it first (the quote

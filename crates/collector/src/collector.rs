@@ -11,6 +11,7 @@ use crate::messages::{
 use crate::sinks::{Delivery, Sink, Target};
 use actix::prelude::*;
 use mercury_core::{ExchangeId, Quote};
+use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tracing::debug;
@@ -40,6 +41,9 @@ pub struct Collector {
     sinks: Vec<Sink>,
     requests: Vec<Request>,
     connections: Vec<ConnectionSnapshot>,
+    /// The last [`Tick::conn_seq`] given per connection (one entry per
+    /// connector ever started).
+    conn_seqs: HashMap<ConnectionId, u64>,
     /// Drops counted by lossy sinks that are gone.
     past_drops: u64,
     watchers: Vec<Recipient<ConnectionEvent>>,
@@ -79,11 +83,15 @@ impl Collector {
             }
         }
         let mut reached = Vec::new();
+        let conn_seq = self.conn_seqs.entry(connection).or_default();
+        let first_conn_seq = *conn_seq + 1;
+        *conn_seq += quotes.len() as u64;
         for (i, quote) in quotes.into_iter().enumerate() {
             self.last_seq += 1;
             let tick = Tick {
                 seq: self.last_seq,
                 connection,
+                conn_seq: first_conn_seq + i as u64,
                 quote,
                 after_gap: i == 0 && gap.is_some(),
             };

@@ -34,6 +34,11 @@ pub struct Tick {
     pub seq: u64,
     /// The connection it came from.
     pub connection: ConnectionId,
+    /// Its number within its connection: 1, 2, 3, … in arrival order,
+    /// counted by the collector across that connector's reconnects (no
+    /// gaps; unlike [`Quote::conn_seq`], which restarts with each session
+    /// and counts quotes the connector did not forward).
+    pub conn_seq: u64,
     /// The quote.
     pub quote: Quote,
     /// The first quote of its connection after a reconnect: quotes may

@@ -1,5 +1,7 @@
 //! Recording to files: the raw capture ([`raw`]) and normalized quotes
-//! ([`quotes`]), each written by a thread of its own.
+//! ([`quotes`]: JSON Lines, [`csv`], [`parquet`]), each written by a
+//! thread of its own. [`read_parquet_rows`] and [`repair_parquet`] read
+//! and repair Parquet files (for `collector audit`).
 //!
 //! ## Files
 //!
@@ -16,6 +18,8 @@
 //! ```text
 //! DIR/raw/<exchange>/<YYYY-MM-DD>/<HHMMSS>.jsonl.zst           raw capture, one per exchange and period
 //! DIR/<exchange>/<symbol>/<kind>/<YYYY-MM-DD>/<HHMMSS>.jsonl   quotes (.jsonl.zst with compression)
+//! DIR/<exchange>/<symbol>/<kind>/<YYYY-MM-DD>/<HHMMSS>.csv     with --format csv (.csv.zst)
+//! DIR/<exchange>/<symbol>/<kind>/<YYYY-MM-DD>/<HHMMSS>.parquet with --format parquet
 //! ```
 //!
 //! The date and time are the UTC start of the file's rotation period
@@ -36,9 +40,15 @@
 //! every other file is finished, and [`WriterHandle::done`] answers the
 //! error.
 
+pub mod csv;
 pub mod files;
+pub mod parquet;
+mod parquet_read;
+mod parquet_schema;
 pub mod quotes;
 pub mod raw;
+
+pub use parquet_read::{ParquetRows, QuoteRow, RepairOutcome, read_parquet_rows, repair_parquet};
 
 pub use files::Rotation;
 
@@ -75,6 +85,36 @@ pub enum RecordError {
     /// The writer's thread could not start or ended abnormally.
     #[error("the {0} writer stopped unexpectedly")]
     Thread(&'static str),
+    /// A Parquet file could not be written or read.
+    #[error("cannot {op} Parquet file {}: {cause}", path.display())]
+    Parquet {
+        /// What was being done.
+        op: &'static str,
+        /// To which file.
+        path: PathBuf,
+        /// Why it failed.
+        cause: ::parquet::errors::ParquetError,
+    },
+    /// A file is not what it should be (not a quotes file of this
+    /// schema, a damaged sidecar, …).
+    #[error("{}: {why}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// Quotes Parquet cannot hold exactly were left out of the Parquet
+    /// files (every other format has them); see [`parquet`].
+    #[error(
+        "{count} quote(s) left out of the Parquet files: their price needs more than 18 decimal places or 38 digits, or a time is outside 1677–2262 (first: {first}); the other formats hold them"
+    )]
+    Unrepresentable {
+        /// How many.
+        count: u64,
+        /// The first one, described.
+        first: String,
+    },
 }
 
 impl RecordError {
@@ -181,15 +221,65 @@ pub(crate) fn spawn<T: Send + 'static, F: Files<T>>(
     })
 }
 
+/// A file a writer appends records to, as [`OpenFiles`] keeps it.
+pub(crate) trait RecordFile: Sized {
+    /// What one record is.
+    type Record: ?Sized;
+    /// Appends one record (flushing when enough is buffered).
+    fn append(&mut self, record: &Self::Record) -> Result<(), RecordError>;
+    /// Bytes of records in it so far (for [`Rotation::max_bytes`]).
+    fn size(&self) -> u64;
+    /// Records in it so far.
+    fn records(&self) -> u64;
+    /// The end of its period, in Unix nanoseconds.
+    fn period_end(&self) -> i128;
+    /// Writes out what is due.
+    fn flush(&mut self) -> Result<(), RecordError>;
+    /// Finishes the file; returns its finished path.
+    fn finish(self) -> Result<PathBuf, RecordError>;
+}
+
+impl RecordFile for files::PartialFile {
+    type Record = [u8];
+
+    fn append(&mut self, record: &[u8]) -> Result<(), RecordError> {
+        self.push(record);
+        match self.buffered() >= FLUSH_BYTES {
+            true => files::PartialFile::flush(self),
+            false => Ok(()),
+        }
+    }
+
+    fn size(&self) -> u64 {
+        self.bytes
+    }
+
+    fn records(&self) -> u64 {
+        self.records
+    }
+
+    fn period_end(&self) -> i128 {
+        self.period_end
+    }
+
+    fn flush(&mut self) -> Result<(), RecordError> {
+        files::PartialFile::flush(self)
+    }
+
+    fn finish(self) -> Result<PathBuf, RecordError> {
+        files::PartialFile::finish(self)
+    }
+}
+
 /// The open files of a writer, by key, bounded by [`MAX_OPEN_FILES`].
 #[derive(Debug)]
-pub(crate) struct OpenFiles<K> {
-    open: Vec<(K, files::PartialFile)>,
+pub(crate) struct OpenFiles<K, F = files::PartialFile> {
+    open: Vec<(K, F)>,
     summary: RecordSummary,
     rotation: Rotation,
 }
 
-impl<K: PartialEq> OpenFiles<K> {
+impl<K: PartialEq, F: RecordFile> OpenFiles<K, F> {
     pub(crate) fn new(rotation: Rotation) -> Self {
         OpenFiles {
             open: Vec::new(),
@@ -198,22 +288,25 @@ impl<K: PartialEq> OpenFiles<K> {
         }
     }
 
-    /// Appends `line`, received at `at`, to `key`'s file, opening one
+    /// Appends `record`, received at `at`, to `key`'s file, opening one
     /// with `create(period_start, period_end)` when there is none for this
     /// period or the last is full.
     pub(crate) fn write(
         &mut self,
         key: K,
         at: mercury_core::Timestamp,
-        line: &[u8],
-        create: impl FnOnce(i128, i128) -> Result<files::PartialFile, RecordError>,
+        record: &F::Record,
+        create: impl FnOnce(i128, i128) -> Result<F, RecordError>,
     ) -> Result<(), RecordError> {
         let (start, end) = self.rotation.period_of(at);
         let found = self.open.iter().position(|(k, _)| *k == key);
         let stale = found.filter(|&i| {
             let file = &self.open[i].1;
-            let full = self.rotation.max_bytes.is_some_and(|max| file.bytes >= max);
-            file.period_end <= start || full
+            let full = self
+                .rotation
+                .max_bytes
+                .is_some_and(|max| file.size() >= max);
+            file.period_end() <= start || full
         });
         if let Some(i) = stale {
             self.finish_at(i)?;
@@ -232,19 +325,15 @@ impl<K: PartialEq> OpenFiles<K> {
         let entry = self.open.remove(index);
         self.open.push(entry);
         let (_, file) = self.open.last_mut().ok_or(RecordError::Thread("file"))?;
-        file.push(line);
-        if file.buffered() >= FLUSH_BYTES {
-            let flushed = file.flush();
-            self.fail_last_on(flushed)?;
-        }
-        Ok(())
+        let appended = file.append(record);
+        self.fail_last_on(appended)
     }
 
     /// Flushes every file; finishes those whose period ended by `now`.
     pub(crate) fn tick(&mut self, now: mercury_core::Timestamp) -> Result<(), RecordError> {
         let mut i = 0;
         while i < self.open.len() {
-            if self.open[i].1.period_end <= now.unix_nanos() {
+            if self.open[i].1.period_end() <= now.unix_nanos() {
                 self.finish_at(i)?;
                 continue;
             }
@@ -259,11 +348,16 @@ impl<K: PartialEq> OpenFiles<K> {
         Ok(())
     }
 
+    /// The open files, least recently written first.
+    pub(crate) fn files_mut(&mut self) -> Vec<&mut F> {
+        self.open.iter_mut().map(|(_, file)| file).collect()
+    }
+
     /// Finishes every open file; a file that fails stays `.partial`.
     pub(crate) fn finish_all(mut self) -> Result<RecordSummary, RecordError> {
         let mut first_error = None;
         for (_, file) in self.open.drain(..) {
-            let records = file.records;
+            let records = file.records();
             match file.finish() {
                 Ok(path) => {
                     self.summary.files.push(path);
@@ -282,7 +376,7 @@ impl<K: PartialEq> OpenFiles<K> {
 
     fn finish_at(&mut self, i: usize) -> Result<(), RecordError> {
         let (_, file) = self.open.remove(i);
-        let records = file.records;
+        let records = file.records();
         self.summary.files.push(file.finish()?);
         self.summary.records += records;
         Ok(())

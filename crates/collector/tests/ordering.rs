@@ -351,3 +351,46 @@ async fn a_slow_consumer_loses_quotes_counted_and_never_blocks_the_collector() {
     let _ = block_tx.send(());
     busy.stop();
 }
+
+#[actix::test]
+async fn conn_seq_counts_each_connections_ticks_across_reconnects() {
+    let collector = Collector::new().start();
+    let seen: Arc<Mutex<Vec<Tick>>> = Arc::default();
+    let all = Sink { seen: seen.clone() }.start();
+    collector
+        .send(Subscribe {
+            subscriptions: vec![],
+            recipient: all.recipient(),
+            delivery: mercury_collector::Delivery::Lossy,
+        })
+        .await
+        .unwrap();
+    let (a, b) = (ConnectionId::next(), ConnectionId::next());
+    let q = |n| quote("XBTUSD", QuoteKind::Fair, n);
+    collector.do_send(batch(a, vec![q(1), q(2)]));
+    collector.do_send(batch(b, vec![q(1)]));
+    // A reconnect: the new session numbers from 1 again, and the connector
+    // did not forward its quote 2.
+    let mut resumed = batch(a, vec![q(1), q(3)]);
+    if let ConnectorOutput::Quotes { gap, .. } = &mut resumed {
+        *gap = Some(Duration::from_secs(1));
+    }
+    collector.do_send(resumed);
+    collector.do_send(batch(b, vec![q(2), q(3)]));
+    for _ in 0..500 {
+        if seen.lock().unwrap().len() == 7 {
+            break;
+        }
+        actix_rt::time::sleep(Duration::from_millis(10)).await;
+    }
+    let seen = seen.lock().unwrap().clone();
+    let numbers = |id| -> Vec<u64> {
+        seen.iter()
+            .filter(|t| t.connection == id)
+            .map(|t| t.conn_seq)
+            .collect()
+    };
+    assert_eq!(numbers(a), [1, 2, 3, 4]);
+    assert_eq!(numbers(b), [1, 2, 3]);
+    assert_eq!(seen.iter().filter(|t| t.after_gap).count(), 1);
+}

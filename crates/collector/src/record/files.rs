@@ -172,30 +172,95 @@ impl PartialFile {
         self.file
             .sync_all()
             .map_err(|e| RecordError::io("fsync", &self.partial, e))?;
-        for n in 0..MAX_SUFFIX {
-            let stem = match n {
-                0 => self.stem.clone(),
-                n => format!("{}-{n}", self.stem),
-            };
-            let finished = self.dir.join(format!("{stem}.{}", self.extension));
-            // A hard link never replaces an existing file, unlike rename.
-            match fs::hard_link(&self.partial, &finished) {
-                Ok(()) => {
-                    fs::remove_file(&self.partial)
-                        .map_err(|e| RecordError::io("remove", &self.partial, e))?;
-                    if let Ok(dir) = File::open(&self.dir) {
-                        // The rename itself survives a power cut.
-                        dir.sync_all()
-                            .map_err(|e| RecordError::io("fsync", &self.dir, e))?;
-                    }
-                    return Ok(finished);
-                }
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(RecordError::io("rename", &self.partial, e)),
-            }
-        }
-        Err(RecordError::NoFreeName(self.partial))
+        rename_to_free_name(&self.partial, &self.dir, &self.stem, &self.extension)
     }
+
+    /// Where the file is being written (`….partial`).
+    pub fn partial_path(&self) -> &Path {
+        &self.partial
+    }
+
+    /// Makes what was flushed so far durable (fdatasync).
+    pub fn sync_data(&self) -> Result<(), RecordError> {
+        self.file
+            .sync_data()
+            .map_err(|e| RecordError::io("fsync", &self.partial, e))
+    }
+}
+
+#[cfg(test)]
+impl PartialFile {
+    /// A file named `DIR/x.EXTENSION.partial` whose every write fails with
+    /// "no space left on device" (it writes to `/dev/full`).
+    pub(crate) fn on_a_full_disk(dir: &Path, extension: &str) -> PartialFile {
+        let partial = dir.join(format!("x.{extension}.{PARTIAL}"));
+        let _ = fs::write(&partial, b"");
+        let file = OpenOptions::new().write(true).open("/dev/full");
+        PartialFile {
+            file: file.unwrap_or_else(|e| panic!("/dev/full: {e}")),
+            partial,
+            dir: dir.to_owned(),
+            stem: "x".into(),
+            extension: extension.into(),
+            compress: false,
+            buffer: Vec::new(),
+            bytes: 0,
+            records: 0,
+            period_end: i128::MAX,
+        }
+    }
+}
+
+/// Bytes written through `Write` are buffered like records (without
+/// counting a record); `flush` is [`PartialFile::flush`]. For writers that
+/// frame their own bytes (Parquet).
+impl Write for PartialFile {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(bytes);
+        self.bytes += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        PartialFile::flush(self).map_err(|e| match e {
+            RecordError::Io { cause, .. } => cause,
+            other => std::io::Error::other(other.to_string()),
+        })
+    }
+}
+
+/// Renames the (fsynced) file `partial` to `DIR/STEM.EXTENSION`, or the
+/// first free `STEM-N.EXTENSION`, never replacing a file; fsyncs the
+/// directory; returns the finished path.
+pub(crate) fn rename_to_free_name(
+    partial: &Path,
+    dir: &Path,
+    stem: &str,
+    extension: &str,
+) -> Result<PathBuf, RecordError> {
+    for n in 0..MAX_SUFFIX {
+        let stem = match n {
+            0 => stem.to_owned(),
+            n => format!("{stem}-{n}"),
+        };
+        let finished = dir.join(format!("{stem}.{extension}"));
+        // A hard link never replaces an existing file, unlike rename.
+        match fs::hard_link(partial, &finished) {
+            Ok(()) => {
+                fs::remove_file(partial).map_err(|e| RecordError::io("remove", partial, e))?;
+                if let Ok(dir_file) = File::open(dir) {
+                    // The rename itself survives a power cut.
+                    dir_file
+                        .sync_all()
+                        .map_err(|e| RecordError::io("fsync", dir, e))?;
+                }
+                return Ok(finished);
+            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(RecordError::io("rename", partial, e)),
+        }
+    }
+    Err(RecordError::NoFreeName(partial.to_owned()))
 }
 
 #[cfg(test)]

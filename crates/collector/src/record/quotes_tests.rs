@@ -20,6 +20,7 @@ fn tick(
     Tick {
         seq,
         connection: ConnectionId(1),
+        conn_seq: seq,
         quote: Quote {
             exchange: ExchangeId::from_static(exchange),
             symbol: Symbol::new(symbol),
