@@ -26,14 +26,15 @@ pub fn record_for(args: &[String], out: &Path, run: Duration) -> Output {
         .args(["-TERM", &child.id().to_string()])
         .status();
     assert!(term.unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // Generous: finishing fsyncs every file, slow on a disk busy with builds.
+    let deadline = Instant::now() + Duration::from_secs(90);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("record did not stop within 30 s of SIGTERM");
+            panic!("record did not stop within 90 s of SIGTERM");
         }
         std::thread::sleep(Duration::from_millis(50));
     };
