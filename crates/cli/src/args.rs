@@ -26,6 +26,10 @@ Examples:
                                                  Collect continuously; watch at http://127.0.0.1:8080/
   collector record --sim bitmex:XBTUSD binance:BTCUSDT --out data/
                                                  Record to files until Ctrl-C (raw capture + JSON Lines)
+  collector replay data/raw/*/*/*.jsonl.zst --out replayed/
+                                                 Rebuild the quote files from a raw capture, as live
+  collector sim bitmex --replay-file data/raw/bitmex/2026-12-02/080000.jsonl.zst
+                                                 Serve a capture of one's own to any client
   collector exchanges                            The exchanges, endpoints and quote kinds
   collector completions bash > /etc/bash_completion.d/collector
 
@@ -59,6 +63,9 @@ pub enum Command {
     /// Collect continuously into files until Ctrl-C or SIGTERM: a raw
     /// capture of every frame and JSON Lines of the quotes, rotated.
     Record(RecordArgs),
+    /// Feed raw capture files through the same sessions and collector as
+    /// live: print the quotes (like fetch), or write them like record.
+    Replay(crate::replay::ReplayArgs),
     /// List the registered exchanges with their default endpoints and quote kinds.
     Exchanges,
     /// Print shell completions for `collector`.
@@ -300,6 +307,30 @@ pub enum Format {
     Json,
     /// Comma-separated values with a header row.
     Csv,
+}
+
+/// `max` or a whole factor of the recorded pace (1: as recorded).
+pub(crate) fn parse_speed(text: &str) -> Result<mercury_collector::replay::Speed, String> {
+    use mercury_collector::replay::Speed;
+    match text {
+        "max" => Ok(Speed::Max),
+        n => match n.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(Speed::Times(n)),
+            _ => Err(format!(
+                "{text:?} is not a speed: max, 1 (as recorded) or N times faster"
+            )),
+        },
+    }
+}
+
+/// A rotation period (`record --rotate`).
+pub(crate) fn period(text: &str) -> Result<Duration, String> {
+    parse_period(text)
+}
+
+/// A size (`record --rotate-size`).
+pub(crate) fn size(text: &str) -> Result<u64, String> {
+    parse_size(text)
 }
 
 fn parse_kind(text: &str) -> Result<QuoteKind, String> {

@@ -108,7 +108,10 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Outcome> {
 
 /// Waits (bounded) for a writer to finish; `stop`: ask it first (the quote
 /// writer instead ends when its stream does, after the last tick).
-async fn finish(handle: &mut WriterHandle, stop: bool) -> Result<RecordSummary, RecordError> {
+pub(crate) async fn finish(
+    handle: &mut WriterHandle,
+    stop: bool,
+) -> Result<RecordSummary, RecordError> {
     if stop {
         handle.stop();
     }
