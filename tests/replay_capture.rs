@@ -77,11 +77,11 @@ fn sim_args(drop: bool) -> Vec<&'static str> {
     args
 }
 
-/// Records BitMEX and Binance (the first connection of each dropped) for
-/// a few seconds into `out`.
-fn record_two_exchanges(out: &Path) {
-    let bitmex = SimProcess::start_for("bitmex", "replay-bitmex", &sim_args(true));
-    let binance = SimProcess::start_for("binance", "replay-binance", &sim_args(true));
+/// Records BitMEX and Binance (with `drop`, the first connection of each
+/// dropped) for a few seconds into `out`.
+fn record_two_exchanges(out: &Path, drop: bool) {
+    let bitmex = SimProcess::start_for("bitmex", "replay-bitmex", &sim_args(drop));
+    let binance = SimProcess::start_for("binance", "replay-binance", &sim_args(drop));
     let args: Vec<String> = [
         "bitmex:XBTUSD",
         "binance:BTCUSDT",
@@ -105,7 +105,7 @@ fn raw_files(out: &Path) -> Vec<PathBuf> {
 #[test]
 fn replay_writes_the_quote_files_the_live_run_wrote() {
     let live = tempfile::tempdir().unwrap();
-    record_two_exchanges(live.path());
+    record_two_exchanges(live.path(), true);
     let replayed = tempfile::tempdir().unwrap();
     let output = run_bounded(
         collector()
@@ -144,4 +144,56 @@ fn replay_writes_the_quote_files_the_live_run_wrote() {
     // by receive time is what made them equal.
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+}
+
+#[test]
+fn sim_replay_file_serves_a_recorded_connection_that_fetch_reads_back() {
+    let live = tempfile::tempdir().unwrap();
+    record_two_exchanges(live.path(), false);
+    for (exchange, symbol, kind) in [("bitmex", "XBTUSD", "fair"), ("binance", "BTCUSDT", "mark")] {
+        // The first recorded connection's quotes (up to a gap: there is none).
+        let partition = live.path().join(exchange).join(symbol).join(kind);
+        let recorded: Vec<Value> = files_under(&partition)
+            .iter()
+            .flat_map(|f| lines(&partition.join(f)))
+            .take_while(|l| l["after_gap"] != true)
+            .collect();
+        assert!(recorded.len() > 10, "{exchange}: {} quotes", recorded.len());
+        let raw = live.path().join("raw").join(exchange);
+        let first = raw.join(&files_under(&raw)[0]);
+        let first = first.to_str().unwrap();
+        let sim = SimProcess::start_for(
+            exchange,
+            &format!("replay-file-{exchange}"),
+            &["--replay-file", first, "--speed", "max"],
+        );
+        let fetched = mercury_tests::Fetched::run(
+            collector().args([
+                "fetch",
+                exchange,
+                symbol,
+                "--url",
+                sim.url(),
+                "-n",
+                &recorded.len().to_string(),
+                "--format",
+                "json",
+                "--timeout",
+                "30",
+            ]),
+            Duration::from_secs(60),
+        );
+        assert_eq!(fetched.out.status.code(), Some(0), "{}", fetched.stderr());
+        let want: Vec<&Value> = recorded.iter().map(|l| &l["price"]).collect();
+        let got: Vec<Value> = fetched
+            .lines()
+            .into_iter()
+            .map(|l| l["price"].clone())
+            .collect();
+        assert_eq!(
+            got.iter().collect::<Vec<_>>(),
+            want,
+            "{exchange}: the recorded prices, in order"
+        );
+    }
 }

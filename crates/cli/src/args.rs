@@ -235,6 +235,20 @@ pub struct SimArgs {
     /// trade frames of a 2021 session, re-timed) instead of synthetic data.
     #[arg(long)]
     pub replay: bool,
+    /// Serve a raw capture of one's own (`collector record`'s
+    /// DIR/raw/EXCHANGE/DATE/HHMMSS.jsonl.zst): each client, after its
+    /// subscribe, gets the frames one recorded connection received in its
+    /// first attempt, in order, then silence.
+    #[arg(long, value_name = "RAWFILE", conflicts_with_all = ["replay", "firehose"])]
+    pub replay_file: Option<std::path::PathBuf>,
+    /// With --replay-file: the recorded connection to serve (the `conn` of
+    /// its records) [default: the file's first].
+    #[arg(long, value_name = "N", requires = "replay_file")]
+    pub replay_conn: Option<u64>,
+    /// With --replay-file: 1 at the recorded pace, N times faster (pauses
+    /// at most 10 s), max back to back.
+    #[arg(long, default_value = "1", value_parser = parse_speed, requires = "replay_file")]
+    pub speed: mercury_collector::replay::Speed,
     /// The instruments to list, comma-separated [default: the venue's own].
     #[arg(long, value_delimiter = ',')]
     pub symbols: Vec<String>,
