@@ -41,7 +41,6 @@ use connection::ReplayConnection;
 use mercury_core::Exchange;
 use merge::Merge;
 use reader::{FileReport, RawFileReader, ReplayRecord};
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -178,12 +177,21 @@ fn start_reader(readers: Vec<RawFileReader>) -> Result<mpsc::Receiver<FromReader
     Ok(receiver)
 }
 
+/// One recorded connection being played.
+struct Played {
+    exchange: Arc<str>,
+    conn: u64,
+    id: ConnectionId,
+    connection: ReplayConnection,
+}
+
 /// The replay's side: connections, pacing, sending.
 struct Player {
     exchanges: Vec<&'static dyn Exchange>,
     speed: Speed,
     output: Recipient<ConnectorOutput>,
-    connections: HashMap<(String, u64), (ConnectionId, ReplayConnection)>,
+    /// By (exchange, recorded conn): few, so a list (no key to allocate).
+    connections: Vec<Played>,
     in_flight: Arc<AtomicUsize>,
     /// Pacing: the last record's time and when it was due.
     pace: Option<(i64, Instant)>,
@@ -197,7 +205,7 @@ impl Player {
             exchanges: config.exchanges.clone(),
             speed: config.speed,
             output,
-            connections: HashMap::new(),
+            connections: Vec::new(),
             in_flight: Arc::new(AtomicUsize::new(0)),
             pace: None,
             summary: ReplaySummary::default(),
@@ -212,27 +220,34 @@ impl Player {
         if record.event == mercury_core::raw_line::RawLineEvent::Recv {
             self.summary.frames += 1;
         }
-        let key = (record.exchange.clone(), record.conn);
-        if !self.connections.contains_key(&key) {
-            let Some(exchange) = self.exchange(&record.exchange) else {
-                self.summary.unknown_exchange += 1;
-                return Ok(());
-            };
-            let connection = (ConnectionId::next(), ReplayConnection::new(exchange));
-            self.connections.insert(key.clone(), connection);
-        }
-        let Some((id, connection)) = self.connections.get_mut(&key) else {
-            return Ok(());
+        let found = (self.connections.iter())
+            .position(|p| p.conn == record.conn && *p.exchange == *record.exchange);
+        let at = match found {
+            Some(at) => at,
+            None => {
+                let Some(exchange) = self.exchange(&record.exchange) else {
+                    self.summary.unknown_exchange += 1;
+                    return Ok(());
+                };
+                self.connections.push(Played {
+                    exchange: record.exchange.clone(),
+                    conn: record.conn,
+                    id: ConnectionId::next(),
+                    connection: ReplayConnection::new(exchange),
+                });
+                self.connections.len() - 1
+            }
         };
-        let id = *id;
-        let batch = connection.play(&record);
+        let played = &mut self.connections[at];
+        let id = played.id;
+        let batch = played.connection.play(&record);
         if matches!(
             record.event,
             mercury_core::raw_line::RawLineEvent::Stopped
                 | mercury_core::raw_line::RawLineEvent::Failed
-        ) && let Some((_, ended)) = self.connections.remove(&key)
-        {
-            self.ignored_of_closed += ended.ignored;
+        ) {
+            let ended = self.connections.swap_remove(at);
+            self.ignored_of_closed += ended.connection.ignored;
         }
         let Some(batch) = batch else { return Ok(()) };
         self.summary.quotes += batch.quotes.len() as u64;
@@ -277,7 +292,7 @@ impl Player {
     }
 
     fn finish(mut self) -> ReplaySummary {
-        let live: u64 = self.connections.values().map(|(_, c)| c.ignored).sum();
+        let live: u64 = self.connections.iter().map(|p| p.connection.ignored).sum();
         self.summary.ignored_frames = self.ignored_of_closed + live;
         self.summary
     }

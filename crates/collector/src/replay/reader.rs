@@ -12,6 +12,7 @@ use mercury_core::raw_line::{RawLine, RawLineEvent};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tracing::warn;
 
 /// The longest line read: a record of the largest frame the connector
@@ -27,8 +28,9 @@ pub struct ReplayRecord {
     pub at_ns: i64,
     /// The recorded connection.
     pub conn: u64,
-    /// The exchange's id.
-    pub exchange: String,
+    /// The exchange's id (shared by the records of a file while it does
+    /// not change).
+    pub exchange: Arc<str>,
     /// What happened.
     pub event: RawLineEvent,
     /// A `recv`'s message.
@@ -68,6 +70,8 @@ pub struct RawFileReader {
     line: Vec<u8>,
     report: FileReport,
     ended: bool,
+    /// The last exchange id read, shared by the records that repeat it.
+    exchange: Arc<str>,
 }
 
 impl std::fmt::Debug for RawFileReader {
@@ -105,6 +109,7 @@ impl RawFileReader {
                 ..FileReport::default()
             },
             ended: false,
+            exchange: Arc::from(""),
         })
     }
 
@@ -112,7 +117,7 @@ impl RawFileReader {
     pub fn next_record(&mut self) -> Option<ReplayRecord> {
         while !self.ended {
             match self.read_line() {
-                Ok(LineEnd::Line) => match parse(&self.line) {
+                Ok(LineEnd::Line) => match parse(&self.line, &mut self.exchange) {
                     Some(record) => {
                         self.report.records += 1;
                         return Some(record);
@@ -186,8 +191,9 @@ impl RawFileReader {
     }
 }
 
-/// One line as a record, if it is one.
-pub(crate) fn parse(line: &[u8]) -> Option<ReplayRecord> {
+/// One line as a record, if it is one; `exchange` is the last id read
+/// (reused when the same, else replaced).
+pub(crate) fn parse(line: &[u8], exchange: &mut Arc<str>) -> Option<ReplayRecord> {
     let line: RawLine = serde_json::from_slice(line).ok()?;
     let event = line.event();
     let payload = match (event, line.text, line.bin) {
@@ -196,10 +202,13 @@ pub(crate) fn parse(line: &[u8]) -> Option<ReplayRecord> {
         (RawLineEvent::Recv, None, None) => return None,
         _ => Payload::None,
     };
+    if **exchange != *line.exchange {
+        *exchange = Arc::from(line.exchange.as_ref());
+    }
     Some(ReplayRecord {
         at_ns: line.at_ns,
         conn: line.conn,
-        exchange: line.exchange.into_owned(),
+        exchange: exchange.clone(),
         event,
         payload,
         subscriptions: line.subscriptions.unwrap_or_default(),
