@@ -277,14 +277,7 @@ impl Player {
     /// Sleeps until `at_ns` is due at `n` times the recorded pace.
     async fn wait_for(&mut self, at_ns: i64, n: u32) {
         let now = Instant::now();
-        let due = match self.pace {
-            None => now,
-            Some((last_ns, last_due)) => {
-                let nanos = u64::try_from(at_ns.saturating_sub(last_ns)).unwrap_or(0);
-                let pause = (Duration::from_nanos(nanos) / n.max(1)).min(MAX_PAUSE);
-                last_due + pause
-            }
-        };
+        let due = due_at(self.pace, at_ns, n, now);
         self.pace = Some((at_ns, due));
         if due > now {
             tokio::time::sleep_until(due).await;
@@ -295,6 +288,20 @@ impl Player {
         let live: u64 = self.connections.iter().map(|p| p.connection.ignored).sum();
         self.summary.ignored_frames = self.ignored_of_closed + live;
         self.summary
+    }
+}
+
+/// When a record of `at_ns` is due at `n` times the recorded pace, after
+/// the last record (its time and when it was due; the first is due `now`):
+/// the recorded interval divided by `n`, at most [`MAX_PAUSE`], never
+/// negative (a record earlier than the last is due at once).
+fn due_at(last: Option<(i64, Instant)>, at_ns: i64, n: u32, now: Instant) -> Instant {
+    match last {
+        None => now,
+        Some((last_ns, last_due)) => {
+            let nanos = u64::try_from(at_ns.saturating_sub(last_ns)).unwrap_or(0);
+            last_due + (Duration::from_nanos(nanos) / n.max(1)).min(MAX_PAUSE)
+        }
     }
 }
 

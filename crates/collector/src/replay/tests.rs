@@ -127,3 +127,26 @@ fn a_torn_partial_is_read_up_to_its_last_whole_frame_and_reported() {
             .contains("without its newline")
     );
 }
+
+#[test]
+fn a_paced_replay_keeps_the_recorded_intervals_divided_by_the_speed_and_bounded() {
+    use super::{MAX_PAUSE, due_at};
+    use std::time::Duration;
+    let start = tokio::time::Instant::now();
+    let ms = |n: u64| Duration::from_millis(n);
+    assert_eq!(
+        due_at(None, 5_000_000, 1, start),
+        start,
+        "the first at once"
+    );
+    let last = Some((1_000_000_000, start));
+    // 250 ms later as recorded: 250 ms at speed 1, 62.5 ms at speed 4.
+    assert_eq!(due_at(last, 1_250_000_000, 1, start), start + ms(250));
+    assert_eq!(
+        due_at(last, 1_250_000_000, 4, start),
+        start + Duration::from_micros(62_500)
+    );
+    // A quiet hour is not waited out; a record out of order is due at once.
+    assert_eq!(due_at(last, 3_600_000_000_000, 1, start), start + MAX_PAUSE);
+    assert_eq!(due_at(last, 0, 1, start), start);
+}
