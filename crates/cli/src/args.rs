@@ -315,7 +315,8 @@ pub struct SimArgs {
 /// How quotes are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Aligned columns for people.
+    /// Aligned columns for people (also `text`).
+    #[value(alias = "text")]
     Table,
     /// JSON Lines: one object per quote; `price` is a string holding the exact decimal.
     Json,
