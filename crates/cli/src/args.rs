@@ -28,6 +28,10 @@ Examples:
                                                  Record to files until Ctrl-C (raw capture + JSON Lines)
   collector record --sim bitmex:XBTUSD --out data/ --format jsonl,csv,parquet
                                                  The quotes in three formats side by side
+  collector replay data/raw/*/*/*.jsonl.zst --out replayed/
+                                                 Rebuild the quote files from a raw capture, as live
+  collector sim bitmex --replay-file data/raw/bitmex/2026-12-02/080000.jsonl.zst
+                                                 Serve a capture of one's own to any client
   collector exchanges                            The exchanges, endpoints and quote kinds
   collector completions bash > /etc/bash_completion.d/collector
 
@@ -61,6 +65,9 @@ pub enum Command {
     /// Collect continuously into files until Ctrl-C or SIGTERM: a raw
     /// capture of every frame and JSON Lines of the quotes, rotated.
     Record(RecordArgs),
+    /// Feed raw capture files through the same sessions and collector as
+    /// live: print the quotes (like fetch), or write them like record.
+    Replay(crate::replay::ReplayArgs),
     /// List the registered exchanges with their default endpoints and quote kinds.
     Exchanges,
     /// Print shell completions for `collector`.
@@ -239,6 +246,20 @@ pub struct SimArgs {
     /// trade frames of a 2021 session, re-timed) instead of synthetic data.
     #[arg(long)]
     pub replay: bool,
+    /// Serve a raw capture of one's own (`collector record`'s
+    /// DIR/raw/EXCHANGE/DATE/HHMMSS.jsonl.zst): each client, after its
+    /// subscribe, gets the frames one recorded connection received in its
+    /// first attempt, in order, then silence.
+    #[arg(long, value_name = "RAWFILE", conflicts_with_all = ["replay", "firehose"])]
+    pub replay_file: Option<std::path::PathBuf>,
+    /// With --replay-file: the recorded connection to serve (the `conn` of
+    /// its records) [default: the file's first].
+    #[arg(long, value_name = "N", requires = "replay_file")]
+    pub replay_conn: Option<u64>,
+    /// With --replay-file: 1 at the recorded pace, N times faster (pauses
+    /// at most 10 s), max back to back.
+    #[arg(long, default_value = "1", value_parser = parse_speed, requires = "replay_file")]
+    pub speed: mercury_collector::replay::Speed,
     /// The instruments to list, comma-separated [default: the venue's own].
     #[arg(long, value_delimiter = ',')]
     pub symbols: Vec<String>,
@@ -305,7 +326,8 @@ pub struct SimArgs {
 /// How quotes are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Aligned columns for people.
+    /// Aligned columns for people (also `text`).
+    #[value(alias = "text")]
     Table,
     /// JSON Lines: one object per quote; `price` is a string holding the exact decimal.
     Json,
@@ -322,6 +344,30 @@ pub enum RecordFormat {
     Csv,
     /// Parquet: exact DECIMAL(38,18) prices, nanosecond UTC times, zstd.
     Parquet,
+}
+
+/// `max` or a whole factor of the recorded pace (1: as recorded).
+pub(crate) fn parse_speed(text: &str) -> Result<mercury_collector::replay::Speed, String> {
+    use mercury_collector::replay::Speed;
+    match text {
+        "max" => Ok(Speed::Max),
+        n => match n.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(Speed::Times(n)),
+            _ => Err(format!(
+                "{text:?} is not a speed: max, 1 (as recorded) or N times faster"
+            )),
+        },
+    }
+}
+
+/// A rotation period (`record --rotate`).
+pub(crate) fn period(text: &str) -> Result<Duration, String> {
+    parse_period(text)
+}
+
+/// A size (`record --rotate-size`).
+pub(crate) fn size(text: &str) -> Result<u64, String> {
+    parse_size(text)
 }
 
 fn parse_kind(text: &str) -> Result<QuoteKind, String> {

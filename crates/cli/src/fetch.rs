@@ -36,7 +36,7 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 const STREAM_CAPACITY: usize = 4096;
 
 /// How the printing loop ended.
-enum Pumped {
+pub(crate) enum Pumped {
     /// The stream ended by itself (N quotes, a failure, a timeout).
     Ended,
     /// A signal asked us to stop.
@@ -138,7 +138,7 @@ fn finish(end: StreamEnd, what: &str, printed: usize, wanted: usize) -> anyhow::
 
 /// Writes ticks as they come until the stream closes, a signal arrives or
 /// stdout is closed.
-async fn pump(
+pub(crate) async fn pump(
     mut ticks: tokio::sync::mpsc::Receiver<mercury_collector::Tick>,
     writer: &mut QuoteWriter<'_>,
     collector: &actix::Addr<Collector>,

@@ -12,6 +12,7 @@ mod output;
 pub mod plan;
 mod record;
 pub mod registry;
+mod replay;
 mod serve;
 mod sim;
 mod wiring;
@@ -75,6 +76,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Command::Sim(args) => sim::run(args, out),
         Command::Serve(args) => serve::run(args, out),
         Command::Record(args) => record::run(args),
+        Command::Replay(args) => replay::run(args, out),
         Command::Exchanges => exchanges::print(out).map(|()| Outcome::Done),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "collector", out);

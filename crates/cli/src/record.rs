@@ -134,7 +134,10 @@ fn parquet_options(args: &RecordArgs) -> ParquetOptions {
 
 /// Waits (bounded) for a writer to finish; `stop`: ask it first (the quote
 /// writer instead ends when its stream does, after the last tick).
-async fn finish(handle: &mut WriterHandle, stop: bool) -> Result<RecordSummary, RecordError> {
+pub(crate) async fn finish(
+    handle: &mut WriterHandle,
+    stop: bool,
+) -> Result<RecordSummary, RecordError> {
     if stop {
         handle.stop();
     }

@@ -2,9 +2,11 @@
 
 use crate::args::SimArgs;
 use crate::{Outcome, UsageError};
+use mercury_collector::replay::Speed;
 use mercury_core::{Exchange, VenueConfig};
 use mercury_simulator::{
-    Faults, SimCertificateFiles, SimCertificates, Simulator, SimulatorConfig, fresh_tls_dir,
+    CaptureSource, Faults, SimCertificateFiles, SimCertificates, Simulator, SimulatorConfig,
+    fresh_tls_dir,
 };
 use std::io::Write;
 use std::time::Duration;
@@ -57,7 +59,20 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         tls: server_tls,
     };
     actix_rt::System::new().block_on(async move {
-        let simulator = Simulator::start(config, args.exchange)?;
+        let simulator = match &args.replay_file {
+            None => Simulator::start(config, args.exchange)?,
+            Some(file) => {
+                let capture = CaptureSource {
+                    file: file.clone(),
+                    conn: args.replay_conn,
+                    speed: match args.speed {
+                        Speed::Max => None,
+                        Speed::Times(n) => Some(n),
+                    },
+                };
+                Simulator::start_capture(config, args.exchange, capture)?
+            }
+        };
         // Reached like the exchange itself: its endpoint's path on this
         // machine (`wss://localhost:PORT/…` with TLS).
         writeln!(out, "{}", simulator.url())?;

@@ -186,6 +186,12 @@ impl Connector {
             Action::Connect(generation) => self.connect(generation, ctx),
             Action::Attach(generation) => self.attach(generation, ctx),
             Action::Subscribe => {
+                if self.tap.is_some() {
+                    let wanted = (self.plan.subscriptions.iter())
+                        .map(|s| format!("{}:{}", s.symbol, s.kind))
+                        .collect();
+                    self.capture(RawEvent::Subscriptions(wanted));
+                }
                 self.capture(RawEvent::Subscribe(self.plan.subscribe.len()));
                 for message in self.plan.subscribe.clone() {
                     self.send(&message);
@@ -411,6 +417,7 @@ impl Handler<StopConnector> for Connector {
     type Result = ();
 
     fn handle(&mut self, _: StopConnector, ctx: &mut Context<Self>) {
+        self.capture(RawEvent::Stopping);
         self.feed(Input::Stop, ctx);
     }
 }

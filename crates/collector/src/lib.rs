@@ -70,6 +70,7 @@ mod link;
 mod messages;
 mod outbox;
 pub mod record;
+pub mod replay;
 mod reports;
 mod retry_after;
 mod sinks;

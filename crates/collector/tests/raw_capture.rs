@@ -80,11 +80,21 @@ async fn every_frame_both_ways_and_the_events_are_in_the_file_in_order() {
         .collect();
     let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
     assert_eq!(
-        events[..4],
-        ["connecting", "open", "subscribe", "sent"],
+        events[..5],
+        ["connecting", "open", "subscriptions", "subscribe", "sent"],
         "{events:?}"
     );
-    assert_eq!(events.last(), Some(&"stopped"));
+    assert_eq!(events[events.len() - 2..], ["stopping", "stopped"]);
+    // What the plan asks for, for a replay's filter; one time line for all.
+    assert_eq!(
+        lines[2]["subscriptions"],
+        serde_json::json!(["XBTUSD:fair"])
+    );
+    let times: Vec<i64> = lines.iter().map(|l| l["at_ns"].as_i64().unwrap()).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] < w[1]),
+        "at_ns strictly increasing"
+    );
     let conn_id = ticks[0].connection.0;
     assert!(
         lines
@@ -93,7 +103,7 @@ async fn every_frame_both_ways_and_the_events_are_in_the_file_in_order() {
     );
     assert_eq!(lines[1]["url"], server.url());
     assert_eq!(
-        lines[3]["text"],
+        lines[4]["text"],
         server.received()[0],
         "the subscribe request, as sent"
     );

@@ -27,6 +27,7 @@ mod ids;
 pub mod planning;
 mod price;
 mod quote;
+pub mod raw_line;
 mod rng;
 mod session;
 mod source;

@@ -12,11 +12,13 @@
 #![deny(missing_docs)]
 
 mod abort;
+mod capture;
 mod faults;
 mod log;
 mod server;
 mod tls;
 
+pub use capture::{CaptureSource, MAX_PAUSE};
 pub use faults::{Faults, MALFORMED_FRAME, REFUSAL_RETRY_AFTER};
 pub use log::{FrameLog, LogEntry, LogEvent, read_log, sent_by_connection};
 pub use server::{Simulator, SimulatorConfig, SimulatorError};

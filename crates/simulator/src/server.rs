@@ -1,6 +1,7 @@
 //! The WebSocket server: one task per connection, driven by the venue.
 
 use crate::abort::{AbortableBody, LastBytes};
+use crate::capture::{CaptureSource, CaptureVenue};
 use crate::faults::{Faults, MALFORMED_FRAME};
 use crate::log::{FrameLog, LogEntry, LogEvent};
 use actix_web::body::BoxBody;
@@ -81,6 +82,14 @@ pub enum SimulatorError {
     /// The exchange has no simulated venue.
     #[error("{0} has no simulator")]
     NoVenue(&'static str),
+    /// The capture file could not be read.
+    #[error("cannot read the capture {}: {source}", path.display())]
+    Capture {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
     /// The TLS certificate files could not be written.
     #[error("cannot write {}: {source}", path.display())]
     TlsFiles {
@@ -93,6 +102,8 @@ pub enum SimulatorError {
 
 struct Shared {
     venue: VenueConfig,
+    /// Serve this capture instead of the venue's data (see capture.rs).
+    capture: Option<CaptureSource>,
     exchange: &'static dyn Exchange,
     faults: Faults,
     log: Option<FrameLog>,
@@ -115,6 +126,28 @@ impl Simulator {
         config: SimulatorConfig,
         exchange: &'static dyn Exchange,
     ) -> Result<Simulator, SimulatorError> {
+        Simulator::start_with(config, exchange, None)
+    }
+
+    /// Like [`start`](Self::start), serving a raw capture of
+    /// `exchange`'s frames to each client (see [`CaptureSource`]).
+    pub fn start_capture(
+        config: SimulatorConfig,
+        exchange: &'static dyn Exchange,
+        capture: CaptureSource,
+    ) -> Result<Simulator, SimulatorError> {
+        capture.check().map_err(|source| SimulatorError::Capture {
+            path: capture.file.clone(),
+            source,
+        })?;
+        Simulator::start_with(config, exchange, Some(capture))
+    }
+
+    fn start_with(
+        config: SimulatorConfig,
+        exchange: &'static dyn Exchange,
+        capture: Option<CaptureSource>,
+    ) -> Result<Simulator, SimulatorError> {
         if exchange.new_venue(&config.venue).is_none() {
             return Err(SimulatorError::NoVenue(exchange.name()));
         }
@@ -129,6 +162,7 @@ impl Simulator {
         };
         let shared = Arc::new(Shared {
             venue: config.venue,
+            capture,
             exchange,
             faults: config.faults,
             log,
@@ -390,6 +424,16 @@ async fn run_connection(
     let Some(mut venue) = shared.exchange.new_venue(&shared.venue) else {
         return;
     };
+    if let Some(capture) = &shared.capture {
+        let id = shared.exchange.id();
+        match CaptureVenue::new(capture, id.as_str(), venue) {
+            Ok(replay) => venue = Box::new(replay),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the capture; closing the connection");
+                return;
+            }
+        }
+    }
     let faults = shared.faults.for_connection(connection);
     let mut sender = Sender {
         shared,

@@ -65,7 +65,7 @@ impl Connector {
 
     fn on_message(&mut self, generation: Generation, message: Assembled, ctx: &mut Context<Self>) {
         self.counters.frames += 1;
-        let received_at = self.clock.now();
+        let received_at = self.receive_time();
         self.capture_received(&message, received_at);
         let decoded = match &message {
             Assembled::Text(bytes) => match std::str::from_utf8(bytes) {

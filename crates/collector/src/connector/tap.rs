@@ -12,7 +12,8 @@ impl Connector {
     /// Records `event` in the raw capture, if there is one.
     pub(super) fn capture(&mut self, event: RawEvent) {
         if let Some(tap) = self.tap.as_mut() {
-            tap.record(self.clock.now(), event);
+            let at = tap.capture_time(self.clock.now());
+            tap.record(at, event);
         }
     }
 
@@ -39,6 +40,16 @@ impl Connector {
         match self.tap.as_mut() {
             Some(tap) if !tap.idle() => tap.exiting = true,
             _ => ctx.stop(),
+        }
+    }
+
+    /// The receive time of a message: with a raw capture, its
+    /// [`RawSink::capture_time`](crate::record::raw::RawSink::capture_time), so the quotes'
+    /// `received_at` is their `recv` record's `at_ns`.
+    pub(super) fn receive_time(&self) -> Timestamp {
+        match &self.tap {
+            Some(tap) => tap.capture_time(self.clock.now()),
+            None => self.clock.now(),
         }
     }
 

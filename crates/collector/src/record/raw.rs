@@ -20,11 +20,13 @@
 //! | `sent` | `text` | a text message sent (subscribe requests, heartbeat text pings) |
 //! | `connecting` | `url` | an attempt starts |
 //! | `open` | `url` | the upgrade succeeded |
+//! | `subscriptions` | `subscriptions` | what the plan asks for, each `SYMBOL:kind` (before `subscribe`; a replay forwards only these) |
 //! | `subscribe` | `requests` | the subscribe requests are about to be sent (they follow as `sent`) |
 //! | `close` | `code`, `reason` | the server sent a Close frame |
 //! | `reconnect` | `attempt`, `delay_ms`, `cause` | the link failed and will be retried |
 //! | `gap` | `gap_ms` | quotes flow again after a reconnect, this long after the failure |
 //! | `failed` | `cause` | the connector gave up |
+//! | `stopping` | | the connector was asked to stop (what it receives meanwhile is not forwarded) |
 //! | `stopped` | | the connector stopped on request |
 //!
 //! A frame's text is kept exactly (serde_json escapes it); a text message
@@ -35,6 +37,17 @@
 //! {"at_ns":1764651600123456789,"conn":1,"exchange":"bitmex","event":"open","url":"ws://127.0.0.1:40000/realtime"}
 //! {"at_ns":1764651600123990001,"conn":1,"exchange":"bitmex","event":"recv","text":"{\"info\":\"Welcome\"}"}
 //! ```
+//!
+//! ## Order
+//!
+//! `at_ns` is strictly increasing over every record of a capture (one
+//! [`RawSink`]: a run), all connections together
+//! ([`RawSink::capture_time`]: a tie, or a step back of the
+//! wall clock, is moved to 1 ns after the last record), and a quote's
+//! `received_at` is its `recv` record's `at_ns`. All connectors and the
+//! collector run on one thread, so this is the order in which the
+//! collector received the quotes (their `seq`): merging a run's files by
+//! `at_ns` (`collector replay`) numbers them as the live run did.
 //!
 //! ## Delivery
 //!
@@ -53,6 +66,8 @@ use bytes::Bytes;
 use mercury_core::{ExchangeId, Timestamp};
 use serde::Serialize;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
@@ -79,6 +94,10 @@ pub enum RawEvent {
     Open(String),
     /// Subscribe requests are about to be sent.
     Subscribe(usize),
+    /// What the connection's plan asks for, each `SYMBOL:kind`.
+    Subscriptions(Vec<String>),
+    /// The connector was asked to stop.
+    Stopping,
     /// The server's Close frame.
     Close {
         /// Its code.
@@ -154,6 +173,8 @@ struct Line<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     requests: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    subscriptions: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     code: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
@@ -203,6 +224,11 @@ impl RawRecord {
                 line.requests = Some(*requests);
                 "subscribe"
             }
+            RawEvent::Subscriptions(subscriptions) => {
+                line.subscriptions = Some(subscriptions);
+                "subscriptions"
+            }
+            RawEvent::Stopping => "stopping",
             RawEvent::Close { code, reason } => {
                 line.code = *code;
                 line.reason = reason.as_deref();
@@ -238,14 +264,30 @@ impl RawRecord {
 /// Where connectors send their raw records (set
 /// [`ConnectorConfig::raw`](crate::ConnectorConfig::raw)); cheap to clone.
 #[derive(Debug, Clone)]
-pub struct RawSink(mpsc::Sender<RawRecord>);
+pub struct RawSink(mpsc::Sender<RawRecord>, Arc<AtomicI64>);
 
 impl RawSink {
     /// A sink of `capacity` records and its receiving end, for a consumer
     /// of one's own (tests, a replay); [`start_raw`] makes the file one.
     pub fn channel(capacity: usize) -> (RawSink, mpsc::Receiver<RawRecord>) {
         let (sender, receiver) = mpsc::channel(capacity.max(1));
-        (RawSink(sender), receiver)
+        let last = Arc::new(AtomicI64::new(i64::MIN));
+        (RawSink(sender, last), receiver)
+    }
+
+    /// The time of a record captured `now`: strictly after every record
+    /// captured before into this sink, by any connector (see the module
+    /// docs, *Order*).
+    pub fn capture_time(&self, now: Timestamp) -> Timestamp {
+        let now = i64::try_from(now.unix_nanos()).unwrap_or(i64::MAX);
+        let mut last = self.1.load(Ordering::Relaxed);
+        loop {
+            let at = now.max(last.saturating_add(1));
+            match (self.1).compare_exchange_weak(last, at, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return Timestamp::from_unix_nanos(i128::from(at)),
+                Err(actual) => last = actual,
+            }
+        }
     }
 }
 
@@ -368,6 +410,11 @@ impl Tap {
             }
             true
         })
+    }
+
+    /// The time of a record captured `now` (see [`RawSink::capture_time`]).
+    pub(crate) fn capture_time(&self, now: Timestamp) -> Timestamp {
+        self.sink.capture_time(now)
     }
 
     /// Nothing waits to be sent, and nothing is being sent.
