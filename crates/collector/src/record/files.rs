@@ -179,13 +179,6 @@ impl PartialFile {
     pub fn partial_path(&self) -> &Path {
         &self.partial
     }
-
-    /// Makes what was flushed so far durable (fdatasync).
-    pub fn sync_data(&self) -> Result<(), RecordError> {
-        self.file
-            .sync_data()
-            .map_err(|e| RecordError::io("fsync", &self.partial, e))
-    }
 }
 
 #[cfg(test)]

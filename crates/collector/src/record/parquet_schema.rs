@@ -122,7 +122,8 @@ pub fn footer_path(partial: &Path) -> PathBuf {
 }
 
 /// Writes the sidecar of `partial` (data length, then the footer) under a
-/// temporary name, fsyncs it and renames it into place.
+/// temporary name and renames it into place (not fsynced: see
+/// [`parquet`](super::parquet), "Crash safety").
 pub(crate) fn write_sidecar(
     partial: &Path,
     data_len: u64,
@@ -137,7 +138,6 @@ pub(crate) fn write_sidecar(
         std::fs::File::create(&temporary).map_err(|e| RecordError::io("create", &temporary, e))?;
     file.write_all(&data_len.to_le_bytes())
         .and_then(|()| file.write_all(footer))
-        .and_then(|()| file.sync_all())
         .map_err(|e| RecordError::io("write", &temporary, e))?;
     std::fs::rename(&temporary, &path).map_err(|e| RecordError::io("rename", &temporary, e))
 }
