@@ -39,8 +39,10 @@
 pub mod files;
 pub mod quotes;
 pub mod raw;
+pub mod stats;
 
 pub use files::Rotation;
+pub use stats::{SinkSnapshot, SinkStats};
 
 use mercury_core::{Clock, SystemClock};
 use std::path::{Path, PathBuf};
@@ -102,6 +104,8 @@ pub struct WriterHandle {
     stop: Option<oneshot::Sender<()>>,
     /// Answers once the writer has ended: what it wrote, or why it failed.
     pub done: oneshot::Receiver<Result<RecordSummary, RecordError>>,
+    /// Its counters, published at every flush tick ([`stats`]).
+    pub stats: SinkStats,
 }
 
 impl WriterHandle {
@@ -130,7 +134,9 @@ pub(crate) fn spawn<T: Send + 'static, F: Files<T>>(
     name: &'static str,
     mut items: mpsc::Receiver<T>,
     mut files: F,
+    stats: SinkStats,
 ) -> Result<WriterHandle, RecordError> {
+    let shared = stats.clone();
     let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
     let (done_tx, done_rx) = oneshot::channel();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -169,6 +175,10 @@ pub(crate) fn spawn<T: Send + 'static, F: Files<T>>(
                 Err(error)
             }
         };
+        match &result {
+            Ok(_) => shared.ended(),
+            Err(error) => shared.failed(error),
+        }
         let _ = done_tx.send(result);
     };
     std::thread::Builder::new()
@@ -178,23 +188,31 @@ pub(crate) fn spawn<T: Send + 'static, F: Files<T>>(
     Ok(WriterHandle {
         stop: Some(stop_tx),
         done: done_rx,
+        stats,
     })
 }
 
-/// The open files of a writer, by key, bounded by [`MAX_OPEN_FILES`].
+/// The open files of a writer, by key, bounded by [`MAX_OPEN_FILES`];
+/// it publishes the writer's [`SinkStats`].
 #[derive(Debug)]
 pub(crate) struct OpenFiles<K> {
     open: Vec<(K, files::PartialFile)>,
     summary: RecordSummary,
     rotation: Rotation,
+    stats: SinkStats,
+    /// Counters of the files finished and of the writer so far.
+    counters: SinkSnapshot,
 }
 
 impl<K: PartialEq> OpenFiles<K> {
-    pub(crate) fn new(rotation: Rotation) -> Self {
+    pub(crate) fn new(rotation: Rotation, stats: SinkStats) -> Self {
+        let counters = stats.snapshot();
         OpenFiles {
             open: Vec::new(),
             summary: RecordSummary::default(),
             rotation,
+            stats,
+            counters,
         }
     }
 
@@ -233,6 +251,8 @@ impl<K: PartialEq> OpenFiles<K> {
         self.open.push(entry);
         let (_, file) = self.open.last_mut().ok_or(RecordError::Thread("file"))?;
         file.push(line);
+        self.counters.records += 1;
+        self.counters.last_received = Some(at);
         if file.buffered() >= FLUSH_BYTES {
             let flushed = file.flush();
             self.fail_last_on(flushed)?;
@@ -256,24 +276,40 @@ impl<K: PartialEq> OpenFiles<K> {
             }
             i += 1;
         }
+        self.publish();
         Ok(())
+    }
+
+    /// Publishes the counters: finished files plus what the open ones hold.
+    fn publish(&mut self) {
+        let mut snapshot = self.counters.clone();
+        snapshot.files_open = self.open.len() as u64;
+        snapshot.bytes += self.open.iter().map(|(_, f)| f.written).sum::<u64>();
+        snapshot.last_write = Some(mercury_core::SystemClock.now());
+        self.stats.publish(snapshot);
+    }
+
+    /// Counts a finished file in.
+    fn finished(&mut self, path: PathBuf, records: u64, written: u64) {
+        self.summary.files.push(path);
+        self.summary.records += records;
+        self.counters.files_finished += 1;
+        self.counters.bytes += written;
     }
 
     /// Finishes every open file; a file that fails stays `.partial`.
     pub(crate) fn finish_all(mut self) -> Result<RecordSummary, RecordError> {
         let mut first_error = None;
-        for (_, file) in self.open.drain(..) {
+        for (_, file) in std::mem::take(&mut self.open) {
             let records = file.records;
-            match file.finish() {
-                Ok(path) => {
-                    self.summary.files.push(path);
-                    self.summary.records += records;
-                }
+            match file.finish_counted() {
+                Ok((path, written)) => self.finished(path, records, written),
                 Err(error) => {
                     first_error.get_or_insert(error);
                 }
             }
         }
+        self.publish();
         match first_error {
             Some(error) => Err(error),
             None => Ok(self.summary),
@@ -283,8 +319,9 @@ impl<K: PartialEq> OpenFiles<K> {
     fn finish_at(&mut self, i: usize) -> Result<(), RecordError> {
         let (_, file) = self.open.remove(i);
         let records = file.records;
-        self.summary.files.push(file.finish()?);
-        self.summary.records += records;
+        let (path, written) = file.finish_counted()?;
+        self.finished(path, records, written);
+        self.publish();
         Ok(())
     }
 

@@ -17,7 +17,7 @@
 //! TCP slows the exchange; nothing is dropped.
 
 use super::files::{PartialFile, Rotation, date_and_time, path_component};
-use super::{Files, OpenFiles, RecordError, RecordSummary, WriterHandle};
+use super::{Files, OpenFiles, RecordError, RecordSummary, SinkStats, WriterHandle};
 use crate::messages::Tick;
 use mercury_core::{ExchangeId, QuoteKind, Symbol, Timestamp};
 use std::path::PathBuf;
@@ -45,12 +45,13 @@ pub fn start_quotes(
     config: QuotesConfig,
     ticks: mpsc::Receiver<Tick>,
 ) -> Result<WriterHandle, RecordError> {
+    let stats = SinkStats::new("quotes");
     let files = QuoteFiles {
-        open: OpenFiles::new(config.rotation),
+        open: OpenFiles::new(config.rotation, stats.clone()),
         config,
         line: Vec::with_capacity(256),
     };
-    super::spawn("quotes", ticks, files)
+    super::spawn("quotes", ticks, files, stats)
 }
 
 struct QuoteFiles {
