@@ -54,6 +54,9 @@ pub struct DashboardOptions {
     pub clock: DashboardClock,
     /// The token every request must carry, if any.
     pub auth_token: AuthToken,
+    /// The file sinks of a recording run (`serve --out`), shown on the
+    /// page and in `/metrics`; a failed or lagging one degrades `/health`.
+    pub sinks: Vec<mercury_collector::record::SinkStats>,
 }
 
 impl Default for DashboardOptions {
@@ -65,6 +68,7 @@ impl Default for DashboardOptions {
             stale_after: freshness::DEFAULT_STALE_AFTER,
             clock: DashboardClock::default(),
             auth_token: AuthToken::default(),
+            sinks: Vec::new(),
         }
     }
 }
