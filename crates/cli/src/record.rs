@@ -26,6 +26,9 @@ const FIRST_DATA: Duration = Duration::from_secs(30);
 
 /// Records until stopped; see the module docs.
 pub fn run(args: &RecordArgs) -> anyhow::Result<Outcome> {
+    let system = actix_rt::System::new();
+    // From here on a signal ends the run cleanly (even one during start-up).
+    let stopped = system.block_on(async { wiring::until_stopped(args.duration) });
     let config = args.config.as_deref().map(config::load).transpose()?;
     let merged = config::merge(&args.source, &args.files, args.heartbeat, config)?;
     let Merged {
@@ -44,9 +47,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Outcome> {
     let (targets, mut options) =
         SourceOptions::for_targets(&source, targets, FIRST_DATA, None, heartbeat)?;
     let subscriptions = targets.iter().map(|t| t.subscription()).collect();
-    actix_rt::System::new().block_on(async move {
-        // From here on a signal ends the run cleanly.
-        let stopped = wiring::until_stopped(args.duration);
+    system.block_on(async move {
         let collector = Collector::new().start();
         let mut recording =
             Recording::start(&settings, subscriptions, &collector, &mut options).await?;

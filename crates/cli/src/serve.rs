@@ -24,6 +24,9 @@ const FIRST_DATA: Duration = Duration::from_secs(30);
 
 /// Runs the collector and the dashboard; prints the page's URL first.
 pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let system = actix_rt::System::new();
+    // From here on a signal ends the run cleanly (even one during start-up).
+    let stopped = system.block_on(async { wiring::until_stopped(args.duration) });
     let config = args.config.as_deref().map(config::load).transpose()?;
     let merged = config::merge(&args.source, &args.files, None, config)?;
     let settings = RecordSettings::resolve(&merged.files, merged.formats)?;
@@ -39,9 +42,7 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         .iter()
         .map(|t| format!("{}:{} ({})", t.exchange.id(), t.symbol, t.kind))
         .collect();
-    actix_rt::System::new().block_on(async move {
-        // From here on a signal ends the run cleanly.
-        let stopped = wiring::until_stopped(args.duration);
+    system.block_on(async move {
         let collector = Collector::new().start();
         let mut recording = match &settings {
             Some(settings) => {
