@@ -26,6 +26,9 @@ Examples:
                                                  Collect continuously; watch at http://127.0.0.1:8080/
   collector record --sim bitmex:XBTUSD binance:BTCUSDT --out data/
                                                  Record to files until Ctrl-C (raw capture + JSON Lines)
+  collector record --config examples/record.toml  Targets, connections and [record] settings from a TOML file
+  collector serve --sim bitmex:XBTUSD --out data/
+                                                 Watch and record at once (the page shows each file sink)
   collector exchanges                            The exchanges, endpoints and quote kinds
   collector completions bash > /etc/bash_completion.d/collector
 
@@ -165,7 +168,7 @@ pub struct ServeArgs {
     pub duration: Option<Duration>,
     /// Also record to files while serving (--out DIR; see `collector
     /// record --help`); the page shows each file sink.
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Recording (with --out)")]
     pub files: FileArgs,
     /// Read targets, connection options and [record] settings from this
     /// TOML file, as `collector record --config` does.
