@@ -285,7 +285,13 @@ impl<K: PartialEq> OpenFiles<K> {
         let mut snapshot = self.counters.clone();
         snapshot.files_open = self.open.len() as u64;
         snapshot.bytes += self.open.iter().map(|(_, f)| f.written).sum::<u64>();
-        snapshot.last_write = Some(mercury_core::SystemClock.now());
+        // A write is a change in the bytes on disk, or a file finished.
+        let last = self.stats.snapshot();
+        if snapshot.bytes != last.bytes || snapshot.files_finished != last.files_finished {
+            snapshot.last_write = Some(mercury_core::SystemClock.now());
+        } else {
+            snapshot.last_write = last.last_write;
+        }
         self.stats.publish(snapshot);
     }
 
