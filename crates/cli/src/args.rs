@@ -170,7 +170,7 @@ pub struct ServeArgs {
     /// record --help`); the page shows each file sink.
     #[command(flatten, next_help_heading = "Recording (with --out)")]
     pub files: FileArgs,
-    /// Read targets, connection options and [record] settings from this
+    /// Read targets, connection options and `[record]` settings from this
     /// TOML file, as `collector record --config` does.
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
@@ -185,7 +185,7 @@ pub struct RecordArgs {
     /// Where and how the files are written.
     #[command(flatten)]
     pub files: FileArgs,
-    /// Read targets, connection options and [record] settings from this
+    /// Read targets, connection options and `[record]` settings from this
     /// TOML file (see examples/record.toml); flags given on the command
     /// line win over the file, and its targets are added to theirs.
     #[arg(long, value_name = "FILE")]
@@ -200,7 +200,7 @@ pub struct RecordArgs {
 }
 
 /// Where and how recordings are written: `collector record`, and
-/// `collector serve --out`. Unset values come from `--config`'s [record]
+/// `collector serve --out`. Unset values come from `--config`'s `[record]`
 /// table, then from the defaults shown.
 #[derive(Debug, Clone, Default, Args)]
 pub struct FileArgs {

@@ -119,7 +119,7 @@ pub struct Config {
 }
 
 /// The command line and the file together, by the precedence in the
-/// module docs: what [`SourceOptions::for_targets`](crate::wiring::SourceOptions::for_targets)
+/// module docs: what `SourceOptions::for_targets`
 /// and [`RecordSettings`](crate::recording::RecordSettings) take.
 #[derive(Debug, Clone)]
 pub struct Merged {

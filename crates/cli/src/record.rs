@@ -28,7 +28,10 @@ const FIRST_DATA: Duration = Duration::from_secs(30);
 pub fn run(args: &RecordArgs) -> anyhow::Result<Outcome> {
     let system = actix_rt::System::new();
     // From here on a signal ends the run cleanly (even one during start-up).
-    let stopped = system.block_on(async { wiring::until_stopped(args.duration) });
+    let stopped = {
+        let _runtime = system.runtime().tokio_runtime().enter();
+        wiring::until_stopped(args.duration)
+    };
     let config = args.config.as_deref().map(config::load).transpose()?;
     let merged = config::merge(&args.source, &args.files, args.heartbeat, config)?;
     let Merged {

@@ -6,7 +6,7 @@
 //! `sinks_degraded`.
 //!
 //! The writers publish their counters themselves
-//! ([`SinkStats`](mercury_collector::record::SinkStats), at most one flush
+//! ([`SinkStats`], at most one flush
 //! tick old); the hub only reads them, once a second and for each scrape.
 //!
 //! | series | type | meaning |
