@@ -220,6 +220,9 @@ const READ_PAGE: &str = r##"JSON.stringify({
   details: [...document.querySelectorAll(".component .detail")].map(d => d.textContent),
   rows: document.querySelectorAll("#latest tr").length,
   points: [...document.querySelectorAll("canvas")].map(c => Number(c.dataset.points)),
+  sinksShown: !document.getElementById("sinks").hidden,
+  sinks: [...document.querySelectorAll("#sink-rows tr")].map(r =>
+    ({sink: r.dataset.sink, records: Number(r.children[3].textContent), cells: r.children.length})),
 })"##;
 
 fn quotes(shown: &Value) -> u64 {
@@ -262,6 +265,10 @@ async fn the_page_shows_components_quotes_and_charts() {
         .await;
     assert_eq!(shown["link"], "live");
     assert_eq!(shown["rows"], 2, "one row per source: {shown}");
+    assert_eq!(
+        shown["sinksShown"], false,
+        "no --out, no Files table: {shown}"
+    );
     for history in shown["history"].as_array().unwrap() {
         // The page joined a running server: its first state is the current one.
         assert!(
@@ -368,4 +375,44 @@ async fn a_page_opened_with_its_token_shows_quotes() {
         .wait_for(Duration::from_secs(30), |s| quotes(s) >= 3)
         .await;
     assert_eq!(shown["link"], "live", "{shown}");
+}
+
+/// `serve --out`: the page's Files table shows each sink (#15).
+#[allow(clippy::await_holding_lock)]
+#[actix::test]
+async fn the_page_shows_the_file_sinks_of_serve_out() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let out = tempfile::tempdir().unwrap();
+    let out_arg = out.path().display().to_string();
+    let (_server, url) = serve(&[
+        "--sim",
+        "--listen",
+        "127.0.0.1:0",
+        "bitmex:XBTUSD",
+        "--out",
+        &out_arg,
+    ]);
+    let (_browser, port) = launch(&chromium, &profile("sinks"));
+    let mut page = Page::open(port, &url).await;
+    let shown = page
+        .wait_for(Duration::from_secs(30), |s| {
+            let sinks = s["sinks"].as_array().cloned().unwrap_or_default();
+            sinks.len() == 2 && sinks.iter().all(|r| r["records"].as_u64() > Some(0))
+        })
+        .await;
+    assert_eq!(shown["sinksShown"], true, "{shown}");
+    let names: Vec<&str> = shown["sinks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["sink"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["raw", "jsonl"], "{shown}");
+    assert!(
+        shown["sinks"][0]["cells"] == 7,
+        "sink, files, bytes, records, last write, lag, state: {shown}"
+    );
 }

@@ -7,8 +7,9 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod oracle;
+pub mod recorded;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{OnceLock, mpsc};
@@ -328,3 +329,33 @@ impl Drop for SimProcess {
 }
 
 pub use mercury_testkit::rss_kib;
+
+/// The body of `GET {page}{path}` (page: `http://127.0.0.1:PORT/`), read
+/// by hand so that the scrape shares nothing with the code under test.
+pub fn scrape(page: &str, path: &str) -> Option<String> {
+    let host = page.trim_start_matches("http://").trim_end_matches('/');
+    let mut socket = std::net::TcpStream::connect(host).ok()?;
+    socket.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    socket
+        .set_write_timeout(Some(Duration::from_secs(5)))
+        .ok()?;
+    let request = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    socket.write_all(request.as_bytes()).ok()?;
+    let mut response = Vec::new();
+    socket.take(1 << 20).read_to_end(&mut response).ok()?;
+    let response = String::from_utf8(response).ok()?;
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+}
+
+/// The sum of every series of metric `name` in a Prometheus text body.
+pub fn metric_sum(body: &str, name: &str) -> f64 {
+    body.lines()
+        .filter(|line| {
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(['{', ' ']))
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}

@@ -10,89 +10,15 @@ mod record_support;
 use mercury_core::Price;
 use mercury_simulator::{read_log, sent_by_connection};
 use mercury_tests::oracle::sent;
+use mercury_tests::recorded::{
+    assert_connection_by_connection, assert_raw_matches, files_under, lines_of, no_partial_left,
+    prices, quotes, record_for,
+};
 use mercury_tests::{SimProcess, collector, run_bounded};
-use record_support::{assert_connection_by_connection, files_under, record_for};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn lines_of(path: &Path) -> Vec<Value> {
-    let bytes = std::fs::read(path).unwrap();
-    let text = match path.extension().is_some_and(|e| e == "zst") {
-        true => String::from_utf8(zstd::decode_all(&bytes[..]).unwrap()).unwrap(),
-        false => String::from_utf8(bytes).unwrap(),
-    };
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// The quote lines of one partition, in the order written.
-fn quotes(out: &Path, partition: &str) -> Vec<Value> {
-    files_under(&out.join(partition))
-        .iter()
-        .flat_map(|f| lines_of(f))
-        .collect()
-}
-
-/// The raw records of one exchange, in the order written.
-fn raw(out: &Path, exchange: &str) -> Vec<Value> {
-    files_under(&out.join("raw").join(exchange))
-        .iter()
-        .flat_map(|f| lines_of(f))
-        .collect()
-}
-
-fn prices(lines: &[Value]) -> Vec<Price> {
-    lines
-        .iter()
-        .map(|l| l["price"].as_str().unwrap().parse().unwrap())
-        .collect()
-}
-
-fn no_partial_left(out: &Path) {
-    let partial: Vec<PathBuf> = files_under(out)
-        .into_iter()
-        .filter(|p| p.to_string_lossy().ends_with(".partial"))
-        .collect();
-    assert!(partial.is_empty(), "{partial:?}");
-}
-
-/// The raw capture of `exchange` against its simulator's frame log: the
-/// frames received between one `open` and the next are that connection's.
-fn assert_raw_matches(out: &Path, exchange: &str, log: &Path) {
-    let records = raw(out, exchange);
-    let mut segments: Vec<Vec<String>> = Vec::new();
-    for record in &records {
-        match record["event"].as_str().unwrap() {
-            "open" => segments.push(Vec::new()),
-            "recv" => segments
-                .last_mut()
-                .unwrap()
-                .push(record["text"].as_str().unwrap().to_owned()),
-            _ => {}
-        }
-    }
-    let entries = read_log(log).unwrap();
-    let sent: Vec<Vec<String>> = sent_by_connection(&entries)
-        .into_values()
-        .map(|frames| frames.into_iter().map(str::to_owned).collect())
-        .collect();
-    assert_eq!(
-        segments.len(),
-        sent.len(),
-        "{exchange}: one open per connection"
-    );
-    let got: Vec<String> = segments.concat();
-    let starts = assert_connection_by_connection(&got, &sent, &format!("{exchange} raw frames"));
-    let mut at = 0;
-    for (segment, start) in segments.iter().zip(starts) {
-        assert_eq!(at, start, "{exchange}: connections split at their open");
-        at += segment.len();
-    }
-    assert_eq!(records.last().unwrap()["event"], "stopped", "{exchange}");
-}
 
 #[test]
 fn record_keeps_every_quote_and_frame_once_across_drops_and_sigterm_finishes_the_files() {
@@ -354,4 +280,84 @@ fn after_sigkill_the_partial_files_hold_every_flush_and_a_restart_touches_none()
     let first_connection: Vec<&str> = sent_by_connection(&entries).into_values().next().unwrap();
     assert!(received.len() > 20 && received.len() <= first_connection.len());
     assert_eq!(received, first_connection[..received.len()]);
+}
+
+/// The URLs of the raw capture's `open` events: one per connection.
+fn opened_urls(out: &Path, exchange: &str) -> Vec<String> {
+    mercury_tests::recorded::raw(out, exchange)
+        .iter()
+        .filter(|r| r["event"] == "open")
+        .map(|r| r["url"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn record_over_wss_keeps_every_quote_once_across_a_drop_and_reconnects_over_tls() {
+    let drop = [
+        "--drop-after",
+        "8",
+        "--faulty-connections",
+        "1",
+        "--fair-interval",
+        "0.05",
+    ];
+    let mut sim = SimProcess::start_tls_for("bitmex", "record-wss", &drop);
+    let out = tempfile::tempdir().unwrap();
+    let args: Vec<String> = vec![
+        "bitmex:XBTUSD".into(),
+        "--url".into(),
+        sim.url().into(),
+        "--ca-cert".into(),
+        sim.ca().unwrap().display().to_string(),
+        "--backoff-seed".into(),
+        "7".into(),
+    ];
+    let output = record_for(&args, out.path(), Duration::from_secs(4));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    no_partial_left(out.path());
+    let opened = opened_urls(out.path(), "bitmex");
+    assert_eq!(
+        opened.len(),
+        2,
+        "the drop made one reconnection: {opened:?}"
+    );
+    assert!(
+        opened
+            .iter()
+            .all(|u| u == sim.url() && u.starts_with("wss://localhost:")),
+        "{opened:?}"
+    );
+    let log = sim.stop_and_log().to_owned();
+    let sent: Vec<Vec<Price>> = sent("bitmex", "XBTUSD", &log)
+        .into_values()
+        .filter(|p| !p.is_empty())
+        .collect();
+    assert_eq!(sent.len(), 2, "two connections sent quotes");
+    let lines = quotes(out.path(), "bitmex/XBTUSD/fair");
+    let starts = assert_connection_by_connection(&prices(&lines), &sent, "bitmex over wss");
+    let gaps: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i]["after_gap"] == true)
+        .collect();
+    assert_eq!(gaps, starts[1..].to_vec(), "after_gap where it reconnected");
+    assert_raw_matches(out.path(), "bitmex", &log);
+}
+
+#[test]
+fn record_with_the_built_in_simulator_over_tls_writes_quotes_from_wss() {
+    let out = tempfile::tempdir().unwrap();
+    let args: Vec<String> = ["bitmex:XBTUSD", "--sim", "--tls"]
+        .map(str::to_owned)
+        .into();
+    let output = record_for(&args, out.path(), Duration::from_secs(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    no_partial_left(out.path());
+    let opened = opened_urls(out.path(), "bitmex");
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert!(opened[0].starts_with("wss://localhost:"), "{opened:?}");
+    let lines = quotes(out.path(), "bitmex/XBTUSD/fair");
+    assert!(!lines.is_empty(), "quotes came over wss://");
+    let seqs: Vec<u64> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=lines.len() as u64).collect::<Vec<_>>());
 }

@@ -3,8 +3,6 @@
 
 use futures_util::{SinkExt, StreamExt};
 use mercury_core::Price;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -25,35 +23,7 @@ pub fn fds_of(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
 }
 
-/// The body of `GET {page}{path}` (page: `http://127.0.0.1:PORT/`), read
-/// by hand so that the scrape shares nothing with the code under test.
-pub fn scrape(page: &str, path: &str) -> Option<String> {
-    let host = page.trim_start_matches("http://").trim_end_matches('/');
-    let mut socket = TcpStream::connect(host).ok()?;
-    socket.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    socket
-        .set_write_timeout(Some(Duration::from_secs(5)))
-        .ok()?;
-    let request = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    socket.write_all(request.as_bytes()).ok()?;
-    let mut response = Vec::new();
-    socket.take(1 << 20).read_to_end(&mut response).ok()?;
-    let response = String::from_utf8(response).ok()?;
-    response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-}
-
-/// The sum of every series of metric `name` in a Prometheus text body.
-pub fn metric_sum(body: &str, name: &str) -> f64 {
-    body.lines()
-        .filter(|line| {
-            line.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with(['{', ' ']))
-        })
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
+pub use mercury_tests::{metric_sum, scrape};
 
 /// What the browser-side client saw.
 #[derive(Debug, Default)]

@@ -32,6 +32,9 @@ Examples:
                                                  Rebuild the quote files from a raw capture, as live
   collector sim bitmex --replay-file data/raw/bitmex/2026-12-02/080000.jsonl.zst
                                                  Serve a capture of one's own to any client
+  collector record --config examples/record.toml  Targets, connections and [record] settings from a TOML file
+  collector serve --sim bitmex:XBTUSD --out data/
+                                                 Watch and record at once (the page shows each file sink)
   collector exchanges                            The exchanges, endpoints and quote kinds
   collector completions bash > /etc/bash_completion.d/collector
 
@@ -78,11 +81,12 @@ pub enum Command {
 }
 
 /// Where the quotes come from, for `fetch` and `serve` alike.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct SourceArgs {
     /// What to collect: `EXCHANGE SYMBOL` (e.g. `bitmex XBTUSD`), or one or
-    /// more `EXCHANGE:SYMBOL` (e.g. `bitmex:XBTUSD binance:BTCUSDT`).
-    #[arg(required = true, num_args = 1.., value_name = "TARGET")]
+    /// more `EXCHANGE:SYMBOL` (e.g. `bitmex:XBTUSD binance:BTCUSDT`); with
+    /// `record` and `serve`, also (or only) from `--config FILE`.
+    #[arg(num_args = 0.., value_name = "TARGET")]
     pub targets: Vec<String>,
     /// Which price: fair, mark, last, bid, ask or trade, for every target
     /// [default: each exchange's own, `fair` on BitMEX, `mark` on Binance].
@@ -171,6 +175,14 @@ pub struct ServeArgs {
     /// Stop after this many seconds instead of waiting for Ctrl-C.
     #[arg(long, value_parser = parse_seconds)]
     pub duration: Option<Duration>,
+    /// Also record to files while serving (--out DIR; see `collector
+    /// record --help`); the page shows each file sink.
+    #[command(flatten, next_help_heading = "Recording (with --out)")]
+    pub files: FileArgs,
+    /// Read targets, connection options and `[record]` settings from this
+    /// TOML file, as `collector record --config` does.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 /// `collector record`.
@@ -179,17 +191,40 @@ pub struct RecordArgs {
     /// Where the quotes come from.
     #[command(flatten)]
     pub source: SourceArgs,
+    /// Where and how the files are written.
+    #[command(flatten)]
+    pub files: FileArgs,
+    /// Read targets, connection options and `[record]` settings from this
+    /// TOML file (see examples/record.toml); flags given on the command
+    /// line win over the file, and its targets are added to theirs.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Stop after this many seconds instead of waiting for Ctrl-C.
+    #[arg(long, value_parser = parse_seconds)]
+    pub duration: Option<Duration>,
+    /// Heartbeat override for tests: ping after this much silence, and
+    /// declare the link dead after as much again.
+    #[arg(long, hide = true, value_parser = parse_seconds)]
+    pub heartbeat: Option<Duration>,
+}
+
+/// Where and how recordings are written: `collector record`, and
+/// `collector serve --out`. Unset values come from `--config`'s `[record]`
+/// table, then from the defaults shown.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FileArgs {
     /// The directory to write into (made if missing). Quotes go to
     /// DIR/EXCHANGE/SYMBOL/KIND/YYYY-MM-DD/HHMMSS.jsonl, the raw capture to
     /// DIR/raw/EXCHANGE/YYYY-MM-DD/HHMMSS.jsonl.zst (UTC, the start of the
-    /// file's period); a file is NAME.partial until finished.
+    /// file's period); a file is NAME.partial until finished. Required by
+    /// `record` unless the config file gives it.
     #[arg(long, value_name = "DIR")]
-    pub out: std::path::PathBuf,
+    pub out: Option<std::path::PathBuf>,
     /// Start a new file every PERIOD (UTC, aligned: hourly files start on
     /// the hour): e.g. 1h, 15m, 30s, or seconds (sub-minute periods are
-    /// meant for tests).
-    #[arg(long, value_name = "PERIOD", default_value = "1h", value_parser = parse_period)]
-    pub rotate: Duration,
+    /// meant for tests) [default: 1h].
+    #[arg(long, value_name = "PERIOD", value_parser = parse_period)]
+    pub rotate: Option<Duration>,
     /// Also start a new file once one holds SIZE bytes of records (before
     /// compression): e.g. 500M, 2G, 64k, or bytes.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
@@ -200,7 +235,7 @@ pub struct RecordArgs {
     pub compress: bool,
     /// The quote files' formats, side by side in each partition
     /// (HHMMSS.jsonl, .csv, .parquet): repeat, or a comma list.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "jsonl")]
+    #[arg(long, value_enum, value_delimiter = ',')]
     pub format: Vec<RecordFormat>,
     /// Parquet row groups of at most ROWS rows (for tests: the default
     /// is 64 Ki).
@@ -209,13 +244,6 @@ pub struct RecordArgs {
     /// Do not write the raw capture (it is on by default).
     #[arg(long)]
     pub no_raw: bool,
-    /// Stop after this many seconds instead of waiting for Ctrl-C.
-    #[arg(long, value_parser = parse_seconds)]
-    pub duration: Option<Duration>,
-    /// Heartbeat override for tests: ping after this much silence, and
-    /// declare the link dead after as much again.
-    #[arg(long, hide = true, value_parser = parse_seconds)]
-    pub heartbeat: Option<Duration>,
 }
 
 /// `collector sim`. Prints the URL to connect to on stdout's first line
@@ -346,6 +374,18 @@ pub enum RecordFormat {
     Parquet,
 }
 
+impl RecordFormat {
+    /// The writer's name for it.
+    pub fn quote_format(self) -> mercury_collector::record::quotes::QuoteFormat {
+        use mercury_collector::record::quotes::QuoteFormat;
+        match self {
+            RecordFormat::Jsonl => QuoteFormat::Jsonl,
+            RecordFormat::Csv => QuoteFormat::Csv,
+            RecordFormat::Parquet => QuoteFormat::Parquet,
+        }
+    }
+}
+
 /// `max` or a whole factor of the recorded pace (1: as recorded).
 pub(crate) fn parse_speed(text: &str) -> Result<mercury_collector::replay::Speed, String> {
     use mercury_collector::replay::Speed;
@@ -370,7 +410,7 @@ pub(crate) fn size(text: &str) -> Result<u64, String> {
     parse_size(text)
 }
 
-fn parse_kind(text: &str) -> Result<QuoteKind, String> {
+pub(crate) fn parse_kind(text: &str) -> Result<QuoteKind, String> {
     text.parse().map_err(|e: mercury_core::Error| e.to_string())
 }
 
@@ -384,7 +424,7 @@ fn parse_exchange(id: &str) -> Result<&'static dyn Exchange, String> {
 }
 
 /// A rotation period: `1h`, `15m`, `30s`, `1d` or whole seconds.
-fn parse_period(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_period(text: &str) -> Result<Duration, String> {
     let invalid = || format!("{text:?} is not a period (e.g. 1h, 15m, 30s)");
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
         Some(at) => text.split_at(at),
@@ -405,7 +445,7 @@ fn parse_period(text: &str) -> Result<Duration, String> {
 }
 
 /// A size: `500M`, `2G`, `64k` (powers of 1024) or bytes.
-fn parse_size(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     let invalid = || format!("{text:?} is not a size (e.g. 500M, 2G)");
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
         Some(at) => text.split_at(at),
@@ -425,7 +465,7 @@ fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 /// Seconds as `30` or `0.5`, to the millisecond, without floats.
-fn parse_seconds(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_seconds(text: &str) -> Result<Duration, String> {
     let invalid = || format!("{text:?} is not a number of seconds (e.g. 30 or 0.5)");
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());

@@ -6,11 +6,13 @@
 #![deny(missing_docs)]
 
 pub mod args;
+pub mod config;
 mod exchanges;
 mod fetch;
 mod output;
 pub mod plan;
 mod record;
+pub mod recording;
 pub mod registry;
 mod replay;
 mod serve;

@@ -1,7 +1,9 @@
 //! `collector record`: collect continuously into files — the raw capture
 //! and the quotes as JSON Lines, CSV and/or Parquet
 //! (`mercury_collector::record`) — until Ctrl-C, SIGTERM or `--duration`,
-//! reconnecting forever like `serve`.
+//! reconnecting forever like `serve`. Targets and settings come from the
+//! flags and `--config FILE` ([`config`]); the wiring and the shutdown
+//! order are [`crate::recording`]'s, shared with `serve --out`.
 //!
 //! Shutdown: the connections close politely (their last raw records are
 //! written), the quote stream ends after its last tick, and both writers
@@ -11,154 +13,56 @@
 //! connection that fails for good (e.g. an unknown symbol).
 
 use crate::Outcome;
-use crate::args::{RecordArgs, RecordFormat};
+use crate::args::RecordArgs;
+use crate::config::{self, Merged};
+use crate::recording::{RecordSettings, Recording};
 use crate::wiring::{self, SourceOptions};
 use actix::Actor;
-use anyhow::Context as _;
-use mercury_collector::record::parquet::ParquetOptions;
-use mercury_collector::record::quotes::{
-    QUOTES_CAPACITY, QuoteFormat, QuotesConfig, start_quotes_as,
-};
-use mercury_collector::record::raw::{RawConfig, start_raw};
-use mercury_collector::record::{RecordError, RecordSummary, Rotation, WriterHandle};
-use mercury_collector::{CancelFetches, Collector, OpenStream};
-use mercury_core::Subscription;
+use mercury_collector::Collector;
 use std::time::Duration;
-use tokio::sync::oneshot;
 
 /// The first quote of a connection must come within this.
 const FIRST_DATA: Duration = Duration::from_secs(30);
-/// How long the writers may take to write what they hold and finish.
-const FINISH_LIMIT: Duration = Duration::from_secs(60);
-
-type Done = oneshot::Receiver<Result<RecordSummary, RecordError>>;
 
 /// Records until stopped; see the module docs.
 pub fn run(args: &RecordArgs) -> anyhow::Result<Outcome> {
-    let (targets, mut options) =
-        SourceOptions::plan(&args.source, FIRST_DATA, None, args.heartbeat)?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let rotation = Rotation {
-        period: args.rotate,
-        max_bytes: args.rotate_size,
+    let system = actix_rt::System::new();
+    // From here on a signal ends the run cleanly (even one during start-up).
+    let stopped = {
+        let _runtime = system.runtime().tokio_runtime().enter();
+        wiring::until_stopped(args.duration)
     };
-    let subscriptions: Vec<Subscription> = targets
-        .iter()
-        .map(|t| Subscription::new(t.exchange.id(), t.symbol.as_str(), t.kind))
-        .collect();
-    actix_rt::System::new().block_on(async move {
-        // From here on a signal ends the run cleanly.
-        let stopped = wiring::until_stopped(args.duration);
+    let config = args.config.as_deref().map(config::load).transpose()?;
+    let merged = config::merge(&args.source, &args.files, args.heartbeat, config)?;
+    let Merged {
+        source,
+        targets,
+        heartbeat,
+        files,
+        formats,
+    } = merged;
+    let Some(settings) = RecordSettings::resolve(&files, formats)? else {
+        return Err(crate::UsageError(
+            "record needs --out DIR (or [record] out in --config)".into(),
+        )
+        .into());
+    };
+    let (targets, mut options) =
+        SourceOptions::for_targets(&source, targets, FIRST_DATA, None, heartbeat)?;
+    let subscriptions = targets.iter().map(|t| t.subscription()).collect();
+    system.block_on(async move {
         let collector = Collector::new().start();
-        let stream = collector
-            .send(OpenStream {
-                subscriptions,
-                n: None,
-                timeout: None,
-                capacity: QUOTES_CAPACITY,
-            })
-            .await?;
-        let quotes_config = QuotesConfig {
-            dir: args.out.clone(),
-            rotation,
-            compress: args.compress,
-        };
-        let mut quotes = start_quotes_as(
-            quotes_config,
-            &quote_formats(&args.format),
-            parquet_options(args),
-            stream.ticks,
-        )?;
-        let mut raw = match args.no_raw {
-            true => None,
-            false => {
-                let dir = args.out.clone();
-                let (sink, handle) = start_raw(RawConfig { dir, rotation })?;
-                options.raw = Some(sink);
-                Some(handle)
-            }
-        };
+        let mut recording =
+            Recording::start(&settings, subscriptions, &collector, &mut options).await?;
         let running = wiring::start(&targets, &options, &collector)?;
-        // The connectors hold the only senders now.
+        // The connectors hold the only raw senders now.
         drop(options);
-        let raw_done = raw.as_mut().map(|r| &mut r.done);
         let early = tokio::select! {
             () = stopped => None,
-            result = &mut quotes.done => Some(("quotes", result)),
-            result = maybe(raw_done) => Some(("raw", result)),
+            early = recording.ended() => Some(early),
         };
         running.stop().await;
-        collector.do_send(CancelFetches);
-        let early_name = early.as_ref().map(|(name, _)| *name);
-        let mut results = Vec::new();
-        if let Some((name, result)) = early {
-            results.push(result.unwrap_or(Err(RecordError::Thread(name))));
-        }
-        if early_name != Some("quotes") {
-            results.push(finish(&mut quotes, false).await);
-        }
-        if let Some(raw) = raw.as_mut().filter(|_| early_name != Some("raw")) {
-            results.push(finish(raw, true).await);
-        }
-        // The first failure is the run's error; else a stream that ended
-        // by itself (a connection failed for good) is.
-        for result in results {
-            result?;
-        }
-        if early_name.is_some()
-            && let Ok(Err(error)) = stream.end.await
-        {
-            return Err(error.into());
-        }
+        recording.finish(early, &collector).await?;
         Ok(Outcome::Done)
     })
-}
-
-fn quote_formats(formats: &[RecordFormat]) -> Vec<QuoteFormat> {
-    let format = |f: &RecordFormat| match f {
-        RecordFormat::Jsonl => QuoteFormat::Jsonl,
-        RecordFormat::Csv => QuoteFormat::Csv,
-        RecordFormat::Parquet => QuoteFormat::Parquet,
-    };
-    formats.iter().map(format).collect()
-}
-
-fn parquet_options(args: &RecordArgs) -> ParquetOptions {
-    let mut options = ParquetOptions::default();
-    if let Some(rows) = args.parquet_row_group {
-        options.row_group_rows = rows.max(1);
-    }
-    options
-}
-
-/// Waits (bounded) for a writer to finish; `stop`: ask it first (the quote
-/// writer instead ends when its stream does, after the last tick).
-pub(crate) async fn finish(
-    handle: &mut WriterHandle,
-    stop: bool,
-) -> Result<RecordSummary, RecordError> {
-    if stop {
-        handle.stop();
-    }
-    match actix_rt::time::timeout(FINISH_LIMIT, &mut handle.done).await {
-        Ok(Ok(result)) => result,
-        Ok(Err(_)) => Err(RecordError::Thread("file")),
-        Err(_) => {
-            handle.stop();
-            (&mut handle.done)
-                .await
-                .unwrap_or(Err(RecordError::Thread("file")))
-        }
-    }
-}
-
-/// A writer's answer, or never if there is no such writer.
-async fn maybe(
-    done: Option<&mut Done>,
-) -> Result<Result<RecordSummary, RecordError>, oneshot::error::RecvError> {
-    match done {
-        Some(done) => done.await,
-        None => std::future::pending().await,
-    }
 }

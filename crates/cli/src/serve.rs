@@ -1,9 +1,14 @@
 //! `collector serve`: collect continuously from every target and serve the
 //! dashboard (the page, its event WebSocket, /health, /metrics) until
-//! Ctrl-C or `--duration`.
+//! Ctrl-C or `--duration`. With `--out DIR` (or `[record] out` in
+//! `--config`) it also records, as `collector record` does and through the
+//! same wiring ([`crate::recording`]); the page shows each file sink, and
+//! a writer's failure ends the run with its `error:` line (exit 1).
 
 use crate::Outcome;
 use crate::args::ServeArgs;
+use crate::config;
+use crate::recording::{RecordSettings, Recording};
 use crate::wiring::{self, SourceOptions};
 use actix::Actor;
 use mercury_collector::Collector;
@@ -19,14 +24,36 @@ const FIRST_DATA: Duration = Duration::from_secs(30);
 
 /// Runs the collector and the dashboard; prints the page's URL first.
 pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let system = actix_rt::System::new();
+    // From here on a signal ends the run cleanly (even one during start-up).
+    let stopped = {
+        let _runtime = system.runtime().tokio_runtime().enter();
+        wiring::until_stopped(args.duration)
+    };
+    let config = args.config.as_deref().map(config::load).transpose()?;
+    let merged = config::merge(&args.source, &args.files, None, config)?;
+    let settings = RecordSettings::resolve(&merged.files, merged.formats)?;
     // A server keeps trying (with capped backoff) for as long as it runs.
-    let (targets, options) = SourceOptions::plan(&args.source, FIRST_DATA, None, None)?;
+    let (targets, mut options) = SourceOptions::for_targets(
+        &merged.source,
+        merged.targets,
+        FIRST_DATA,
+        None,
+        merged.heartbeat,
+    )?;
     let names: Vec<String> = targets
         .iter()
         .map(|t| format!("{}:{} ({})", t.exchange.id(), t.symbol, t.kind))
         .collect();
-    actix_rt::System::new().block_on(async move {
+    system.block_on(async move {
         let collector = Collector::new().start();
+        let mut recording = match &settings {
+            Some(settings) => {
+                let subscriptions = targets.iter().map(|t| t.subscription()).collect();
+                Some(Recording::start(settings, subscriptions, &collector, &mut options).await?)
+            }
+            None => None,
+        };
         // The dashboard watches before any connector starts: it sees every state.
         let token = mercury_dashboard::AuthToken::new(
             args.auth_token
@@ -41,15 +68,31 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             subscriptions: targets.iter().map(|t| t.subscription()).collect(),
             stale_after: args.stale_after,
             auth_token: token,
+            sinks: recording.as_ref().map(Recording::stats).unwrap_or_default(),
             ..Default::default()
         };
         let dashboard = Dashboard::start(collector.clone(), names, args.listen, page)?;
         let running = wiring::start(&targets, &options, &collector)?;
+        // The connectors hold the only raw senders now.
+        drop(options);
         writeln!(out, "{}", dashboard.url())?;
         out.flush()?;
-        crate::wiring::until_stopped(args.duration).await;
+        let early = match recording.as_mut() {
+            Some(recording) => tokio::select! {
+                () = stopped => None,
+                early = recording.ended() => Some(early),
+            },
+            None => {
+                stopped.await;
+                None
+            }
+        };
         running.stop().await;
+        let recorded = match recording {
+            Some(recording) => recording.finish(early, &collector).await,
+            None => Ok(()),
+        };
         dashboard.stop().await;
-        Ok(Outcome::Done)
+        recorded.map(|()| Outcome::Done)
     })
 }

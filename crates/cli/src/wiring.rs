@@ -63,7 +63,28 @@ impl SourceOptions {
         max_attempts: Option<u32>,
         heartbeat: Option<Duration>,
     ) -> Result<(Vec<Target>, SourceOptions), UsageError> {
-        let targets = plan::targets(&args.targets, args.kind)?;
+        let targets = match args.targets.is_empty() {
+            true => Vec::new(),
+            false => plan::targets(&args.targets, args.kind)?,
+        };
+        Self::for_targets(args, targets, first_data, max_attempts, heartbeat)
+    }
+
+    /// [`plan`](Self::plan) for targets already made (from the command
+    /// line and a config file, [`crate::config::merge`]); `args.targets`
+    /// is not read. No target at all is a usage error.
+    pub fn for_targets(
+        args: &SourceArgs,
+        targets: Vec<Target>,
+        first_data: Duration,
+        max_attempts: Option<u32>,
+        heartbeat: Option<Duration>,
+    ) -> Result<(Vec<Target>, SourceOptions), UsageError> {
+        if targets.is_empty() {
+            return Err(UsageError(
+                "nothing to collect: give TARGET… (e.g. bitmex:XBTUSD), or with record and serve a --config FILE with [[target]] tables".into(),
+            ));
+        }
         if args.sim {
             for target in &targets {
                 crate::sim::check_venue(target.exchange)?;

@@ -47,10 +47,12 @@ mod parquet_read;
 mod parquet_schema;
 pub mod quotes;
 pub mod raw;
+pub mod stats;
 
 pub use parquet_read::{ParquetRows, QuoteRow, RepairOutcome, read_parquet_rows, repair_parquet};
 
 pub use files::Rotation;
+pub use stats::{SinkSnapshot, SinkStats};
 
 use mercury_core::{Clock, SystemClock};
 use std::path::{Path, PathBuf};
@@ -142,6 +144,9 @@ pub struct WriterHandle {
     stop: Option<oneshot::Sender<()>>,
     /// Answers once the writer has ended: what it wrote, or why it failed.
     pub done: oneshot::Receiver<Result<RecordSummary, RecordError>>,
+    /// Its counters, one per sink it writes (e.g. one per quote format),
+    /// published at every flush tick ([`stats`]).
+    pub stats: Vec<SinkStats>,
 }
 
 impl WriterHandle {
@@ -170,7 +175,9 @@ pub(crate) fn spawn<T: Send + 'static, F: Files<T>>(
     name: &'static str,
     mut items: mpsc::Receiver<T>,
     mut files: F,
+    stats: Vec<SinkStats>,
 ) -> Result<WriterHandle, RecordError> {
+    let shared = stats.clone();
     let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
     let (done_tx, done_rx) = oneshot::channel();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -209,6 +216,12 @@ pub(crate) fn spawn<T: Send + 'static, F: Files<T>>(
                 Err(error)
             }
         };
+        for stats in &shared {
+            match &result {
+                Ok(_) => stats.ended(),
+                Err(error) => stats.failed(error),
+            }
+        }
         let _ = done_tx.send(result);
     };
     std::thread::Builder::new()
@@ -218,6 +231,7 @@ pub(crate) fn spawn<T: Send + 'static, F: Files<T>>(
     Ok(WriterHandle {
         stop: Some(stop_tx),
         done: done_rx,
+        stats,
     })
 }
 
@@ -235,8 +249,11 @@ pub(crate) trait RecordFile: Sized {
     fn period_end(&self) -> i128;
     /// Writes out what is due.
     fn flush(&mut self) -> Result<(), RecordError>;
-    /// Finishes the file; returns its finished path.
-    fn finish(self) -> Result<PathBuf, RecordError>;
+    /// Bytes written to disk so far (after compression).
+    fn written(&self) -> u64;
+    /// Finishes the file; returns its finished path and the bytes it holds
+    /// on disk.
+    fn finish(self) -> Result<(PathBuf, u64), RecordError>;
 }
 
 impl RecordFile for files::PartialFile {
@@ -266,25 +283,36 @@ impl RecordFile for files::PartialFile {
         files::PartialFile::flush(self)
     }
 
-    fn finish(self) -> Result<PathBuf, RecordError> {
-        files::PartialFile::finish(self)
+    fn written(&self) -> u64 {
+        self.written
+    }
+
+    fn finish(self) -> Result<(PathBuf, u64), RecordError> {
+        files::PartialFile::finish_counted(self)
     }
 }
 
-/// The open files of a writer, by key, bounded by [`MAX_OPEN_FILES`].
+/// The open files of a writer, by key, bounded by [`MAX_OPEN_FILES`];
+/// it publishes the writer's [`SinkStats`].
 #[derive(Debug)]
 pub(crate) struct OpenFiles<K, F = files::PartialFile> {
     open: Vec<(K, F)>,
     summary: RecordSummary,
     rotation: Rotation,
+    stats: SinkStats,
+    /// Counters of the files finished and of the writer so far.
+    counters: SinkSnapshot,
 }
 
 impl<K: PartialEq, F: RecordFile> OpenFiles<K, F> {
-    pub(crate) fn new(rotation: Rotation) -> Self {
+    pub(crate) fn new(rotation: Rotation, stats: SinkStats) -> Self {
+        let counters = stats.snapshot();
         OpenFiles {
             open: Vec::new(),
             summary: RecordSummary::default(),
             rotation,
+            stats,
+            counters,
         }
     }
 
@@ -326,6 +354,8 @@ impl<K: PartialEq, F: RecordFile> OpenFiles<K, F> {
         self.open.push(entry);
         let (_, file) = self.open.last_mut().ok_or(RecordError::Thread("file"))?;
         let appended = file.append(record);
+        self.counters.records += 1;
+        self.counters.last_received = Some(at);
         self.fail_last_on(appended)
     }
 
@@ -345,7 +375,31 @@ impl<K: PartialEq, F: RecordFile> OpenFiles<K, F> {
             }
             i += 1;
         }
+        self.publish();
         Ok(())
+    }
+
+    /// Publishes the counters: finished files plus what the open ones hold.
+    fn publish(&mut self) {
+        let mut snapshot = self.counters.clone();
+        snapshot.files_open = self.open.len() as u64;
+        snapshot.bytes += self.open.iter().map(|(_, f)| f.written()).sum::<u64>();
+        // A write is a change in the bytes on disk, or a file finished.
+        let last = self.stats.snapshot();
+        if snapshot.bytes != last.bytes || snapshot.files_finished != last.files_finished {
+            snapshot.last_write = Some(mercury_core::SystemClock.now());
+        } else {
+            snapshot.last_write = last.last_write;
+        }
+        self.stats.publish(snapshot);
+    }
+
+    /// Counts a finished file in.
+    fn finished(&mut self, path: PathBuf, records: u64, written: u64) {
+        self.summary.files.push(path);
+        self.summary.records += records;
+        self.counters.files_finished += 1;
+        self.counters.bytes += written;
     }
 
     /// The open files, least recently written first.
@@ -356,18 +410,16 @@ impl<K: PartialEq, F: RecordFile> OpenFiles<K, F> {
     /// Finishes every open file; a file that fails stays `.partial`.
     pub(crate) fn finish_all(mut self) -> Result<RecordSummary, RecordError> {
         let mut first_error = None;
-        for (_, file) in self.open.drain(..) {
+        for (_, file) in std::mem::take(&mut self.open) {
             let records = file.records();
             match file.finish() {
-                Ok(path) => {
-                    self.summary.files.push(path);
-                    self.summary.records += records;
-                }
+                Ok((path, written)) => self.finished(path, records, written),
                 Err(error) => {
                     first_error.get_or_insert(error);
                 }
             }
         }
+        self.publish();
         match first_error {
             Some(error) => Err(error),
             None => Ok(self.summary),
@@ -377,8 +429,9 @@ impl<K: PartialEq, F: RecordFile> OpenFiles<K, F> {
     fn finish_at(&mut self, i: usize) -> Result<(), RecordError> {
         let (_, file) = self.open.remove(i);
         let records = file.records();
-        self.summary.files.push(file.finish()?);
-        self.summary.records += records;
+        let (path, written) = file.finish()?;
+        self.finished(path, records, written);
+        self.publish();
         Ok(())
     }
 

@@ -10,7 +10,9 @@
 
 use crate::events::{self, ConnectionStats, ConnectionView};
 use crate::freshness::{DEFAULT_STALE_AFTER, DashboardClock, Freshness, QuoteAge};
+use crate::sinks::{self, SinkView};
 use actix::prelude::*;
+use mercury_collector::record::SinkStats;
 use mercury_collector::{
     Collector, CollectorStats, ConnectionEvent, GetStats, Subscribe, Tick, WatchConnections,
 };
@@ -45,6 +47,9 @@ pub struct Hub {
     /// Messages counted at the last `stats`, when, and the rate then.
     last_rate: (u64, Instant, u64),
     freshness: Freshness,
+    /// A recording run's file sinks, and the clock their lag is taken by.
+    sinks: Vec<SinkStats>,
+    clock: DashboardClock,
 }
 
 impl Hub {
@@ -59,7 +64,26 @@ impl Hub {
             stats: None,
             last_rate: (0, Instant::now(), 0),
             freshness: Freshness::new(&[], DEFAULT_STALE_AFTER, DashboardClock::default()),
+            sinks: Vec::new(),
+            clock: DashboardClock::default(),
         }
+    }
+
+    /// The same hub, showing `sinks` (a recording run's file writers),
+    /// their lag taken by `clock`.
+    pub fn with_sinks(mut self, sinks: Vec<SinkStats>, clock: DashboardClock) -> Self {
+        self.sinks = sinks;
+        self.clock = clock;
+        self
+    }
+
+    /// The sinks now, lagging past the staleness limit.
+    fn sink_views(&self) -> Vec<SinkView> {
+        sinks::views(
+            &self.sinks,
+            self.clock.0.now(),
+            self.freshness.stale_after(),
+        )
     }
 
     /// The same hub, ageing quotes with `freshness`.
@@ -106,6 +130,7 @@ impl Hub {
         let freshness = self.freshness.ages();
         let stale_after_ms =
             u64::try_from(self.freshness.stale_after().as_millis()).unwrap_or(u64::MAX);
+        let sinks = self.sink_views();
         for client in &mut self.clients {
             let event = serde_json::json!({
                 "type": "stats",
@@ -116,6 +141,7 @@ impl Hub {
                 "drops": client.drops,
                 "freshness": freshness,
                 "stale_after_ms": stale_after_ms,
+                "sinks": sinks,
             });
             if client.queue.try_send(Arc::from(event.to_string())).is_err() {
                 client.drops += 1;
@@ -236,6 +262,8 @@ pub struct Snapshot {
     pub quote_ages: Vec<QuoteAge>,
     /// When a subscription counts as stale.
     pub stale_after: Duration,
+    /// The file sinks of a recording run (none otherwise).
+    pub sinks: Vec<SinkView>,
 }
 
 /// Ask the hub for a [`Snapshot`].
@@ -256,6 +284,7 @@ impl Handler<GetSnapshot> for Hub {
             client_drops: self.clients.iter().map(|c| c.drops).sum(),
             quote_ages: self.freshness.ages(),
             stale_after: self.freshness.stale_after(),
+            sinks: self.sink_views(),
         })
     }
 }

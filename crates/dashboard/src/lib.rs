@@ -15,7 +15,9 @@
 //!   under `stale` ([`freshness`]);
 //! - `/metrics` — Prometheus text: messages, quotes, reconnects, gaps and
 //!   whether it is up, per exchange and connection; the age of the latest
-//!   quote and whether it is stale, per subscription.
+//!   quote and whether it is stale, per subscription; with a recording
+//!   run (`serve --out`), each file sink's files, bytes, records, lag and
+//!   errors ([`sinks`]), which also show on the page and in `/health`.
 //!
 //! A browser that reads slowly never slows the collector: each has a
 //! bounded queue ([`hub::CLIENT_QUEUE`]), and what does not fit is dropped,
@@ -30,6 +32,7 @@ pub mod freshness;
 mod guard;
 mod hosts;
 pub mod hub;
+pub mod sinks;
 mod web;
 
 pub use auth::AuthToken;
@@ -54,6 +57,9 @@ pub struct DashboardOptions {
     pub clock: DashboardClock,
     /// The token every request must carry, if any.
     pub auth_token: AuthToken,
+    /// The file sinks of a recording run (`serve --out`), shown on the
+    /// page and in `/metrics`; a failed or lagging one degrades `/health`.
+    pub sinks: Vec<mercury_collector::record::SinkStats>,
 }
 
 impl Default for DashboardOptions {
@@ -65,6 +71,7 @@ impl Default for DashboardOptions {
             stale_after: freshness::DEFAULT_STALE_AFTER,
             clock: DashboardClock::default(),
             auth_token: AuthToken::default(),
+            sinks: Vec::new(),
         }
     }
 }
@@ -117,6 +124,7 @@ impl Dashboard {
         );
         let hub = Hub::new(collector, targets)
             .with_freshness(freshness)
+            .with_sinks(options.sinks, options.clock)
             .start();
         let data = aweb::Data::new(hub.clone());
         let allowed = aweb::Data::new(options.allowed_hosts);

@@ -152,7 +152,14 @@ async fn health(hub: web::Data<Addr<Hub>>) -> HttpResponse {
         .filter(|a| a.stale)
         .map(QuoteAge::name)
         .collect();
-    let status = if status == "ok" && !stale.is_empty() {
+    // A file sink that failed or lags degrades an `ok` too.
+    let sinks_degraded: Vec<&str> = snapshot
+        .sinks
+        .iter()
+        .filter(|s| s.degraded)
+        .map(|s| s.sink)
+        .collect();
+    let status = if status == "ok" && !(stale.is_empty() && sinks_degraded.is_empty()) {
         "degraded"
     } else {
         status
@@ -163,6 +170,8 @@ async fn health(hub: web::Data<Addr<Hub>>) -> HttpResponse {
         "quotes": snapshot.quote_ages,
         "stale": stale,
         "stale_after_s": snapshot.stale_after.as_secs(),
+        "sinks": snapshot.sinks,
+        "sinks_degraded": sinks_degraded,
     });
     let mut response = if status == "down" {
         HttpResponse::ServiceUnavailable()
@@ -245,6 +254,7 @@ pub fn prometheus(snapshot: &Snapshot) -> String {
         }
     }
     quote_ages(&mut text, &snapshot.quote_ages);
+    crate::sinks::prometheus(&mut text, &snapshot.sinks);
     let _ = writeln!(
         text,
         "# HELP mercury_dashboard_clients Browsers connected.\n# TYPE mercury_dashboard_clients gauge\nmercury_dashboard_clients {}",

@@ -84,6 +84,8 @@ pub struct PartialFile {
     pub bytes: u64,
     /// Records written into it.
     pub records: u64,
+    /// Bytes written to disk so far (after compression).
+    pub written: u64,
     /// The end of its period, in Unix nanoseconds.
     pub period_end: i128,
 }
@@ -127,6 +129,7 @@ impl PartialFile {
                         buffer: Vec::with_capacity(64 << 10),
                         bytes: 0,
                         records: 0,
+                        written: 0,
                         period_end,
                     });
                 }
@@ -156,13 +159,23 @@ impl PartialFile {
         }
         let result = if self.compress {
             zstd::bulk::compress(&self.buffer, ZSTD_LEVEL)
-                .and_then(|frame| self.file.write_all(&frame))
+                .and_then(|frame| self.file.write_all(&frame).map(|()| frame.len()))
         } else {
-            self.file.write_all(&self.buffer)
+            self.file
+                .write_all(&self.buffer)
+                .map(|()| self.buffer.len())
         };
-        result.map_err(|e| RecordError::io("write", &self.partial, e))?;
+        let written = result.map_err(|e| RecordError::io("write", &self.partial, e))?;
+        self.written += written as u64;
         self.buffer.clear();
         Ok(())
+    }
+
+    /// [`finish`](Self::finish), and the bytes written to disk in all.
+    pub fn finish_counted(mut self) -> Result<(PathBuf, u64), RecordError> {
+        self.flush()?;
+        let written = self.written;
+        self.finish().map(|path| (path, written))
     }
 
     /// Flushes, fsyncs and renames the file to its finished name (the
@@ -320,6 +333,7 @@ mod tests {
             buffer: Vec::new(),
             bytes: 0,
             records: 0,
+            written: 0,
             period_end: 0,
         };
         file.push(b"a record\n");

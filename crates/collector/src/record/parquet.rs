@@ -342,7 +342,11 @@ impl RecordFile for ParquetFile {
         }
     }
 
-    fn finish(mut self) -> Result<PathBuf, RecordError> {
+    fn written(&self) -> u64 {
+        self.writer.as_ref().map_or(0, |w| w.bytes_written() as u64)
+    }
+
+    fn finish(mut self) -> Result<(PathBuf, u64), RecordError> {
         self.write_row_group()?;
         let writer = self.writer.take().ok_or_else(|| self.failed())?;
         let file = writer
@@ -356,7 +360,8 @@ impl RecordFile for ParquetFile {
         {
             tracing::warn!(path = %sidecar.display(), %error, "cannot remove a stale footer sidecar");
         }
-        Ok(finished)
+        let bytes = std::fs::metadata(&finished).map_or(0, |m| m.len());
+        Ok((finished, bytes))
     }
 }
 
@@ -378,11 +383,16 @@ pub(crate) struct ParquetFiles {
 }
 
 impl ParquetFiles {
-    pub(crate) fn new(dir: PathBuf, rotation: Rotation, options: ParquetOptions) -> Self {
+    pub(crate) fn new(
+        dir: PathBuf,
+        rotation: Rotation,
+        options: ParquetOptions,
+        stats: super::SinkStats,
+    ) -> Self {
         ParquetFiles {
             dir,
             options,
-            open: OpenFiles::new(rotation),
+            open: OpenFiles::new(rotation, stats),
             waiting_at_most: 0,
             refused: 0,
             first_refused: None,

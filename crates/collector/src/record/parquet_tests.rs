@@ -224,7 +224,12 @@ fn the_three_formats_hold_the_same_rows() {
 #[test]
 fn a_crashed_file_is_repaired_to_its_complete_row_groups() {
     let dir = tempfile::tempdir().unwrap();
-    let mut files = ParquetFiles::new(dir.path().to_owned(), Rotation::HOURLY, small_groups(2));
+    let mut files = ParquetFiles::new(
+        dir.path().to_owned(),
+        Rotation::HOURLY,
+        small_groups(2),
+        crate::record::SinkStats::new("parquet"),
+    );
     for i in 1..=5 {
         files.write(&tick(i, "43210.5", None)).unwrap();
     }
@@ -273,7 +278,12 @@ fn the_row_budget_cuts_the_fullest_file() {
         buffered_rows: 3,
         ..ParquetOptions::default()
     };
-    let mut files = ParquetFiles::new(dir.path().to_owned(), Rotation::HOURLY, options);
+    let mut files = ParquetFiles::new(
+        dir.path().to_owned(),
+        Rotation::HOURLY,
+        options,
+        crate::record::SinkStats::new("parquet"),
+    );
     for i in 1..=3 {
         files.write(&tick(i, "1", None)).unwrap();
     }

@@ -28,7 +28,7 @@
 use super::csv::CSV_HEADER;
 use super::files::{PartialFile, Rotation, date_and_time, path_component};
 use super::parquet::{ParquetFiles, ParquetOptions};
-use super::{Files, OpenFiles, RecordError, RecordSummary, WriterHandle};
+use super::{Files, OpenFiles, RecordError, RecordSummary, SinkStats, WriterHandle};
 use crate::messages::Tick;
 use mercury_core::{ExchangeId, QuoteKind, Symbol, Timestamp};
 use std::path::{Path, PathBuf};
@@ -86,15 +86,25 @@ pub fn start_quotes_as(
 ) -> Result<WriterHandle, RecordError> {
     let wants =
         |format| formats.is_empty() && format == QuoteFormat::Jsonl || formats.contains(&format);
+    // One sink per format, named after it (the dashboard's rows).
+    let mut stats = Vec::new();
+    let mut sink = |name| {
+        let sink = SinkStats::new(name);
+        stats.push(sink.clone());
+        sink
+    };
+    let rotation = config.rotation;
     let files = QuoteFiles {
-        jsonl: wants(QuoteFormat::Jsonl).then(|| OpenFiles::new(config.rotation)),
-        csv: wants(QuoteFormat::Csv).then(|| OpenFiles::new(config.rotation)),
-        parquet: wants(QuoteFormat::Parquet)
-            .then(|| ParquetFiles::new(config.dir.clone(), config.rotation, parquet)),
+        jsonl: wants(QuoteFormat::Jsonl).then(|| OpenFiles::new(rotation, sink("jsonl"))),
+        csv: wants(QuoteFormat::Csv).then(|| OpenFiles::new(rotation, sink("csv"))),
+        parquet: wants(QuoteFormat::Parquet).then(|| {
+            let stats = sink("parquet");
+            ParquetFiles::new(config.dir.clone(), rotation, parquet, stats)
+        }),
         config,
         line: Vec::with_capacity(256),
     };
-    super::spawn("quotes", ticks, files)
+    super::spawn("quotes", ticks, files, stats)
 }
 
 type Key = (ExchangeId, Symbol, QuoteKind);

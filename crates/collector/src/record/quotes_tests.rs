@@ -185,3 +185,39 @@ fn a_write_error_ends_the_writer_and_the_other_files_are_finished() {
     );
     assert!(!binance.with_extension("jsonl.partial").exists());
 }
+
+#[test]
+fn the_stats_count_the_files_and_the_bytes_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = QuotesConfig {
+        dir: dir.path().to_owned(),
+        rotation: Rotation {
+            period: Duration::from_secs(60),
+            max_bytes: None,
+        },
+        compress: true,
+    };
+    let (sender, receiver) = mpsc::channel(4);
+    let handle = start_quotes(config, receiver).unwrap();
+    let stats = handle.stats[0].clone();
+    assert_eq!(
+        stats.snapshot(),
+        crate::record::SinkSnapshot::empty("jsonl")
+    );
+    for tick in sample() {
+        sender.blocking_send(tick).unwrap();
+    }
+    drop(sender);
+    let summary = handle.done.blocking_recv().unwrap().unwrap();
+    let seen = stats.snapshot();
+    let on_disk: u64 = summary
+        .files
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum();
+    assert_eq!(seen.files_finished, summary.files.len() as u64);
+    assert_eq!((seen.files_open, seen.records), (0, 6));
+    assert_eq!(seen.bytes, on_disk, "the compressed bytes, as on disk");
+    assert_eq!(seen.last_received, Some(at(62_000)));
+    assert!(seen.ended && seen.failed.is_none() && seen.last_write.is_some());
+}

@@ -59,7 +59,7 @@
 //! the tap drops what comes and the run ends on the writer's error.
 
 use super::files::{PartialFile, Rotation, date_and_time, path_component};
-use super::{Files, OpenFiles, RecordError, RecordSummary, WriterHandle};
+use super::{Files, OpenFiles, RecordError, RecordSummary, SinkStats, WriterHandle};
 use crate::messages::{ConnectionId, ConnectionState};
 use base64::Engine;
 use bytes::Bytes;
@@ -304,12 +304,13 @@ pub struct RawConfig {
 /// it ends when every sink is dropped or on [`WriterHandle::stop`].
 pub fn start_raw(config: RawConfig) -> Result<(RawSink, WriterHandle), RecordError> {
     let (sink, receiver) = RawSink::channel(RAW_CAPACITY);
+    let stats = SinkStats::new("raw");
     let files = RawFiles {
         dir: config.dir.join("raw"),
-        open: OpenFiles::new(config.rotation),
+        open: OpenFiles::new(config.rotation, stats.clone()),
         line: Vec::with_capacity(1024),
     };
-    let handle = super::spawn("raw", receiver, files)?;
+    let handle = super::spawn("raw", receiver, files, vec![stats])?;
     Ok((sink, handle))
 }
 
