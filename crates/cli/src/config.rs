@@ -335,6 +335,8 @@ pub fn merge(
         rotate_size: files.rotate_size.or(config.files.rotate_size),
         compress: files.compress || config.files.compress,
         no_raw: files.no_raw || config.files.no_raw,
+        format: files.format.clone(),
+        parquet_row_group: files.parquet_row_group,
     };
     Ok(Merged {
         source: merged,

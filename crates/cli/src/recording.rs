@@ -20,7 +20,9 @@ use crate::wiring::SourceOptions;
 use actix::Addr;
 use anyhow::Context as _;
 use mercury_collector::record::parquet::ParquetOptions;
-use mercury_collector::record::quotes::{QUOTES_CAPACITY, QuoteFormat, QuotesConfig, start_quotes_as};
+use mercury_collector::record::quotes::{
+    QUOTES_CAPACITY, QuoteFormat, QuotesConfig, start_quotes_as,
+};
 use mercury_collector::record::raw::{RawConfig, start_raw};
 use mercury_collector::record::{RecordError, RecordSummary, Rotation, SinkStats, WriterHandle};
 use mercury_collector::{CancelFetches, Collector, OpenStream, StreamEnd};
@@ -184,10 +186,10 @@ impl Recording {
             results.push(result);
         }
         if early_name != Some("quotes") {
-            results.push(finish(&mut self.quotes, false).await);
+            results.push(finish_writer(&mut self.quotes, false).await);
         }
         if let Some(raw) = self.raw.as_mut().filter(|_| early_name != Some("raw")) {
-            results.push(finish(raw, true).await);
+            results.push(finish_writer(raw, true).await);
         }
         for result in results {
             result?;
@@ -203,7 +205,10 @@ impl Recording {
 
 /// Waits (bounded) for a writer to finish; `stop`: ask it first (the quote
 /// writer instead ends when its stream does, after the last tick).
-async fn finish(handle: &mut WriterHandle, stop: bool) -> Result<RecordSummary, RecordError> {
+pub(crate) async fn finish_writer(
+    handle: &mut WriterHandle,
+    stop: bool,
+) -> Result<RecordSummary, RecordError> {
     if stop {
         handle.stop();
     }

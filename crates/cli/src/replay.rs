@@ -114,7 +114,7 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         };
         // The ticks sent come first, then the end: the writer ends with it.
         collector.do_send(CancelFetches);
-        crate::record::finish(&mut quotes, false).await?;
+        crate::recording::finish_writer(&mut quotes, false).await?;
         match result {
             Some(summary) => report(summary?),
             None => Ok(Outcome::Interrupted {

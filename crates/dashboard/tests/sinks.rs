@@ -45,6 +45,7 @@ async fn a_failed_sink_degrades_health_and_shows_in_metrics() {
     let tick = Tick {
         seq: 1,
         connection: ConnectionId(1),
+        conn_seq: 1,
         quote: Quote {
             exchange: EXCHANGE_ID,
             symbol: Symbol::new("XBTUSD"),

@@ -212,6 +212,7 @@ impl PartialFile {
             buffer: Vec::new(),
             bytes: 0,
             records: 0,
+            written: 0,
             period_end: i128::MAX,
         }
     }
