@@ -106,9 +106,9 @@ async fn a_failed_sink_degrades_health_and_shows_in_metrics() {
 
     let metrics = get(format!("http://{addr}/metrics")).await;
     for line in [
-        "mercury_sink_up{sink=\"quotes\"} 0",
-        "mercury_sink_errors_total{sink=\"quotes\"} 1",
-        "mercury_sink_files_finished_total{sink=\"quotes\"} 0",
+        "mercury_sink_up{sink=\"jsonl\"} 0",
+        "mercury_sink_errors_total{sink=\"jsonl\"} 1",
+        "mercury_sink_files_finished_total{sink=\"jsonl\"} 0",
     ] {
         assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
     }
