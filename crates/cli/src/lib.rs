@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod args;
+mod audit;
 mod exchanges;
 mod fetch;
 mod output;
@@ -75,6 +76,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Command::Sim(args) => sim::run(args, out),
         Command::Serve(args) => serve::run(args, out),
         Command::Record(args) => record::run(args),
+        Command::Audit(args) => audit::run(args, out),
         Command::Exchanges => exchanges::print(out).map(|()| Outcome::Done),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "collector", out);

@@ -3,8 +3,9 @@
 //! Ctrl-C, SIGTERM or `--duration`, reconnecting forever like `serve`.
 //!
 //! Shutdown: the connections close politely (their last raw records are
-//! written), the quote stream ends after its last tick, and both writers
-//! finish every file (flush, fsync, rename). A writer that fails (disk
+//! written), the quote stream ends after its last tick, the coverage
+//! ledger's channel closes after the connections' last events, and every
+//! writer finishes its files (flush, fsync, rename). A writer that fails (disk
 //! full, permission, a vanished directory) ends the run the same way, and
 //! its error is the run's one `error:` line (exit 1). So does a
 //! connection that fails for good (e.g. an unknown symbol).
@@ -14,10 +15,11 @@ use crate::args::RecordArgs;
 use crate::wiring::{self, SourceOptions};
 use actix::Actor;
 use anyhow::Context as _;
+use mercury_collector::record::ledger::{LedgerConfig, start_ledger};
 use mercury_collector::record::quotes::{QUOTES_CAPACITY, QuotesConfig, start_quotes};
 use mercury_collector::record::raw::{RawConfig, start_raw};
 use mercury_collector::record::{RecordError, RecordSummary, Rotation, WriterHandle};
-use mercury_collector::{CancelFetches, Collector, OpenStream};
+use mercury_collector::{CancelFetches, Collector, OpenStream, UnwatchLinks, WatchLinks};
 use mercury_core::Subscription;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -61,6 +63,11 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Outcome> {
             compress: args.compress,
         };
         let mut quotes = start_quotes(quotes_config, stream.ticks)?;
+        // The coverage ledger: link events, lossless, from before the first connection.
+        let (links, mut ledger) = start_ledger(LedgerConfig {
+            dir: args.out.clone(),
+        })?;
+        collector.send(WatchLinks { sender: links }).await?;
         let mut raw = match args.no_raw {
             true => None,
             false => {
@@ -78,9 +85,12 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Outcome> {
             () = stopped => None,
             result = &mut quotes.done => Some(("quotes", result)),
             result = maybe(raw_done) => Some(("raw", result)),
+            result = &mut ledger.done => Some(("ledger", result)),
         };
         running.stop().await;
         collector.do_send(CancelFetches);
+        // After the connectors' last states: the ledger's channel closes.
+        let _ = collector.send(UnwatchLinks).await;
         let early_name = early.as_ref().map(|(name, _)| *name);
         let mut results = Vec::new();
         if let Some((name, result)) = early {
@@ -91,6 +101,9 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Outcome> {
         }
         if let Some(raw) = raw.as_mut().filter(|_| early_name != Some("raw")) {
             results.push(finish(raw, true).await);
+        }
+        if early_name != Some("ledger") {
+            results.push(finish(&mut ledger, false).await);
         }
         // The first failure is the run's error; else a stream that ended
         // by itself (a connection failed for good) is.

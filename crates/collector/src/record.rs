@@ -16,6 +16,7 @@
 //! ```text
 //! DIR/raw/<exchange>/<YYYY-MM-DD>/<HHMMSS>.jsonl.zst           raw capture, one per exchange and period
 //! DIR/<exchange>/<symbol>/<kind>/<YYYY-MM-DD>/<HHMMSS>.jsonl   quotes (.jsonl.zst with compression)
+//! DIR/ledger/<YYYY-MM-DD>/<HHMMSS>.jsonl                      the coverage ledger, one per run ([`ledger`])
 //! ```
 //!
 //! The date and time are the UTC start of the file's rotation period
@@ -36,7 +37,9 @@
 //! every other file is finished, and [`WriterHandle::done`] answers the
 //! error.
 
+pub mod audit;
 pub mod files;
+pub mod ledger;
 pub mod quotes;
 pub mod raw;
 
