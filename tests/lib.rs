@@ -7,6 +7,7 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod oracle;
+pub mod recording;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

@@ -8,86 +8,12 @@
 use mercury_core::Price;
 use mercury_simulator::{read_log, sent_by_connection};
 use mercury_tests::oracle::sent;
-use mercury_tests::{SimProcess, collector, drain, run_bounded};
+use mercury_tests::recording::{complete_frames, files_under, lines_of, record_for};
+use mercury_tests::{SimProcess, collector, run_bounded};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Runs `collector record ARGS --out DIR` for `run`, then SIGTERM; waits
-/// (bounded) for it to finish.
-fn record_for(args: &[String], out: &Path, run: Duration) -> Output {
-    let mut child = collector()
-        .arg("record")
-        .args(args)
-        .arg("--out")
-        .arg(out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
-    std::thread::sleep(run);
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    assert!(term.unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("record did not stop within 30 s of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Output {
-        status,
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    }
-}
-
-/// Every file under `dir`, in the order written: by directory, then period
-/// start, then `-N` suffix.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut dirs = vec![dir.to_owned()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path)
-            } else {
-                found.push(path)
-            }
-        }
-    }
-    let key = |p: &PathBuf| {
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        let stem = name.split('.').next().unwrap().to_owned();
-        let (period, n) = match stem.split_once('-') {
-            Some((period, n)) => (period.to_owned(), n.parse::<u32>().unwrap()),
-            None => (stem, 0),
-        };
-        (p.parent().unwrap().to_owned(), period, n)
-    };
-    found.sort_by_key(key);
-    found
-}
-
-fn lines_of(path: &Path) -> Vec<Value> {
-    let bytes = std::fs::read(path).unwrap();
-    let text = match path.extension().is_some_and(|e| e == "zst") {
-        true => String::from_utf8(zstd::decode_all(&bytes[..]).unwrap()).unwrap(),
-        false => String::from_utf8(bytes).unwrap(),
-    };
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 /// The quote lines of one partition, in the order written.
 fn quotes(out: &Path, partition: &str) -> Vec<Value> {
@@ -325,26 +251,6 @@ fn a_directory_that_cannot_be_written_ends_the_run_with_one_line() {
     assert!(!lines_of(&raw[0]).is_empty());
 }
 
-/// The complete zstd frames of a crashed file, decoded one by one: what
-/// survives a crash (a cut frame at the end is left out).
-fn complete_frames(path: &Path) -> Vec<Value> {
-    let bytes = std::fs::read(path).unwrap();
-    let mut text = Vec::new();
-    let mut rest = &bytes[..];
-    while let Ok(size) = zstd::zstd_safe::find_frame_compressed_size(rest) {
-        if size > rest.len() {
-            break;
-        }
-        text.extend(zstd::decode_all(&rest[..size]).unwrap());
-        rest = &rest[size..];
-    }
-    String::from_utf8(text)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[test]
 fn after_sigkill_the_partial_files_hold_every_flush_and_a_restart_touches_none() {
     let mut sim = SimProcess::start_for("bitmex", "record-kill", &["--fair-interval", "0.02"]);
@@ -430,7 +336,8 @@ fn after_sigkill_the_partial_files_hold_every_flush_and_a_restart_touches_none()
         .into_iter()
         .filter(|p| !p.to_string_lossy().ends_with(".partial"))
         .collect();
-    assert_eq!(finished.len(), 2, "{finished:?}");
+    // The quotes, the raw capture and the coverage ledger.
+    assert_eq!(finished.len(), 3, "{finished:?}");
     // Within the same hour they take the next suffix (-1); never a crashed name.
     for path in &finished {
         let crashed_name = PathBuf::from(format!("{}.partial", path.display()));
