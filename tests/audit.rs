@@ -20,7 +20,11 @@ use std::time::{Duration, Instant};
 
 fn audit(dir: &Path, extra: &[&str]) -> (Output, Value) {
     let mut command = collector();
-    command.arg("audit").arg(dir).args(extra).args(["--format", "json"]);
+    command
+        .arg("audit")
+        .arg(dir)
+        .args(extra)
+        .args(["--format", "json"]);
     let output = run_bounded(&mut command, Duration::from_secs(60));
     let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!("{e}: {}", String::from_utf8_lossy(&output.stdout));
@@ -30,7 +34,14 @@ fn audit(dir: &Path, extra: &[&str]) -> (Output, Value) {
 
 fn start_record(sim: &SimProcess, out: &Path) -> Child {
     collector()
-        .args(["record", "bitmex:XBTUSD", "--url", sim.url(), "--compress", "--out"])
+        .args([
+            "record",
+            "bitmex:XBTUSD",
+            "--url",
+            sim.url(),
+            "--compress",
+            "--out",
+        ])
         .arg(out)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -77,7 +88,12 @@ fn after_sigkill_audit_names_the_partials_repair_finishes_them_and_a_restart_tou
     first.kill().unwrap(); // SIGKILL: no chance to finish anything
     first.wait().unwrap();
     let crashed = files_under(out.path());
-    assert!(crashed.iter().all(|p| p.to_string_lossy().ends_with(".partial")), "{crashed:?}");
+    assert!(
+        crashed
+            .iter()
+            .all(|p| p.to_string_lossy().ends_with(".partial")),
+        "{crashed:?}"
+    );
     assert_eq!(crashed.len(), 3, "quotes, raw capture, ledger: {crashed:?}");
     let held: BTreeMap<PathBuf, Vec<Value>> =
         crashed.iter().map(|p| (p.clone(), readable(p))).collect();
@@ -90,7 +106,11 @@ fn after_sigkill_audit_names_the_partials_repair_finishes_them_and_a_restart_tou
     assert!(stderr.starts_with("error: the audit of "), "{stderr}");
     assert_eq!(report["clean"], false);
     for (path, records) in &held {
-        let relative = path.strip_prefix(out.path()).unwrap().to_string_lossy().into_owned();
+        let relative = path
+            .strip_prefix(out.path())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let file = report["files"]
             .as_array()
             .unwrap()
@@ -101,7 +121,9 @@ fn after_sigkill_audit_names_the_partials_repair_finishes_them_and_a_restart_tou
         assert_eq!(file["records"], records.len() as u64, "{relative}");
         let problem = report["problems"].as_array().unwrap().iter().any(|p| {
             p.as_str().unwrap().starts_with(&relative)
-                && p.as_str().unwrap().contains(&format!("{} records readable", records.len()))
+                && p.as_str()
+                    .unwrap()
+                    .contains(&format!("{} records readable", records.len()))
         });
         assert!(problem, "{relative}: {report}");
     }
@@ -121,12 +143,18 @@ fn after_sigkill_audit_names_the_partials_repair_finishes_them_and_a_restart_tou
 
     // Everything up to the last flush: the first connection's quotes, in
     // order, only a tail missing.
-    let quotes_file = held.keys().find(|p| p.to_string_lossy().contains("/fair/")).unwrap();
+    let quotes_file = held
+        .keys()
+        .find(|p| p.to_string_lossy().contains("/fair/"))
+        .unwrap();
     let kept: Vec<Price> = held[quotes_file]
         .iter()
         .map(|l| l["price"].as_str().unwrap().parse().unwrap())
         .collect();
-    let seqs: Vec<u64> = held[quotes_file].iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    let seqs: Vec<u64> = held[quotes_file]
+        .iter()
+        .map(|l| l["seq"].as_u64().unwrap())
+        .collect();
     assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
 
     // A restart writes new files and changes no byte of the finished ones.
@@ -150,6 +178,12 @@ fn after_sigkill_audit_names_the_partials_repair_finishes_them_and_a_restart_tou
     let missing = first_connection.len() - kept.len();
     // Unflushed at the kill: at most ~0.5 s of quotes (25 at 50 a second);
     // generous for a loaded machine, and printed.
-    println!("missing after SIGKILL: {missing} of {} quotes", first_connection.len());
-    assert!(missing <= 250, "{missing} quotes lost, more than the last flush");
+    println!(
+        "missing after SIGKILL: {missing} of {} quotes",
+        first_connection.len()
+    );
+    assert!(
+        missing <= 250,
+        "{missing} quotes lost, more than the last flush"
+    );
 }

@@ -65,7 +65,9 @@ fn the_ledgers_gaps_are_the_faults_the_simulators_injected() {
     ];
     let mut sims: Vec<SimProcess> = targets
         .iter()
-        .map(|(exchange, ..)| SimProcess::start_for(exchange, &format!("ledger-{exchange}"), &faults))
+        .map(|(exchange, ..)| {
+            SimProcess::start_for(exchange, &format!("ledger-{exchange}"), &faults)
+        })
         .collect();
     let out = tempfile::tempdir().unwrap();
     let mut args: Vec<String> = targets.iter().map(|(e, s, _)| format!("{e}:{s}")).collect();
@@ -94,7 +96,12 @@ fn the_ledgers_gaps_are_the_faults_the_simulators_injected() {
 
         let log = sim.stop_and_log().to_owned();
         let injected = injected(&log);
-        let connections = read_log(&log).unwrap().iter().map(|e| e.connection).max().unwrap();
+        let connections = read_log(&log)
+            .unwrap()
+            .iter()
+            .map(|e| e.connection)
+            .max()
+            .unwrap();
         // Faults of connections that were followed by another: each one a
         // gap that ended with quotes flowing again.
         let recovered: Vec<&str> = injected
@@ -115,10 +122,16 @@ fn the_ledgers_gaps_are_the_faults_the_simulators_injected() {
             .map(|l| l["error_kind"].as_str().unwrap())
             .collect();
         assert_eq!(kinds, recovered, "{exchange}: {mine:?}");
-        assert!(starts.iter().all(|l| l["cause"] == "reconnect"), "{exchange}");
+        assert!(
+            starts.iter().all(|l| l["cause"] == "reconnect"),
+            "{exchange}"
+        );
         // A fault of the last connection, noticed before the stop, is a
         // gap that the shutdown ended.
-        assert!(starts.len() <= resumed.len() + 1 && ends.len() == starts.len(), "{exchange}: {mine:?}");
+        assert!(
+            starts.len() <= resumed.len() + 1 && ends.len() == starts.len(),
+            "{exchange}: {mine:?}"
+        );
         if starts.len() > resumed.len() {
             assert_eq!(ends.last().unwrap()["cause"], "shutdown");
         }
@@ -131,7 +144,14 @@ fn the_ledgers_gaps_are_the_faults_the_simulators_injected() {
         let after_gap: Vec<i128> = quotes
             .iter()
             .filter(|q| q["after_gap"] == true)
-            .map(|q| q["received_at"].as_str().unwrap().parse::<Timestamp>().unwrap().unix_nanos())
+            .map(|q| {
+                q["received_at"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<Timestamp>()
+                    .unwrap()
+                    .unix_nanos()
+            })
             .map(ms)
             .collect();
         let gap_ends: Vec<i128> = resumed

@@ -77,7 +77,11 @@ async fn every_change_arrives_in_order_through_a_full_channel() {
 
     // Read only now: the collector waited for room, and lost nothing.
     let mut got = Vec::new();
-    while let Some(event) = events.recv().await {
+    let wait = Duration::from_secs(10);
+    while let Some(event) = tokio::time::timeout(wait, events.recv())
+        .await
+        .expect("an event was lost: none for 10 s")
+    {
         assert_eq!(event.connection, connection);
         assert_eq!(&event.subscriptions[..], [subscription.clone()]);
         let end = matches!(event.change, LinkChange::End(_));
@@ -87,7 +91,8 @@ async fn every_change_arrives_in_order_through_a_full_channel() {
         }
     }
     collector.send(UnwatchLinks).await.unwrap();
-    assert!(events.recv().await.is_none(), "closed once unwatched");
+    let closed = tokio::time::timeout(wait, events.recv()).await;
+    assert!(matches!(closed, Ok(None)), "closed once unwatched");
     let changes: Vec<(i128, String)> = got
         .iter()
         .map(|e| {
