@@ -311,7 +311,10 @@ impl LinkFeed {
             .filter(|w| !w.backlog.is_empty())
             .map(|w| (w.sender.clone(), std::mem::take(&mut w.backlog)))
             .collect();
-        (!work.is_empty()).then(|| async move {
+        if work.is_empty() {
+            return None;
+        }
+        Some(async move {
             for (sender, events) in work {
                 for event in events {
                     if sender.send(event).await.is_err() {

@@ -83,7 +83,10 @@ async fn every_change_arrives_in_order_through_a_full_channel() {
         .expect("an event was lost: none for 10 s")
     {
         assert_eq!(event.connection, connection);
-        assert_eq!(&event.subscriptions[..], [subscription.clone()]);
+        assert_eq!(
+            &event.subscriptions[..],
+            std::slice::from_ref(&subscription)
+        );
         let end = matches!(event.change, LinkChange::End(_));
         got.push(event);
         if end {

@@ -24,7 +24,7 @@
 //!   duration, cause);
 //! - the problems: a file that does not read (damage inside it, a torn
 //!   last line in a finished file), a `.partial` (left by a crash; see
-//!   [`repair`]), duplicates, an unrecognised file. **Gaps alone are not
+//!   [`repair()`]), duplicates, an unrecognised file. **Gaps alone are not
 //!   a problem**: they are what happened on the network, and the ledger
 //!   says so.
 //!
