@@ -5,17 +5,14 @@
 //! in order per connection; a write error ends the run with one line.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
-mod record_support;
-
 use mercury_core::Price;
 use mercury_simulator::{read_log, sent_by_connection};
 use mercury_tests::oracle::sent;
 use mercury_tests::recorded::{
-    assert_connection_by_connection, assert_raw_matches, files_under, lines_of, no_partial_left,
-    prices, quotes, record_for,
+    assert_connection_by_connection, assert_raw_matches, complete_frames, files_under, lines_of,
+    no_partial_left, prices, quotes, record_for,
 };
 use mercury_tests::{SimProcess, collector, run_bounded};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -158,26 +155,6 @@ fn a_directory_that_cannot_be_written_ends_the_run_with_one_line() {
     assert!(!lines_of(&raw[0]).is_empty());
 }
 
-/// The complete zstd frames of a crashed file, decoded one by one: what
-/// survives a crash (a cut frame at the end is left out).
-fn complete_frames(path: &Path) -> Vec<Value> {
-    let bytes = std::fs::read(path).unwrap();
-    let mut text = Vec::new();
-    let mut rest = &bytes[..];
-    while let Ok(size) = zstd::zstd_safe::find_frame_compressed_size(rest) {
-        if size > rest.len() {
-            break;
-        }
-        text.extend(zstd::decode_all(&rest[..size]).unwrap());
-        rest = &rest[size..];
-    }
-    String::from_utf8(text)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[test]
 fn after_sigkill_the_partial_files_hold_every_flush_and_a_restart_touches_none() {
     let mut sim = SimProcess::start_for("bitmex", "record-kill", &["--fair-interval", "0.02"]);
@@ -263,7 +240,8 @@ fn after_sigkill_the_partial_files_hold_every_flush_and_a_restart_touches_none()
         .into_iter()
         .filter(|p| !p.to_string_lossy().ends_with(".partial"))
         .collect();
-    assert_eq!(finished.len(), 2, "{finished:?}");
+    // The quotes, the raw capture and the coverage ledger.
+    assert_eq!(finished.len(), 3, "{finished:?}");
     // Within the same hour they take the next suffix (-1); never a crashed name.
     for path in &finished {
         let crashed_name = PathBuf::from(format!("{}.partial", path.display()));

@@ -11,13 +11,11 @@
 //! `MERCURY_REQUIRE_PYARROW=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
-mod record_support;
-
 use mercury_collector::record::{QuoteRow, read_parquet_rows, repair_parquet};
 use mercury_core::{Price, Timestamp};
 use mercury_tests::oracle::sent;
+use mercury_tests::recorded::{assert_connection_by_connection, files_under, record_for};
 use mercury_tests::{SimProcess, collector, collector_binary, run_bounded};
-use record_support::{assert_connection_by_connection, files_under, record_for};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -7,7 +7,7 @@ use mercury_core::Price;
 use mercury_simulator::{read_log, sent_by_connection};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Runs `collector record ARGS --out DIR` for `run`, then SIGTERM; waits
@@ -28,21 +28,7 @@ pub fn run_then_term(command: &mut Command, run: Duration) -> Output {
         .unwrap();
     let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
     std::thread::sleep(run);
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    assert!(term.unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("record did not stop within 30 s of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = terminate(&mut child);
     Output {
         status,
         stdout: stdout.join().unwrap(),
@@ -188,4 +174,55 @@ pub fn assert_raw_matches(out: &Path, exchange: &str, log: &Path) {
         at += segment.len();
     }
     assert_eq!(records.last().unwrap()["event"], "stopped", "{exchange}");
+}
+
+/// Sends SIGTERM to `child` (by its pid) and waits at most 90 s for it.
+pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(term.unwrap().success());
+    // Generous: finishing fsyncs every file, slow on a disk busy with builds.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("record did not stop within 90 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The complete zstd frames of a crashed file, decoded one by one: what
+/// survives a crash (a cut frame at the end is left out).
+pub fn complete_frames(path: &Path) -> Vec<Value> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut text = Vec::new();
+    let mut rest = &bytes[..];
+    while let Ok(size) = zstd::zstd_safe::find_frame_compressed_size(rest) {
+        if size > rest.len() {
+            break;
+        }
+        text.extend(zstd::decode_all(&rest[..size]).unwrap());
+        rest = &rest[size..];
+    }
+    String::from_utf8(text)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The complete lines of a crashed plain file (a torn last line left out).
+pub fn complete_lines(path: &Path) -> Vec<Value> {
+    let text = String::from_utf8(std::fs::read(path).unwrap()).unwrap();
+    let complete = &text[..text.rfind('\n').map_or(0, |at| at + 1)];
+    complete
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }

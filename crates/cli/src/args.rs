@@ -35,6 +35,7 @@ Examples:
   collector record --config examples/record.toml  Targets, connections and [record] settings from a TOML file
   collector serve --sim bitmex:XBTUSD --out data/
                                                  Watch and record at once (the page shows each file sink)
+  collector audit data/                          Check a recording: files, coverage, gaps, problems
   collector exchanges                            The exchanges, endpoints and quote kinds
   collector completions bash > /etc/bash_completion.d/collector
 
@@ -71,6 +72,11 @@ pub enum Command {
     /// Feed raw capture files through the same sessions and collector as
     /// live: print the quotes (like fetch), or write them like record.
     Replay(crate::replay::ReplayArgs),
+    /// Check a recording: every file read back, coverage and gaps per
+    /// subscription, and any problem (exit 1); --repair finishes what a
+    /// crash left.
+    #[command(after_help = AUDIT_HELP)]
+    Audit(AuditArgs),
     /// List the registered exchanges with their default endpoints and quote kinds.
     Exchanges,
     /// Print shell completions for `collector`.
@@ -244,6 +250,56 @@ pub struct FileArgs {
     /// Do not write the raw capture (it is on by default).
     #[arg(long)]
     pub no_raw: bool,
+}
+
+const AUDIT_HELP: &str = "\
+What it reads: every file under DIR, with readers of its own (zstd frame by
+frame, serde_json line by line): quotes (DIR/EXCHANGE/SYMBOL/KIND/…), the raw
+capture (DIR/raw/…) and the coverage ledger (DIR/ledger/…), as .jsonl or
+.jsonl.zst, finished or .partial.
+
+What it prints (stdout): each file with its records and first/last time; per
+subscription the quotes, the time covered and every gap (start, end,
+duration, cause: reconnect with the failure's kind — drop, close,
+rate_limit, stall, … — or renew; resumed or shutdown); then the problems.
+
+Problems (exit 1): a file that does not read (damage, a torn last line in a
+finished file), a NAME.partial left by a crash (with the records readable up
+to its last complete flush), duplicate quotes (the same line — seq, price,
+times — twice), a file of a format or place it has no reader for. Gaps alone
+are NOT a problem: they are what happened on the network, and the ledger
+says why.
+
+--repair: each NAME.partial becomes a finished file with its complete
+records (whole lines, whole zstd frames), written anew, fsynced and renamed
+to NAME (or NAME-N: a finished file is never replaced); the torn tail is
+dropped and its size reported. Then the audit runs on the result.
+
+Exit codes: 0 clean, 1 a problem found (or a repair failed), 2 usage error
+(e.g. DIR is not a directory).";
+
+/// `collector audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The recording's directory (what `collector record --out` wrote).
+    #[arg(value_name = "DIR")]
+    pub dir: std::path::PathBuf,
+    /// First turn each NAME.partial left by a crash into a finished file
+    /// with what it holds.
+    #[arg(long)]
+    pub repair: bool,
+    /// Text for people, or one JSON object.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
+}
+
+/// How `collector audit` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object.
+    Json,
 }
 
 /// `collector sim`. Prints the URL to connect to on stdout's first line

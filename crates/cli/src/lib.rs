@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod args;
+mod audit;
 pub mod config;
 mod exchanges;
 mod fetch;
@@ -79,6 +80,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Command::Serve(args) => serve::run(args, out),
         Command::Record(args) => record::run(args),
         Command::Replay(args) => replay::run(args, out),
+        Command::Audit(args) => audit::run(args, out),
         Command::Exchanges => exchanges::print(out).map(|()| Outcome::Done),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "collector", out);

@@ -6,8 +6,9 @@
 //! order are [`crate::recording`]'s, shared with `serve --out`.
 //!
 //! Shutdown: the connections close politely (their last raw records are
-//! written), the quote stream ends after its last tick, and both writers
-//! finish every file (flush, fsync, rename). A writer that fails (disk
+//! written), the quote stream ends after its last tick, the coverage
+//! ledger's channel closes after the connections' last events, and every
+//! writer finishes its files (flush, fsync, rename). A writer that fails (disk
 //! full, permission, a vanished directory) ends the run the same way, and
 //! its error is the run's one `error:` line (exit 1). So does a
 //! connection that fails for good (e.g. an unknown symbol).

@@ -19,13 +19,16 @@ use crate::args::FileArgs;
 use crate::wiring::SourceOptions;
 use actix::Addr;
 use anyhow::Context as _;
+use mercury_collector::record::ledger::{LedgerConfig, start_ledger};
 use mercury_collector::record::parquet::ParquetOptions;
 use mercury_collector::record::quotes::{
     QUOTES_CAPACITY, QuoteFormat, QuotesConfig, start_quotes_as,
 };
 use mercury_collector::record::raw::{RawConfig, start_raw};
 use mercury_collector::record::{RecordError, RecordSummary, Rotation, SinkStats, WriterHandle};
-use mercury_collector::{CancelFetches, Collector, OpenStream, StreamEnd};
+use mercury_collector::{
+    CancelFetches, Collector, OpenStream, StreamEnd, UnwatchLinks, WatchLinks,
+};
 use mercury_core::Subscription;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -99,6 +102,8 @@ impl RecordSettings {
 pub struct Recording {
     quotes: WriterHandle,
     raw: Option<WriterHandle>,
+    /// The coverage ledger, fed by the collector's link events.
+    ledger: WriterHandle,
     stream_end: oneshot::Receiver<StreamEnd>,
 }
 
@@ -136,6 +141,12 @@ impl Recording {
             parquet.row_group_rows = rows.max(1);
         }
         let quotes = start_quotes_as(quotes_config, &settings.formats, parquet, stream.ticks)?;
+        // The coverage ledger: link events, lossless, from before the
+        // first connection.
+        let (links, ledger) = start_ledger(LedgerConfig {
+            dir: settings.out.clone(),
+        })?;
+        collector.send(WatchLinks { sender: links }).await?;
         let raw = match settings.raw {
             false => None,
             true => {
@@ -151,6 +162,7 @@ impl Recording {
         Ok(Recording {
             quotes,
             raw,
+            ledger,
             stream_end: stream.end,
         })
     }
@@ -168,6 +180,7 @@ impl Recording {
         tokio::select! {
             result = &mut self.quotes.done => ("quotes", result.unwrap_or(Err(RecordError::Thread("quotes")))),
             result = maybe(raw_done) => ("raw", result),
+            result = &mut self.ledger.done => ("ledger", result.unwrap_or(Err(RecordError::Thread("ledger")))),
         }
     }
 
@@ -180,6 +193,8 @@ impl Recording {
         collector: &Addr<Collector>,
     ) -> anyhow::Result<()> {
         collector.do_send(CancelFetches);
+        // After the connectors' last states: the ledger's channel closes.
+        let _ = collector.send(UnwatchLinks).await;
         let early_name = early.as_ref().map(|(name, _)| *name);
         let mut results = Vec::new();
         if let Some((_, result)) = early {
@@ -190,6 +205,9 @@ impl Recording {
         }
         if let Some(raw) = self.raw.as_mut().filter(|_| early_name != Some("raw")) {
             results.push(finish_writer(raw, true).await);
+        }
+        if early_name != Some("ledger") {
+            results.push(finish_writer(&mut self.ledger, false).await);
         }
         for result in results {
             result?;

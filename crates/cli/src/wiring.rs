@@ -6,7 +6,8 @@ use crate::args::SourceArgs;
 use crate::plan::{self, Base, Connection, Target};
 use actix::{Actor, Addr};
 use mercury_collector::{
-    Collector, Connector, ConnectorConfig, StopConnector, TlsTrust, load_ca_file, tls_client_config,
+    Collector, Connector, ConnectorConfig, PlanConnection, StopConnector, TlsTrust, load_ca_file,
+    tls_client_config,
 };
 use mercury_core::Exchange;
 use mercury_simulator::{SimCertificates, Simulator, SimulatorConfig};
@@ -201,13 +202,21 @@ pub fn start(
             if let Some(tls) = &client_tls {
                 config.tls = Some(Arc::clone(tls));
             }
-            Connector::new(
+            let exchange = connection.plan.exchange.clone();
+            let subscriptions = connection.plan.subscriptions.clone();
+            let connector = Connector::new(
                 connection.exchange,
                 connection.plan,
                 config,
                 collector.clone().recipient(),
-            )
-            .start()
+            );
+            // Ahead of the connector's own messages (the coverage ledger).
+            collector.do_send(PlanConnection {
+                connection: connector.id(),
+                exchange,
+                subscriptions,
+            });
+            connector.start()
         })
         .collect();
     Ok(Running {

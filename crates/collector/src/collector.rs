@@ -3,6 +3,7 @@
 //! them (see [`crate::sinks`] for the delivery rules).
 
 use crate::error::{ConnectorError, FetchError, FetchFailed};
+use crate::links::{LinkFeed, PlanConnection, UnwatchLinks, WatchLinks};
 use crate::messages::{
     CancelFetches, CollectorStats, ConnectionEvent, ConnectionId, ConnectionSnapshot,
     ConnectionState, ConnectorOutput, Fetch, GetStats, OpenStream, StreamEnd, Subscribe, Tick,
@@ -48,6 +49,8 @@ pub struct Collector {
     past_drops: u64,
     watchers: Vec<Recipient<ConnectionEvent>>,
     watcher_drops: u64,
+    /// Coverage and gaps, for the ledger (lossless; see `links.rs`).
+    links: LinkFeed,
 }
 
 impl Collector {
@@ -71,6 +74,10 @@ impl Collector {
     ) {
         if let Some(gap) = gap {
             tracing::info!(%connection, ?gap, "quotes resumed after a gap");
+        }
+        if let Some(first) = quotes.first() {
+            let exchange = Some(&first.exchange);
+            (self.links).on_quotes(connection, exchange, first.received_at, gap);
         }
         if let Some(snapshot) = self.snapshot(connection) {
             snapshot.quotes += quotes.len() as u64;
@@ -106,6 +113,7 @@ impl Collector {
             }
         }
         self.deliver_backlogs(ctx);
+        self.deliver_link_backlog(ctx);
         for id in reached {
             self.finish(id, None);
         }
@@ -129,6 +137,13 @@ impl Collector {
             }
         };
         ctx.wait(deliver.into_actor(self));
+    }
+
+    /// Link watchers whose channel was full: deliver before the next message.
+    fn deliver_link_backlog(&mut self, ctx: &mut Context<Self>) {
+        if let Some(deliver) = self.links.take_backlog() {
+            ctx.wait(deliver.into_actor(self));
+        }
     }
 
     /// Ends request `id`: with its ticks (`None`), or with `reason`.
@@ -330,7 +345,11 @@ impl Handler<ConnectorOutput> for Collector {
                 connection,
                 exchange,
                 state,
-            } => self.on_state(connection, exchange, state),
+            } => {
+                self.links.on_state(connection, &exchange, &state);
+                self.deliver_link_backlog(ctx);
+                self.on_state(connection, exchange, state);
+            }
             ConnectorOutput::ExchangeError {
                 connection, error, ..
             } => {
@@ -425,6 +444,30 @@ impl Handler<WatchConnections> for Collector {
 
     fn handle(&mut self, watch: WatchConnections, _: &mut Context<Self>) {
         self.watchers.push(watch.recipient);
+    }
+}
+
+impl Handler<PlanConnection> for Collector {
+    type Result = ();
+
+    fn handle(&mut self, plan: PlanConnection, _: &mut Context<Self>) {
+        self.links.plan(plan);
+    }
+}
+
+impl Handler<WatchLinks> for Collector {
+    type Result = ();
+
+    fn handle(&mut self, watch: WatchLinks, _: &mut Context<Self>) {
+        self.links.watch(watch.sender);
+    }
+}
+
+impl Handler<UnwatchLinks> for Collector {
+    type Result = ();
+
+    fn handle(&mut self, _: UnwatchLinks, _: &mut Context<Self>) {
+        self.links.unwatch();
     }
 }
 

@@ -67,6 +67,7 @@ mod frames;
 mod guard;
 mod heartbeat;
 mod link;
+pub mod links;
 mod messages;
 mod outbox;
 pub mod record;
@@ -87,6 +88,7 @@ pub use connector::{
 };
 pub use error::{ConnectorError, FetchError, FetchFailed};
 pub use guard::{GuardedCodec, MAX_HEADER_LEN, declared_len};
+pub use links::{LinkChange, LinkEvent, PlanConnection, UnwatchLinks, WatchLinks};
 pub use messages::{
     CancelFetches, CollectorStats, ConnectionEvent, ConnectionId, ConnectionSnapshot,
     ConnectionState, ConnectorOutput, Fetch, GetStats, InFlight, OpenStream, StreamEnd, Subscribe,

@@ -20,6 +20,7 @@
 //! DIR/<exchange>/<symbol>/<kind>/<YYYY-MM-DD>/<HHMMSS>.jsonl   quotes (.jsonl.zst with compression)
 //! DIR/<exchange>/<symbol>/<kind>/<YYYY-MM-DD>/<HHMMSS>.csv     with --format csv (.csv.zst)
 //! DIR/<exchange>/<symbol>/<kind>/<YYYY-MM-DD>/<HHMMSS>.parquet with --format parquet
+//! DIR/ledger/<YYYY-MM-DD>/<HHMMSS>.jsonl                      the coverage ledger, one per run ([`ledger`])
 //! ```
 //!
 //! The date and time are the UTC start of the file's rotation period
@@ -40,8 +41,10 @@
 //! every other file is finished, and [`WriterHandle::done`] answers the
 //! error.
 
+pub mod audit;
 pub mod csv;
 pub mod files;
+pub mod ledger;
 pub mod parquet;
 mod parquet_read;
 mod parquet_schema;
