@@ -11,7 +11,7 @@
 //! `MERCURY_REQUIRE_PYARROW=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
-use mercury_collector::record::{QuoteRow, read_parquet_rows, repair_parquet};
+use mercury_collector::record::{QuoteRow, read_parquet_rows};
 use mercury_core::{Price, Timestamp};
 use mercury_tests::oracle::sent;
 use mercury_tests::recorded::{assert_connection_by_connection, files_under, record_for};
@@ -229,6 +229,38 @@ fn jsonl_csv_and_parquet_hold_the_same_quotes_and_pyarrow_reads_them() {
         leftovers.is_empty(),
         "no .partial, no sidecar: {leftovers:?}"
     );
+    // `collector audit` reads the three formats: clean, the same count in each.
+    let audit = audit(out.path(), false);
+    assert_eq!(
+        audit.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&audit.stdout)
+    );
+    let report: Value = serde_json::from_slice(&audit.stdout).unwrap();
+    for (exchange, symbol) in [("bitmex", "XBTUSD"), ("binance", "BTCUSDT")] {
+        let counts: Vec<(String, u64)> = report["quotes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|q| q["exchange"] == exchange && q["symbol"] == symbol)
+            .map(|q| {
+                (
+                    q["format"].as_str().unwrap().to_owned(),
+                    q["quotes"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            counts.len(),
+            3,
+            "{exchange}: one count per format: {counts:?}"
+        );
+        assert!(
+            counts.iter().all(|(_, n)| *n == counts[0].1 && *n > 0),
+            "{counts:?}"
+        );
+    }
     let python = pyarrow_python();
 
     for (exchange, symbol, kind, sim) in [
@@ -307,25 +339,31 @@ fn a_killed_run_leaves_parquet_that_repairs_to_its_complete_row_groups() {
     assert!(read_parquet_rows(&partial[0]).is_err(), "no footer");
     let jsonl = jsonl_lines_complete(&with_extension(&files, "jsonl.partial")[0]);
 
-    let outcome = repair_parquet(&partial[0]).unwrap();
-    assert_eq!(outcome.rows % 8, 0, "whole row groups of 8: {outcome:?}");
-    assert!(outcome.rows >= 80, "3 s at 100 a second: {outcome:?}");
-    assert!(
-        !partial[0].exists(),
-        "the .partial became {:?}",
-        outcome.finished
-    );
-    let rows = parquet_rows(std::slice::from_ref(&outcome.finished));
-    assert_eq!(rows.len() as u64, outcome.rows);
+    // `collector audit` names the partials (exit 1); `--repair` finishes
+    // them (repair_parquet for the Parquet one), then audits clean.
+    let found = audit(out.path(), false);
+    assert_eq!(found.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&found.stdout);
+    assert!(report.contains(".parquet.partial"), "{report}");
+    let repaired = audit(out.path(), true);
+    let report = String::from_utf8_lossy(&repaired.stdout);
+    assert_eq!(repaired.status.code(), Some(0), "{report}");
+    assert!(!partial[0].exists(), "{report}");
+    let finished = with_extension(&files_under(out.path()), "parquet");
+    assert_eq!(finished.len(), 1, "{report}");
+    let rows = parquet_rows(&finished);
+    let n = rows.len() as u64;
+    assert_eq!(n % 8, 0, "whole row groups of 8: {n}");
+    assert!(n >= 80, "3 s at 100 a second: {n}");
     let seqs: Vec<u64> = rows.iter().map(|r| r.seq).collect();
-    assert_eq!(seqs, (1..=outcome.rows).collect::<Vec<_>>());
+    assert_eq!(seqs, (1..=n).collect::<Vec<_>>());
     // What JSON Lines flushed (every 0.5 s) and Parquet's last row group
     // (fsynced with its footer) agree where both have the quote.
     for (row, line) in rows.iter().zip(&jsonl) {
         assert!(matches_json(row, line), "{row:?} vs {line}");
     }
     if let Some(python) = pyarrow_python() {
-        let read = pyarrow_rows(&python, std::slice::from_ref(&outcome.finished));
+        let read = pyarrow_rows(&python, &finished);
         assert_same_rows(&read, &rows, "pyarrow");
     }
 }
@@ -337,4 +375,14 @@ fn jsonl_lines_complete(path: &Path) -> Vec<Value> {
         .filter(|l| l.ends_with('\n'))
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+/// `collector audit DIR --format json [--repair]`, bounded.
+fn audit(dir: &Path, repair: bool) -> std::process::Output {
+    let mut command = collector();
+    command.arg("audit").arg(dir).args(["--format", "json"]);
+    if repair {
+        command.arg("--repair");
+    }
+    run_bounded(&mut command, Duration::from_secs(60))
 }

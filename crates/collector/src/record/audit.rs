@@ -163,7 +163,7 @@ pub fn audit(dir: &Path) -> Result<Report, AuditError> {
     for path in walk(dir)? {
         let relative = path.strip_prefix(dir).unwrap_or(&path).to_owned();
         let mut events = Vec::new();
-        let format = reader_for(&relative.to_string_lossy()).map_or("", |r| r.name());
+        let format = reader_for(&relative.to_string_lossy()).map_or("", |r| family(r.name()));
         let mut file = read(&path, &relative, &mut |parsed, at| match parsed {
             Parsed::Quote(quote) => {
                 let key = (
@@ -279,6 +279,11 @@ fn kind_of(relative: &Path) -> Option<FileKind> {
     }
 }
 
+/// A format's name without its compression: `zstd CSV` is `CSV`.
+fn family(format: &'static str) -> &'static str {
+    format.strip_prefix("zstd ").unwrap_or(format)
+}
+
 /// Every file under `dir` (not following symbolic links), in name order
 /// within each directory, a file's `-N` suffixes in numeric order.
 pub fn walk(dir: &Path) -> Result<Vec<PathBuf>, AuditError> {
@@ -353,7 +358,7 @@ impl DuplicateWindow {
             .path
             .ancestors()
             .nth(2)
-            .map(|p| p.join(file.format.unwrap_or_default()))
+            .map(|p| p.join(family(file.format.unwrap_or_default())))
             .unwrap_or_default();
         let first = file.first_ns.unwrap_or(i128::MAX);
         self.done

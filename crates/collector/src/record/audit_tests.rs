@@ -220,7 +220,8 @@ fn damage_duplicates_torn_finished_files_and_unknown_formats_are_problems() {
             .unwrap()
             .contains("not a complete record")
     );
-    assert!(problem("binance/BTCUSDT/mark/2026-12-02/070000.parquet").starts_with("unrecognised"));
+    // Not Parquet at all: it does not read.
+    assert!(problem("binance/BTCUSDT/mark/2026-12-02/070000.parquet").contains("unreadable"));
     assert!(
         problem("binance/BTCUSDT/mark/2026-12-02/070001.jsonl").contains("not a quotes record")
     );

@@ -135,6 +135,10 @@ impl Reader for ParquetQuotes {
         if path.to_string_lossy().ends_with(".partial") {
             // No footer yet: nothing is readable until --repair.
             scan.torn_bytes = total;
+            scan.damage = Some(
+                "a Parquet file cut before its footer; --repair keeps its complete row groups"
+                    .to_owned(),
+            );
             return Ok(scan);
         }
         let rows = match read_parquet_rows(path) {
