@@ -40,6 +40,8 @@ fn start_record(sim: &SimProcess, out: &Path) -> Child {
             "--url",
             sim.url(),
             "--compress",
+            "--format",
+            "jsonl",
             "--out",
         ])
         .arg(out)

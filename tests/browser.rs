@@ -400,7 +400,7 @@ async fn the_page_shows_the_file_sinks_of_serve_out() {
     let shown = page
         .wait_for(Duration::from_secs(30), |s| {
             let sinks = s["sinks"].as_array().cloned().unwrap_or_default();
-            sinks.len() == 2 && sinks.iter().all(|r| r["records"].as_u64() > Some(0))
+            sinks.len() == 3 && sinks.iter().all(|r| r["records"].as_u64() > Some(0))
         })
         .await;
     assert_eq!(shown["sinksShown"], true, "{shown}");
@@ -410,7 +410,7 @@ async fn the_page_shows_the_file_sinks_of_serve_out() {
         .iter()
         .map(|r| r["sink"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["raw", "jsonl"], "{shown}");
+    assert_eq!(names, ["raw", "jsonl", "parquet"], "{shown}");
     assert!(
         shown["sinks"][0]["cells"] == 7,
         "sink, files, bytes, records, last write, lag, state: {shown}"

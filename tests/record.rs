@@ -137,6 +137,8 @@ fn a_directory_that_cannot_be_written_ends_the_run_with_one_line() {
             sim.url(),
             "--duration",
             "20",
+            "--format",
+            "jsonl",
             "--out",
         ])
         .arg(out.path());
@@ -167,6 +169,8 @@ fn after_sigkill_the_partial_files_hold_every_flush_and_a_restart_touches_none()
                 "--url",
                 sim.url(),
                 "--compress",
+                "--format",
+                "jsonl",
                 "--out",
             ])
             .arg(out.path())

@@ -22,7 +22,7 @@ fn record_takes_its_targets_and_settings_from_the_config_file() {
     let text = format!(
         "[[target]]\nexchange = \"bitmex\"\nsymbols = [\"XBTUSD\"]\nurl = \"{}\"\n\n\
          [[target]]\nexchange = \"binance\"\nsymbols = [\"BTCUSDT\"]\nkind = \"mark\"\nurl = \"{}\"\n\n\
-         [record]\nout = \"{}\"\ncompress = true\nraw = false\nrotate = \"1h\"\n",
+         [record]\nout = \"{}\"\nformats = [\"jsonl\"]\ncompress = true\nraw = false\nrotate = \"1h\"\n",
         bitmex.url(),
         binance.url(),
         from_file.display()

@@ -60,7 +60,7 @@ fn a_full_disk_ends_the_run_with_one_line_and_no_torn_finished_file() {
         .arg(script)
         .arg(collector_binary())
         .args(["record", "bitmex:XBTUSD", "--url", sim.url()])
-        .args(["--duration", "60", "--out"])
+        .args(["--duration", "60", "--format", "jsonl", "--out"])
         .arg(out.path());
     let output = run_bounded(&mut command, Duration::from_secs(90));
     let stderr = String::from_utf8_lossy(&output.stderr);

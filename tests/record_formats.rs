@@ -386,3 +386,49 @@ fn audit(dir: &Path, repair: bool) -> std::process::Output {
     }
     run_bounded(&mut command, Duration::from_secs(60))
 }
+
+/// The README's first recording, as a newcomer types it: `collector record
+/// --sim bitmex:XBTUSD binance:BTCUSDT --out data/`, stopped, then
+/// `collector audit data/` (clean), then the Parquet files in pyarrow —
+/// the default formats are JSON Lines and Parquet, holding the same quotes.
+#[test]
+fn the_newcomer_flow_records_audits_clean_and_pyarrow_reads_the_parquet() {
+    let out = tempfile::tempdir().unwrap();
+    let data = out.path().join("data");
+    let args: Vec<String> = ["--sim", "bitmex:XBTUSD", "binance:BTCUSDT"]
+        .map(str::to_owned)
+        .into();
+    let mut command = collector();
+    command.arg("record").args(&args).arg("--out").arg(&data);
+    let output = mercury_tests::recorded::run_then_term(&mut command, Duration::from_secs(4));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let checked = audit(&data, false);
+    assert_eq!(
+        checked.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&checked.stdout)
+    );
+    let python = pyarrow_python();
+    for partition in ["bitmex/XBTUSD/fair", "binance/BTCUSDT/mark"] {
+        let files = files_under(&data.join(partition));
+        let parquet_files = with_extension(&files, "parquet");
+        assert!(!parquet_files.is_empty(), "{partition}: {files:?}");
+        let parquet = parquet_rows(&parquet_files);
+        let jsonl = jsonl_lines(&with_extension(&files, "jsonl"));
+        assert!(!parquet.is_empty(), "{partition}");
+        assert_eq!(parquet.len(), jsonl.len(), "{partition}");
+        for (row, line) in parquet.iter().zip(&jsonl) {
+            assert!(matches_json(row, line), "{partition}: {row:?} vs {line}");
+        }
+        if let Some(python) = &python {
+            let read = pyarrow_rows(python, &parquet_files);
+            assert_same_rows(&read, &parquet, &format!("{partition}: pyarrow"));
+        }
+    }
+}

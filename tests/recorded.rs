@@ -12,9 +12,16 @@ use std::time::{Duration, Instant};
 
 /// Runs `collector record ARGS --out DIR` for `run`, then SIGTERM; waits
 /// (bounded) for it to finish.
+///
+/// These tests read the quotes as JSON Lines: without a `--format` in
+/// `args`, `--format jsonl` is given (the default adds Parquet, which
+/// `record_formats.rs` and the newcomer test read).
 pub fn record_for(args: &[String], out: &Path, run: Duration) -> Output {
     let mut command = collector();
     command.arg("record").args(args).arg("--out").arg(out);
+    if !args.iter().any(|a| a == "--format") {
+        command.args(["--format", "jsonl"]);
+    }
     run_then_term(&mut command, run)
 }
 

@@ -17,6 +17,7 @@ fn record_for(args: &[String], out: &Path, run: Duration) {
     let mut child = collector()
         .arg("record")
         .args(args)
+        .args(["--format", "jsonl"])
         .arg("--out")
         .arg(out)
         .stdout(Stdio::null())

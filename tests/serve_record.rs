@@ -111,15 +111,17 @@ fn serve_out_records_while_serving_and_metrics_count_each_sink() {
         .iter()
         .map(|s| s["sink"].as_str().unwrap())
         .collect();
-    assert_eq!(sinks, ["raw", "jsonl"], "{health}");
+    assert_eq!(sinks, ["raw", "jsonl", "parquet"], "{health}");
     assert_eq!(health["sinks_degraded"], serde_json::json!([]), "{health}");
 
     let status = stop(serve);
     let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
     assert_eq!(status.code(), Some(0), "{stderr}");
     no_partial_left(out.path());
+    // The JSON Lines files (Parquet, the other default format, beside them).
     let lines: Vec<serde_json::Value> = files_under(&out.path().join("bitmex/XBTUSD/fair"))
         .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "jsonl"))
         .flat_map(|f| lines_of(f))
         .collect();
     let seqs: Vec<u64> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();

@@ -240,7 +240,8 @@ pub struct FileArgs {
     #[arg(long)]
     pub compress: bool,
     /// The quote files' formats, side by side in each partition
-    /// (HHMMSS.jsonl, .csv, .parquet): repeat, or a comma list.
+    /// (HHMMSS.jsonl, .csv, .parquet): repeat, or a comma list
+    /// [default: jsonl,parquet].
     #[arg(long, value_enum, value_delimiter = ',')]
     pub format: Vec<RecordFormat>,
     /// Parquet row groups of at most ROWS rows (for tests: the default
@@ -422,7 +423,7 @@ pub enum Format {
 /// A format of `collector record`'s quote files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RecordFormat {
-    /// JSON Lines, as `fetch --format json` prints (the default).
+    /// JSON Lines, as `fetch --format json` prints.
     Jsonl,
     /// CSV with a header line per file; times with nanoseconds.
     Csv,

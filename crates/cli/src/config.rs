@@ -16,7 +16,7 @@
 //!
 //! [record]                     # all optional
 //! out = "data"
-//! formats = ["jsonl"]
+//! formats = ["jsonl", "parquet"]
 //! compress = true
 //! rotate = "1h"
 //! rotate_size = "256MiB"

@@ -46,7 +46,10 @@ fn the_example_file_parses_into_what_the_flags_would_give() {
     assert_eq!(files.rotate, Some(Duration::from_secs(3600)));
     assert_eq!(files.rotate_size, Some(256 << 20));
     assert!(files.compress && !files.no_raw);
-    assert_eq!(config.formats.as_deref(), Some(&["jsonl".to_owned()][..]));
+    assert_eq!(
+        config.formats.as_deref(),
+        Some(&["jsonl".to_owned(), "parquet".to_owned()][..])
+    );
     assert!(!config.source.sim && !config.source.testnet);
 
     // The same through the flags: one path, the same values.

@@ -36,6 +36,9 @@ use tokio::sync::oneshot;
 
 /// How long the writers may take to write what they hold and finish.
 const FINISH_LIMIT: Duration = Duration::from_secs(60);
+/// The quote formats when neither a flag nor the config file names one:
+/// JSON Lines to read and grep, Parquet to analyse.
+pub const DEFAULT_FORMATS: [QuoteFormat; 2] = [QuoteFormat::Jsonl, QuoteFormat::Parquet];
 /// The rotation period when neither a flag nor the config file gives one.
 pub const DEFAULT_ROTATE: Duration = Duration::from_secs(3600);
 
@@ -75,14 +78,14 @@ impl RecordSettings {
                 false => Ok(None),
             };
         };
-        // The flags win over the file; neither: JSON Lines.
+        // The flags win over the file; neither: the defaults.
         let formats = match (files.format.is_empty(), formats) {
             (false, _) => files.format.iter().map(|f| f.quote_format()).collect(),
             (true, Some(names)) => names
                 .iter()
                 .map(|name| quote_format(name))
                 .collect::<Result<_, _>>()?,
-            (true, None) => vec![QuoteFormat::Jsonl],
+            (true, None) => DEFAULT_FORMATS.to_vec(),
         };
         Ok(Some(RecordSettings {
             out,
