@@ -51,6 +51,18 @@ pub fn date_and_time(start: i128) -> (String, String) {
     }
 }
 
+/// The directory of `quote`'s files for the period starting at `start`,
+/// and the period's `HHMMSS`: `ROOT/<exchange>/<symbol>/<kind>/<YYYY-MM-DD>`.
+pub fn quote_partition(root: &Path, quote: &mercury_core::Quote, start: i128) -> (PathBuf, String) {
+    let (date, time) = date_and_time(start);
+    let dir = root
+        .join(path_component(quote.exchange.as_str()))
+        .join(path_component(quote.symbol.as_str()))
+        .join(quote.kind.as_str())
+        .join(date);
+    (dir, time)
+}
+
 /// `text` as one safe path component: ASCII letters, digits, `.`, `_`
 /// and `-` stay, every other byte becomes `%XX`; `.`, `..` and the empty
 /// string are escaped too. Symbols come from the network.

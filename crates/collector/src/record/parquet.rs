@@ -69,7 +69,7 @@ pub use super::parquet_schema::{
     footer_path,
 };
 
-use super::files::{PartialFile, Rotation, date_and_time, path_component};
+use super::files::{PartialFile, Rotation, quote_partition};
 use super::parquet_schema::{footer_bytes, properties, schema, write_sidecar};
 use super::{OpenFiles, RecordError, RecordFile, RecordSummary};
 use crate::messages::Tick;
@@ -411,12 +411,7 @@ impl ParquetFiles {
         let q = &tick.quote;
         let (root, options) = (&self.dir, self.options);
         let create = |start, end| {
-            let (date, time) = date_and_time(start);
-            let dir = root
-                .join(path_component(q.exchange.as_str()))
-                .join(path_component(q.symbol.as_str()))
-                .join(q.kind.as_str())
-                .join(date);
+            let (dir, time) = quote_partition(root, q, start);
             let file = PartialFile::create(&dir, &time, "parquet", false, end)?;
             let names = [q.exchange.as_str(), q.symbol.as_str(), q.kind.as_str()];
             ParquetFile::create(file, names, options)

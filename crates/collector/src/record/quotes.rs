@@ -26,7 +26,7 @@
 //! TCP slows the exchange; nothing is dropped.
 
 use super::csv::CSV_HEADER;
-use super::files::{PartialFile, Rotation, date_and_time, path_component};
+use super::files::{PartialFile, Rotation, quote_partition};
 use super::parquet::{ParquetFiles, ParquetOptions};
 use super::{Files, OpenFiles, RecordError, RecordSummary, SinkStats, WriterHandle};
 use crate::messages::Tick;
@@ -127,12 +127,7 @@ fn write_text(
 ) -> Result<(), RecordError> {
     let q = &tick.quote;
     let create = |start, end| {
-        let (date, time) = date_and_time(start);
-        let dir = root
-            .join(path_component(q.exchange.as_str()))
-            .join(path_component(q.symbol.as_str()))
-            .join(q.kind.as_str())
-            .join(date);
+        let (dir, time) = quote_partition(root, q, start);
         let mut file = PartialFile::create(&dir, &time, extension, compress, end)?;
         if let Some(header) = header {
             file.push(header.as_bytes());
