@@ -5,13 +5,14 @@
 //! ledger's gaps are the faults the simulator's log says it injected —
 //! as many, in order, with the matching kind — each gap ends at the
 //! `received_at` of the quote marked `after_gap`, and every subscription
-//! ends with cause `shutdown`.
+//! ends with cause `shutdown`; and every quote each simulator sent is in
+//! the files once, in order per connection.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
-use mercury_core::Timestamp;
+use mercury_core::{Price, Timestamp};
 use mercury_simulator::{LogEvent, read_log};
 use mercury_tests::SimProcess;
-use mercury_tests::recorded::{files_under, lines_of, record_for};
+use mercury_tests::recorded::{assert_connection_by_connection, files_under, lines_of, record_for};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -162,5 +163,16 @@ fn the_ledgers_gaps_are_the_faults_the_simulators_injected() {
         for l in &resumed {
             assert!(l["gap_ns"].as_u64().unwrap() > 0);
         }
+        // Across the three faults, every quote the simulator sent is in the
+        // files once, in order per connection.
+        let sent: Vec<Vec<Price>> = mercury_tests::oracle::sent(exchange, symbol, &log)
+            .into_values()
+            .filter(|p| !p.is_empty())
+            .collect();
+        let prices: Vec<Price> = quotes
+            .iter()
+            .map(|q| q["price"].as_str().unwrap().parse().unwrap())
+            .collect();
+        assert_connection_by_connection(&prices, &sent, exchange);
     }
 }
