@@ -30,6 +30,12 @@ fuzz_target!(|data: &[u8]| {
         Command::Serve(args) => &args.source,
         _ => return,
     };
+    // No TARGET on the command line is allowed by clap (a --config file
+    // may give them) and refused later, before any I/O, by
+    // `SourceOptions::for_targets` ("nothing to collect").
+    if source.targets.is_empty() {
+        return;
+    }
     let Ok(targets) = plan::targets(&source.targets, source.kind) else {
         return;
     };

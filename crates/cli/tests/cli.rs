@@ -88,6 +88,27 @@ fn usage_errors_exit_2_with_a_message_on_stderr() {
 }
 
 #[test]
+fn no_target_is_a_usage_error_before_any_io() {
+    for args in [
+        &["fetch"][..],
+        &["serve"],
+        &["record", "--out", "/nonexistent/x"],
+    ] {
+        let out = collector(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("error: nothing to collect"), "{stderr}");
+    }
+}
+
+#[test]
 fn verbose_logs_go_to_stderr_only() {
     let out = collector(&["-vv", "exchanges"]);
     assert_eq!(out.status.code(), Some(0));
