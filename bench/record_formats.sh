@@ -30,14 +30,15 @@ for run in "jsonl" "jsonl --compress" "csv" "parquet" "jsonl,csv,parquet --compr
   rss_kb=$(awk -F': ' '/Maximum resident/ {print $2}' "$OUT/time")
   # Every format holds the same quotes: the last seq of the JSON Lines (or
   # of the CSV) is the count; Parquet alone is counted with pyarrow if any.
-  quotes=$(find "$dir" -name '*.jsonl*' -o -name '*.csv*' | head -1 | xargs -r sh -c '
+  # (The quote partition only: the ledger is JSON Lines too.)
+  quotes=$(find "$dir/bitmex" -name '*.jsonl*' -o -name '*.csv*' | head -1 | xargs -r sh -c '
     case "$0" in *.zst) zstd -dcq "$0";; *) cat "$0";; esac | tail -1 | cut -d, -f1 | sed "s/.*\"seq\":\([0-9]*\).*/\1/"')
   if [ -z "$quotes" ] && [ -x target/pyenv/bin/python ]; then
-    quotes=$(target/pyenv/bin/python -c 'import sys, pyarrow.parquet as pq; print(sum(pq.ParquetFile(p).metadata.num_rows for p in sys.argv[1:]))' $(find "$dir" -name '*.parquet'))
+    quotes=$(target/pyenv/bin/python -c 'import sys, pyarrow.parquet as pq; print(sum(pq.ParquetFile(p).metadata.num_rows for p in sys.argv[1:]))' $(find "$dir/bitmex" -name '*.parquet'))
   fi
   for f in jsonl csv parquet; do
     case ",$format," in *",$f,"*) ;; *) continue;; esac
-    bytes=$(find "$dir" -name "*.$f" -o -name "*.$f.zst" | xargs cat | wc -c)
+    bytes=$(find "$dir/bitmex" -name "*.$f" -o -name "*.$f.zst" | xargs cat | wc -c)
     printf '%-22s %10s %12s %14s %12s\n' "$run [$f]" "$quotes" "$((quotes / SECONDS_EACH))" \
       "$(awk -v b="$bytes" -v q="$quotes" 'BEGIN {printf "%.1f", b / q}')" "$((rss_kb / 1024))"
   done
