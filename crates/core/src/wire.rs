@@ -47,6 +47,34 @@ pub enum OddWait {
 /// the wait saturates (a positive exponent) or is zero (a negative one).
 const MAX_EXPONENT: i64 = 40;
 
+/// A field that should hold a Unix time in milliseconds but does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotMillis;
+
+/// A time in Unix milliseconds from the raw JSON text of a field, as
+/// exchanges send event times (`1562305380000`): `null` is no time; a
+/// string, a float, a negative or out-of-range number is [`NotMillis`]
+/// (the caller skips that field alone and says so).
+///
+/// ```
+/// use mercury_core::wire::{NotMillis, millis_from_json};
+/// assert_eq!(millis_from_json("1562305380000").unwrap().unwrap().to_string(), "2019-07-05T05:43:00.000Z");
+/// assert_eq!(millis_from_json("null"), Ok(None));
+/// assert_eq!(millis_from_json("\"1562305380000\""), Err(NotMillis));
+/// assert_eq!(millis_from_json("-1"), Err(NotMillis));
+/// ```
+pub fn millis_from_json(raw: &str) -> Result<Option<crate::Timestamp>, NotMillis> {
+    match raw.trim() {
+        "null" => Ok(None),
+        text => text
+            .parse::<i64>()
+            .ok()
+            .and_then(crate::Timestamp::from_unix_millis)
+            .map(Some)
+            .ok_or(NotMillis),
+    }
+}
+
 /// The wait until the Unix time in milliseconds that follows `marker` in
 /// a server's `message` (`"… banned until 1569233346573 …"`), in whole
 /// seconds rounded up; `None` when the marker or the digits are missing or

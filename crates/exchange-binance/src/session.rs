@@ -43,20 +43,11 @@ fn event(raw: &RawValue, out: &mut Emitter<'_>) -> Result<(), DecodeError> {
         debug!(symbol = %excerpt(&event.symbol), field, %error, "a field that does not parse; the event's others are kept");
         out.skipped(SkipReason::InvalidField, format!("{name}.{field}"));
     };
-    let at = match event.event_time {
-        None => None,
-        Some(raw) => match serde_json::from_str::<i64>(raw.get())
-            .ok()
-            .and_then(Timestamp::from_unix_millis)
-        {
-            Some(at) => Some(at),
-            None if raw.get() == "null" => None,
-            None => {
-                invalid("E", &excerpt(raw.get()), out);
-                None
-            }
-        },
-    };
+    let at = event.event_time.and_then(|raw| {
+        mercury_core::wire::millis_from_json(raw.get())
+            .inspect_err(|_| invalid("E", &excerpt(raw.get()), out))
+            .unwrap_or(None)
+    });
     for (field, kind, raw) in fields {
         match raw.map_or(Ok(None), |raw| Price::from_json_value(raw.get())) {
             Ok(Some(price)) => out.quote(&symbol, kind, price, at),

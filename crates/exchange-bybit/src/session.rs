@@ -67,20 +67,11 @@ impl BybitSession {
             self.imaged.insert(ticker.symbol.to_string());
         }
         let symbol = Symbol::new(&ticker.symbol);
-        let at = match frame.ts {
-            None => None,
-            Some(raw) => match serde_json::from_str::<i64>(raw.get())
-                .ok()
-                .and_then(Timestamp::from_unix_millis)
-            {
-                Some(at) => Some(at),
-                None if raw.get() == "null" => None,
-                None => {
-                    invalid("ts", &excerpt(raw.get()), out);
-                    None
-                }
-            },
-        };
+        let at = frame.ts.and_then(|raw| {
+            mercury_core::wire::millis_from_json(raw.get())
+                .inspect_err(|_| invalid("ts", &excerpt(raw.get()), out))
+                .unwrap_or(None)
+        });
         for (kind, price) in prices {
             out.quote(&symbol, kind, price, at);
         }
