@@ -21,17 +21,21 @@ pub enum QuoteKind {
     Ask,
     /// The price of one trade (BitMEX `trade.price`).
     Trade,
+    /// The venue's index (or oracle) price of the underlying (BitMEX
+    /// `indicativeSettlePrice`, Deribit `index_price`, OKX `index-tickers`).
+    Index,
 }
 
 impl QuoteKind {
     /// Every kind, in a stable order.
-    pub const ALL: [QuoteKind; 6] = [
+    pub const ALL: [QuoteKind; 7] = [
         QuoteKind::Fair,
         QuoteKind::Mark,
         QuoteKind::Last,
         QuoteKind::Bid,
         QuoteKind::Ask,
         QuoteKind::Trade,
+        QuoteKind::Index,
     ];
 
     /// The name used on the command line and in output, e.g. `fair`.
@@ -43,6 +47,7 @@ impl QuoteKind {
             QuoteKind::Bid => "bid",
             QuoteKind::Ask => "ask",
             QuoteKind::Trade => "trade",
+            QuoteKind::Index => "index",
         }
     }
 }
@@ -61,7 +66,7 @@ impl FromStr for QuoteKind {
             .into_iter()
             .find(|kind| kind.as_str().eq_ignore_ascii_case(text))
             .ok_or_else(|| Error::Parse {
-                what: "quote kind (one of fair, mark, last, bid, ask, trade)",
+                what: "quote kind (one of fair, mark, last, bid, ask, trade, index)",
                 input: text.chars().take(64).collect(),
             })
     }

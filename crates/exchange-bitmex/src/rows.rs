@@ -31,6 +31,7 @@ impl<'de> DeserializeSeed<'de> for RowsSeed<'_, '_, '_> {
                         (QuoteKind::Fair, row.fair_price),
                         (QuoteKind::Mark, row.mark_price),
                         (QuoteKind::Last, row.last_price),
+                        (QuoteKind::Index, row.indicative_settle_price),
                     ];
                     apply.row(&row.symbol, row.timestamp, prices)
                 }))

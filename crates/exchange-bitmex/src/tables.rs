@@ -50,7 +50,9 @@ impl Table {
     /// The table that carries `kind`.
     pub const fn for_kind(kind: QuoteKind) -> Table {
         match kind {
-            QuoteKind::Fair | QuoteKind::Mark | QuoteKind::Last => Table::Instrument,
+            QuoteKind::Fair | QuoteKind::Mark | QuoteKind::Last | QuoteKind::Index => {
+                Table::Instrument
+            }
             QuoteKind::Bid | QuoteKind::Ask => Table::Quote,
             QuoteKind::Trade => Table::Trade,
         }

@@ -183,7 +183,7 @@ impl BitmexVenue {
         let (keys, types) = match table {
             Table::Instrument => (
                 r#"["symbol"]"#,
-                r#"{"symbol":"symbol","state":"symbol","lastPrice":"float","fairPrice":"float","markPrice":"float","volume":"long","timestamp":"timestamp"}"#,
+                r#"{"symbol":"symbol","state":"symbol","lastPrice":"float","fairPrice":"float","markPrice":"float","indicativeSettlePrice":"float","volume":"long","timestamp":"timestamp"}"#,
             ),
             Table::Quote => (
                 "[]",
@@ -205,9 +205,10 @@ impl BitmexVenue {
         let i = &self.instruments[index];
         match table {
             Table::Instrument => format!(
-                r#"{{"symbol":"{}","state":"Open","typ":"FFWCSX","lastPrice":{},"fairPrice":{},"markPrice":{},"fairMethod":"FundingRate","markMethod":"FairPrice","volume":{},"timestamp":"{now}"}}"#,
+                r#"{{"symbol":"{}","state":"Open","typ":"FFWCSX","lastPrice":{},"fairPrice":{},"markPrice":{},"indicativeSettlePrice":{},"fairMethod":"FundingRate","markMethod":"FairPrice","volume":{},"timestamp":"{now}"}}"#,
                 i.symbol,
                 price(i.last),
+                price(i.fair),
                 price(i.fair),
                 price(i.fair),
                 i.volume
@@ -334,8 +335,8 @@ impl Venue for BitmexVenue {
                     let i = &self.instruments[index];
                     if fair_step {
                         format!(
-                            r#"{{"symbol":"{}","fairPrice":{},"markPrice":{},"timestamp":"{now}"}}"#,
-                            i.symbol, price(i.fair), price(i.fair)
+                            r#"{{"symbol":"{}","fairPrice":{},"markPrice":{},"indicativeSettlePrice":{},"timestamp":"{now}"}}"#,
+                            i.symbol, price(i.fair), price(i.fair), price(i.fair)
                         )
                     } else {
                         format!(

@@ -402,6 +402,7 @@ pub(crate) const fn field_of(kind: QuoteKind) -> &'static str {
         QuoteKind::Bid => "bidPrice",
         QuoteKind::Ask => "askPrice",
         QuoteKind::Trade => "price",
+        QuoteKind::Index => "indicativeSettlePrice",
     }
 }
 
@@ -425,6 +426,10 @@ pub struct BitmexInstrumentRow<'a> {
     /// `lastPrice`, when this row carries it.
     #[serde(borrow, default, rename = "lastPrice")]
     pub last_price: Option<&'a RawValue>,
+    /// `indicativeSettlePrice` (the index the contract settles on), when
+    /// this row carries it.
+    #[serde(borrow, default, rename = "indicativeSettlePrice")]
+    pub indicative_settle_price: Option<&'a RawValue>,
 }
 
 /// A row of the `quote` table (best bid and ask).

@@ -61,6 +61,7 @@ pub fn field_of(kind: QuoteKind) -> &'static str {
         QuoteKind::Bid => "bidPrice",
         QuoteKind::Ask => "askPrice",
         QuoteKind::Trade => "price",
+        QuoteKind::Index => "indicativeSettlePrice",
     }
 }
 
