@@ -19,7 +19,13 @@ use mercury_testkit::ordered::{Ordered, with_row_field};
 /// The fields each table reads, besides its key.
 fn requested(table: &str) -> &'static [&'static str] {
     match table {
-        "instrument" => &["fairPrice", "markPrice", "lastPrice", "timestamp"],
+        "instrument" => &[
+            "fairPrice",
+            "markPrice",
+            "lastPrice",
+            "indicativeSettlePrice",
+            "timestamp",
+        ],
         "quote" => &["bidPrice", "askPrice", "timestamp"],
         "trade" => &["price", "timestamp"],
         _ => &[],
