@@ -198,3 +198,50 @@ fn sim_replay_file_serves_a_recorded_connection_that_fetch_reads_back() {
         );
     }
 }
+
+/// The embedded 2021 BitMEX capture is just one such file: `sim bitmex
+/// --replay` serves exactly what `--replay-file` serves of the same file,
+/// and `collector replay` of it prints the real session's XBTUSD best bids
+/// as the shared `expected/` answers list them.
+#[test]
+fn the_embedded_capture_is_one_raw_capture_like_any_other() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/exchange-bitmex/replay/2021-07-22.raw.jsonl");
+    let file = file.to_str().unwrap();
+    let bids = |args: &[&str]| -> Vec<Value> {
+        let sim = SimProcess::start_for("bitmex", &args.join("_").replace('/', "_"), args);
+        let fetched = mercury_tests::Fetched::run(
+            collector()
+                .args(["fetch", "bitmex", "XBTUSD", "--kind", "bid", "-n", "286"])
+                .args(["--url", sim.url(), "--format", "json", "--timeout", "30"]),
+            Duration::from_secs(60),
+        );
+        assert_eq!(fetched.out.status.code(), Some(0), "{}", fetched.stderr());
+        fetched.lines().iter().map(|l| l["price"].clone()).collect()
+    };
+    let embedded = bids(&["--replay", "--speed", "max"]);
+    let from_file = bids(&["--replay-file", file, "--speed", "max"]);
+    assert_eq!(embedded, from_file);
+
+    let replayed = run_bounded(
+        collector().args(["replay", file, "--format", "json"]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(replayed.status.code(), Some(0));
+    let replayed: Vec<Value> = String::from_utf8(replayed.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["symbol"] == "XBTUSD" && l["kind"] == "bid")
+        .map(|l| l["price"].clone())
+        .collect();
+    let expected: Vec<Value> = mercury_testkit::bitmex_fixture(
+        "expected/cryptofeed_2021-07-22_session.XBTUSD.bidPrice.txt",
+    )
+    .lines()
+    .map(|l| Value::String(l.trim().to_string()))
+    .collect();
+    assert_eq!(expected.len(), 286);
+    assert_eq!(replayed, expected);
+    assert_eq!(embedded, expected, "the whole session, served");
+}

@@ -105,8 +105,9 @@ pub struct SourceArgs {
     /// Start each exchange's simulator on 127.0.0.1 and use it (offline).
     #[arg(long, conflicts_with = "testnet")]
     pub sim: bool,
-    /// With --sim: replay the exchange's embedded real capture (BitMEX: the
-    /// quote and trade frames of a 2021 session) instead of synthetic data.
+    /// With --sim: serve the exchange's embedded real capture (BitMEX: a
+    /// 2021 session's quote and trade frames, at their recorded pace; the
+    /// session again on each reconnect) instead of synthetic data.
     #[arg(long, requires = "sim")]
     pub replay: bool,
     /// With --sim: the simulators serve wss:// with a certificate authority
@@ -327,8 +328,9 @@ pub struct SimArgs {
     /// fields); 1 makes every frame carry a quote (for benchmarks).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub frames_per_quote: u32,
-    /// Replay the exchange's embedded real capture (BitMEX: the quote and
-    /// trade frames of a 2021 session, re-timed) instead of synthetic data.
+    /// Serve the exchange's embedded real capture (BitMEX: a 2021
+    /// session's quote and trade frames) the way --replay-file serves one's
+    /// own, instead of synthetic data.
     #[arg(long)]
     pub replay: bool,
     /// Serve a raw capture of one's own (`collector record`'s
@@ -341,9 +343,9 @@ pub struct SimArgs {
     /// its records) [default: the file's first].
     #[arg(long, value_name = "N", requires = "replay_file")]
     pub replay_conn: Option<u64>,
-    /// With --replay-file: 1 at the recorded pace, N times faster (pauses
-    /// at most 10 s), max back to back.
-    #[arg(long, default_value = "1", value_parser = parse_speed, requires = "replay_file")]
+    /// With --replay-file or --replay: 1 at the recorded pace, N times
+    /// faster (pauses at most 10 s), max back to back.
+    #[arg(long, default_value = "1", value_parser = parse_speed)]
     pub speed: mercury_collector::replay::Speed,
     /// The instruments to list, comma-separated [default: the venue's own].
     #[arg(long, value_delimiter = ',')]

@@ -5,8 +5,8 @@ use crate::{Outcome, UsageError};
 use mercury_collector::replay::Speed;
 use mercury_core::{Exchange, VenueConfig};
 use mercury_simulator::{
-    CaptureSource, Faults, SimCertificateFiles, SimCertificates, Simulator, SimulatorConfig,
-    fresh_tls_dir,
+    CaptureFile, CaptureSource, Faults, SimCertificateFiles, SimCertificates, Simulator,
+    SimulatorConfig, fresh_tls_dir,
 };
 use std::io::Write;
 use std::time::Duration;
@@ -17,6 +17,20 @@ pub fn check_venue(exchange: &dyn Exchange) -> Result<(), UsageError> {
         Some(_) => Ok(()),
         None => Err(UsageError(format!("{} has no simulator", exchange.name()))),
     }
+}
+
+/// The exchange's embedded real capture, or a usage error naming the
+/// exchange if it has none.
+pub fn embedded_capture(exchange: &dyn Exchange) -> Result<CaptureFile, UsageError> {
+    exchange
+        .embedded_capture()
+        .map(CaptureFile::Embedded)
+        .ok_or_else(|| {
+            UsageError(format!(
+                "{} has no embedded capture to replay (--replay-file serves one's own)",
+                exchange.name()
+            ))
+        })
 }
 
 /// Runs the simulator until Ctrl-C or `--duration`; prints its URL first
@@ -37,7 +51,6 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             firehose: args.firehose,
             updates_per_headline: args.frames_per_quote,
             symbols: args.symbols.clone(),
-            replay: args.replay,
         },
         faults: Faults {
             drop_after: args.drop_after,
@@ -58,12 +71,17 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         log: args.log.clone(),
         tls: server_tls,
     };
+    let file = match &args.replay_file {
+        Some(file) => Some(CaptureFile::Path(file.clone())),
+        None if args.replay => Some(embedded_capture(args.exchange)?),
+        None => None,
+    };
     actix_rt::System::new().block_on(async move {
-        let simulator = match &args.replay_file {
+        let simulator = match file {
             None => Simulator::start(config, args.exchange)?,
             Some(file) => {
                 let capture = CaptureSource {
-                    file: file.clone(),
+                    file,
                     conn: args.replay_conn,
                     speed: match args.speed {
                         Speed::Max => None,

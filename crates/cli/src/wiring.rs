@@ -10,7 +10,7 @@ use mercury_collector::{
     tls_client_config,
 };
 use mercury_core::Exchange;
-use mercury_simulator::{SimCertificates, Simulator, SimulatorConfig};
+use mercury_simulator::{CaptureSource, SimCertificates, Simulator, SimulatorConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -173,9 +173,18 @@ pub fn start(
                 continue;
             }
             let mut config = SimulatorConfig::loopback();
-            config.venue.replay = options.replay;
             config.tls.clone_from(&server_tls);
-            simulators.push((target.exchange, Simulator::start(config, target.exchange)?));
+            let simulator = if options.replay {
+                let capture = CaptureSource {
+                    file: crate::sim::embedded_capture(target.exchange)?,
+                    conn: None,
+                    speed: Some(1),
+                };
+                Simulator::start_capture(config, target.exchange, capture)?
+            } else {
+                Simulator::start(config, target.exchange)?
+            };
+            simulators.push((target.exchange, simulator));
         }
     }
     let base_of = |exchange: &'static dyn Exchange| {

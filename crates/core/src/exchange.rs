@@ -135,6 +135,14 @@ pub trait Exchange: std::fmt::Debug + Send + Sync + 'static {
         None
     }
 
+    /// A real session of this exchange in mercury's raw capture format
+    /// (the lines of `collector record`'s raw files, plain JSON Lines),
+    /// embedded in the binary: what `collector sim EXCHANGE --replay`
+    /// serves, the same way `--replay-file` serves a user's own capture.
+    fn embedded_capture(&self) -> Option<&'static str> {
+        None
+    }
+
     // What follows is the same for every exchange: do not override.
 
     /// The topic of `subscription`, after checking that it is this

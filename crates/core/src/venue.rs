@@ -23,9 +23,6 @@ pub struct VenueConfig {
     pub firehose: bool,
     /// The instruments the venue lists.
     pub symbols: Vec<String>,
-    /// Replay the exchange's embedded real capture where it has one,
-    /// instead of the synthetic walk.
-    pub replay: bool,
 }
 
 impl Default for VenueConfig {
@@ -37,7 +34,6 @@ impl Default for VenueConfig {
             updates_per_headline: 4,
             firehose: false,
             symbols: Vec::new(),
-            replay: false,
         }
     }
 }

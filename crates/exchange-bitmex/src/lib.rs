@@ -17,7 +17,6 @@
 //! - heartbeat is the text `ping`, answered by the text `pong`.
 #![deny(missing_docs)]
 
-mod replay;
 mod rows;
 mod session;
 mod stream;
@@ -124,4 +123,17 @@ impl Exchange for Bitmex {
     fn new_venue(&self, config: &VenueConfig) -> Option<Box<dyn Venue>> {
         Some(Box::new(BitmexVenue::new(config)))
     }
+
+    fn embedded_capture(&self) -> Option<&'static str> {
+        Some(EMBEDDED_CAPTURE)
+    }
 }
+
+/// One real BitMEX production session (2021-07-22 22:36 UTC, 30 s: the
+/// welcome, 30 acks, 10 `quote` and 10 `trade` partials, 83 quote and 7
+/// trade inserts for ten symbols) in mercury's raw capture format, with its
+/// recorded receive times: what `collector sim bitmex --replay` serves. It
+/// is cryptofeed's `sample_data/BITMEX.ws.1.0` converted by
+/// `replay/convert.py`, its `orderBookL2` frames left out; see
+/// `replay/SOURCES.md`.
+pub const EMBEDDED_CAPTURE: &str = include_str!("../replay/2021-07-22.raw.jsonl");

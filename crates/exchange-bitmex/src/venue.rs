@@ -9,12 +9,10 @@
 //! malformed requests get `{"status":400,…}` errors; the wording for an
 //! unknown symbol (`Unknown symbol: X`) is ours, the shape is BitMEX's.
 //!
-//! Prices follow a seeded walk, so a seed always gives the same prices. With
-//! `VenueConfig::replay`, the `quote` and `trade` tables replay a real
-//! recorded session instead (see [`crate::replay`]); `instrument` keeps the
-//! walk, since the capture has no instrument frames.
+//! Prices follow a seeded walk, so a seed always gives the same prices. A
+//! real session is served instead from a raw capture by the simulator
+//! (`--replay`: [`EMBEDDED_CAPTURE`](crate::EMBEDDED_CAPTURE)).
 
-use crate::replay::Recording;
 use crate::tables::Table;
 use crate::wire::BitmexRequest;
 use mercury_core::{SplitMix64, Timestamp, Venue, VenueConfig, VenueFault, pad_object};
@@ -54,8 +52,6 @@ pub struct BitmexVenue {
     instruments: Vec<Instrument>,
     subscribed: BTreeSet<(u8, usize)>,
     events: u64,
-    /// The capture being replayed, and where in it this connection is.
-    replay: Option<(&'static Recording, usize)>,
 }
 
 fn table_code(table: Table) -> u8 {
@@ -70,12 +66,8 @@ impl BitmexVenue {
     /// A venue for one connection.
     pub fn new(config: &VenueConfig) -> Self {
         let mut rng = SplitMix64::new(config.seed);
-        let replay = config.replay.then(|| (Recording::embedded(), 0));
-        let symbols = match replay {
-            Some((recording, _)) if config.symbols.is_empty() => recording.symbols(),
-            _ => config.symbols_or(&DEFAULT_SYMBOLS),
-        };
-        let instruments = symbols
+        let instruments = config
+            .symbols_or(&DEFAULT_SYMBOLS)
             .into_iter()
             .enumerate()
             .map(|(i, symbol)| {
@@ -95,14 +87,10 @@ impl BitmexVenue {
             instruments,
             subscribed: BTreeSet::new(),
             events: 0,
-            replay,
         }
     }
 
     fn welcome(&self, now: Timestamp) -> String {
-        if let Some((recording, _)) = self.replay {
-            return recording.welcome().to_owned();
-        }
         format!(
             r#"{{"info":"Welcome to the BitMEX Realtime API.","version":"2.0.0","timestamp":"{now}","docs":"https://www.bitmex.com/app/wsAPI","heartbeatEnabled":false,"appName":"mercury-simulator"}}"#
         )
@@ -167,15 +155,6 @@ impl BitmexVenue {
     }
 
     fn partial(&self, table: Table, indices: &[usize], filter: &str, now: Timestamp) -> String {
-        if let Some((recording, _)) = self.replay {
-            let symbols: Vec<&str> = indices
-                .iter()
-                .map(|&i| self.instruments[i].symbol.as_str())
-                .collect();
-            if let Some(partial) = recording.partial(table, &symbols, filter) {
-                return partial;
-            }
-        }
         let rows: Vec<String> = indices
             .iter()
             .map(|&i| self.full_row(table, i, now))
@@ -350,19 +329,6 @@ impl Venue for BitmexVenue {
                 r#"{{"table":"instrument","action":"update","data":[{}]}}"#,
                 rows.join(",")
             ));
-        }
-        if let Some((recording, mut cursor)) = self.replay {
-            let wanted = |table: Table, symbol: &str| {
-                let code = table_code(table);
-                self.subscribed
-                    .iter()
-                    .any(|&(t, i)| t == code && self.instruments[i].symbol == symbol)
-            };
-            if let Some(frame) = recording.next_frame(&mut cursor, wanted) {
-                out.push(frame);
-            }
-            self.replay = Some((recording, cursor));
-            return;
         }
         for table in [Table::Quote, Table::Trade] {
             let indices = self.subscribed_to(table);

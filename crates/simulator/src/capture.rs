@@ -33,11 +33,31 @@ const POLL: Duration = Duration::from_millis(10);
 /// The wait once the capture is exhausted.
 const QUIET: Duration = Duration::from_secs(3600);
 
+/// Where a raw capture comes from.
+#[derive(Debug, Clone)]
+pub enum CaptureFile {
+    /// A file (`collector sim EXCHANGE --replay-file RAWFILE`).
+    Path(PathBuf),
+    /// A capture embedded in the binary: an exchange's
+    /// [`embedded_capture`](mercury_core::Exchange::embedded_capture)
+    /// (`collector sim EXCHANGE --replay`), plain JSON Lines.
+    Embedded(&'static str),
+}
+
+impl std::fmt::Display for CaptureFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaptureFile::Path(path) => write!(f, "{}", path.display()),
+            CaptureFile::Embedded(_) => f.write_str("the embedded capture"),
+        }
+    }
+}
+
 /// Which capture to serve, and how.
 #[derive(Debug, Clone)]
 pub struct CaptureSource {
-    /// The raw capture file.
-    pub file: PathBuf,
+    /// The raw capture.
+    pub file: CaptureFile,
     /// The recorded connection to serve (`None`: the file's first).
     pub conn: Option<u64>,
     /// `Some(n)`: the recorded pace, n times faster; `None`: back to back.
@@ -51,8 +71,12 @@ impl CaptureSource {
     }
 
     fn open(&self) -> std::io::Result<Box<dyn BufRead + Send>> {
-        let file = std::fs::File::open(&self.file)?;
-        let name = self.file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let path = match &self.file {
+            CaptureFile::Path(path) => path,
+            CaptureFile::Embedded(text) => return Ok(Box::new(text.as_bytes())),
+        };
+        let file = std::fs::File::open(path)?;
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let name = name.strip_suffix(".partial").unwrap_or(name);
         let source: Box<dyn Read + Send> = match name.ends_with(".zst") {
             true => Box::new(zstd::stream::read::Decoder::new(file)?),

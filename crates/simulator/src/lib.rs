@@ -18,7 +18,7 @@ mod log;
 mod server;
 mod tls;
 
-pub use capture::{CaptureSource, MAX_PAUSE};
+pub use capture::{CaptureFile, CaptureSource, MAX_PAUSE};
 pub use faults::{Faults, MALFORMED_FRAME, REFUSAL_RETRY_AFTER};
 pub use log::{FrameLog, LogEntry, LogEvent, read_log, sent_by_connection};
 pub use server::{Simulator, SimulatorConfig, SimulatorError};

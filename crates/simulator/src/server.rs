@@ -83,10 +83,10 @@ pub enum SimulatorError {
     #[error("{0} has no simulator")]
     NoVenue(&'static str),
     /// The capture file could not be read.
-    #[error("cannot read the capture {}: {source}", path.display())]
+    #[error("cannot read the capture {path}: {source}")]
     Capture {
         /// The file.
-        path: PathBuf,
+        path: crate::CaptureFile,
         /// The OS error.
         source: std::io::Error,
     },
