@@ -122,6 +122,13 @@ fn replies_and_pongs_of_record() {
         decode(&fixture("ccxt_pong.jsonl")[0]),
         [SourceEvent::Control(Control::Pong)]
     );
+    // The plain-text greeting the official Python SDK skips.
+    assert_eq!(
+        decode("Websocket connection established."),
+        [SourceEvent::Control(Control::Welcome {
+            info: "Websocket connection established.".into()
+        })]
+    );
     let unsubscribed = r#"{"channel":"subscriptionResponse","data":{"method":"unsubscribe","subscription":{"type":"bbo","coin":"BTC"}}}"#;
     assert!(matches!(
         &decode(unsubscribed)[..],
