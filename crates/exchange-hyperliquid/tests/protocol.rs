@@ -225,10 +225,29 @@ fn an_empty_side_a_spot_context_and_a_bad_price_cost_only_themselves() {
         reason: SkipReason::InvalidField,
         what: "activeAssetCtx.markPx".into()
     })));
-    let err = Decoder::new(&Hyperliquid)
-        .decode_to_vec(WireFrame::Text(r#"{"data":{}}"#), Timestamp::UNIX_EPOCH)
-        .unwrap_err();
-    assert!(matches!(err, DecodeError::UnknownShape(_)), "{err:?}");
+    let odd_time = r#"{"channel":"trades","data":[{"coin":"BTC","px":"1.5","time":"soon"}]}"#;
+    let events = decode(odd_time);
+    assert_eq!(
+        quotes(&events),
+        [("BTC".into(), QuoteKind::Trade, "1.5".into())]
+    );
+    assert!(
+        matches!(&events[..], [SourceEvent::Control(Control::Skipped { what, .. }), SourceEvent::Quote(q)]
+        if what == "trades.time" && q.exchange_time.is_none())
+    );
+    let refuse = |frame: &str| {
+        Decoder::new(&Hyperliquid)
+            .decode_to_vec(WireFrame::Text(frame), Timestamp::UNIX_EPOCH)
+            .unwrap_err()
+    };
+    // A frame without a channel; a book side too many (never more than two
+    // levels are read into memory).
+    assert!(matches!(
+        refuse(r#"{"data":{}}"#),
+        DecodeError::UnknownShape(_)
+    ));
+    let three = r#"{"channel":"bbo","data":{"coin":"BTC","bbo":[null,null,null]}}"#;
+    assert!(matches!(refuse(three), DecodeError::Malformed(_)));
 }
 
 fn venue_answers(requests: &[&str]) -> Vec<String> {
