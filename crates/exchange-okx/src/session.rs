@@ -31,31 +31,53 @@ const RETRYABLE: [&str; 4] = [TOO_FREQUENT, "60015", "60016", "63999"];
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OkxSession;
 
-/// The kind and the field a channel's rows carry.
-fn fields(channel: &str) -> &'static [(QuoteKind, &'static str)] {
-    match channel {
-        wire::MARK_PRICE => &[(QuoteKind::Mark, "markPx")],
-        wire::INDEX_TICKERS => &[(QuoteKind::Index, "idxPx")],
-        wire::TICKERS => &[(QuoteKind::Last, "last")],
-        wire::BBO_TBT => &[(QuoteKind::Bid, "bids"), (QuoteKind::Ask, "asks")],
-        _ => &[],
+/// A field of a row that carries a price.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    MarkPx,
+    IdxPx,
+    Last,
+    Bids,
+    Asks,
+}
+
+impl Field {
+    /// Its name on the wire.
+    fn name(self) -> &'static str {
+        match self {
+            Field::MarkPx => "markPx",
+            Field::IdxPx => "idxPx",
+            Field::Last => "last",
+            Field::Bids => "bids",
+            Field::Asks => "asks",
+        }
+    }
+
+    /// Its raw price text in `row` (a book side: its first level's),
+    /// `Ok(None)` when absent; an error says what does not parse.
+    fn raw<'a>(self, row: &OkxRow<'a>) -> Result<Option<&'a RawValue>, String> {
+        let side = |raw: Option<&'a RawValue>| match raw {
+            Some(raw) => wire::best_level(raw.get()).map_err(|e| e.to_string()),
+            None => Ok(None),
+        };
+        match self {
+            Field::MarkPx => Ok(row.mark_px),
+            Field::IdxPx => Ok(row.idx_px),
+            Field::Last => Ok(row.last),
+            Field::Bids => side(row.bids),
+            Field::Asks => side(row.asks),
+        }
     }
 }
 
-/// The raw price text of `field` in `row`, `Ok(None)` when absent or
-/// empty; an error names what does not parse.
-fn raw_price<'a>(row: &OkxRow<'a>, field: &str) -> Result<Option<&'a RawValue>, String> {
-    let side = |raw: Option<&'a RawValue>| match raw {
-        Some(raw) => wire::best_level(raw.get()).map_err(|e| e.to_string()),
-        None => Ok(None),
-    };
-    match field {
-        "markPx" => Ok(row.mark_px),
-        "idxPx" => Ok(row.idx_px),
-        "last" => Ok(row.last),
-        "bids" => side(row.bids),
-        "asks" => side(row.asks),
-        _ => Ok(None),
+/// The kind and the field each row of `channel` carries.
+fn fields(channel: &str) -> &'static [(QuoteKind, Field)] {
+    match channel {
+        wire::MARK_PRICE => &[(QuoteKind::Mark, Field::MarkPx)],
+        wire::INDEX_TICKERS => &[(QuoteKind::Index, Field::IdxPx)],
+        wire::TICKERS => &[(QuoteKind::Last, Field::Last)],
+        wire::BBO_TBT => &[(QuoteKind::Bid, Field::Bids), (QuoteKind::Ask, Field::Asks)],
+        _ => &[],
     }
 }
 
@@ -101,7 +123,7 @@ fn data(frame: &OkxFrame<'_>, raw: &RawValue, out: &mut Emitter<'_>) -> Result<(
         };
         let mut prices = Vec::with_capacity(2);
         for &(kind, field) in fields {
-            let parsed = raw_price(row, field).and_then(|raw| {
+            let parsed = field.raw(row).and_then(|raw| {
                 raw.map_or(Ok(None), |raw| {
                     Price::from_json_value(raw.get()).map_err(|e| e.to_string())
                 })
@@ -109,7 +131,7 @@ fn data(frame: &OkxFrame<'_>, raw: &RawValue, out: &mut Emitter<'_>) -> Result<(
             match parsed {
                 Ok(Some(price)) => prices.push((kind, price)),
                 Ok(None) => {}
-                Err(error) => invalid(field, &error, out),
+                Err(error) => invalid(field.name(), &error, out),
             }
         }
         let at = row.ts.and_then(|raw| {
