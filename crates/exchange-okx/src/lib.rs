@@ -80,11 +80,14 @@ pub const PONG_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Args in one subscribe request. An arg is at most 79 bytes (the longest
 /// channel name and a 40-byte instId) and a comma, so a request stays under
-/// 8 KB, an eighth of the 64 KB OKX allows.
-pub const ARGS_PER_REQUEST: usize = 100;
-/// Args on one connection: 10 requests, far from OKX's 480 an hour per
-/// connection; OKX documents no cap of its own for public channels.
-pub const ARGS_PER_CONNECTION: usize = 1000;
+/// 24 KB, well inside the 64 KB OKX allows.
+pub const ARGS_PER_REQUEST: usize = 300;
+/// Args on one connection: 3 requests, so a new connection sends no more
+/// than OKX's "3 requests per second" even where that limit is read as
+/// one on subscribe requests rather than on connections, and far from its
+/// 480 an hour per connection; OKX documents no cap of its own on a public
+/// connection's channels.
+pub const ARGS_PER_CONNECTION: usize = 900;
 
 /// The text OKX's heartbeat sends (and `pong` answers).
 pub const PING: &str = "ping";

@@ -83,22 +83,27 @@ fn each_kind_is_its_channel_and_bid_and_ask_share_one() {
 }
 
 #[test]
-fn args_are_chunked_a_hundred_a_request_and_a_thousand_a_connection() {
+fn args_are_chunked_so_a_connection_sends_at_most_three_requests_of_under_64_kb() {
     let many: Vec<Subscription> = (0..2101)
         .map(|i| sub(&format!("C{i}-USDT-SWAP"), QuoteKind::Mark))
         .collect();
     let plans = Okx.plan("wss://x/ws/v5/public", &many).unwrap();
-    assert_eq!(plans.len(), 3);
-    assert_eq!(plans[0].subscribe.len(), 10);
-    let longest = texts(&many).into_iter().map(|t| t.len()).max().unwrap();
-    assert!(longest < 8 * 1024, "a request of {longest} bytes");
-    // The longest arg OKX could be sent: 40-byte instId, longest channel.
-    let worst: Vec<Subscription> = (0..100)
+    let per_connection: Vec<(usize, usize)> = plans
+        .iter()
+        .map(|p| (p.subscriptions.len(), p.subscribe.len()))
+        .collect();
+    assert_eq!(per_connection, [(900, 3), (900, 3), (301, 2)]);
+    // The longest args OKX could be sent: 40-byte instIds, the longest
+    // channel name, a full request.
+    let worst: Vec<Subscription> = (0..300)
         .map(|i| sub(&format!("{i:0>40}"), QuoteKind::Index))
         .collect();
     let worst = texts(&worst);
     assert_eq!(worst.len(), 1);
-    assert!(worst[0].len() < 64 * 1024 / 8, "{} bytes", worst[0].len());
+    assert!(worst[0].len() < 24 * 1024, "{} bytes", worst[0].len());
+    assert!(worst[0].ends_with(
+        r#"{"channel":"index-tickers","instId":"0000000000000000000000000000000000000299"}]}"#
+    ));
 }
 
 #[test]
