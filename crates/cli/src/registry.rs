@@ -10,6 +10,7 @@ pub static EXCHANGES: &[&dyn Exchange] = &[
     &mercury_exchange_binance::Binance,
     &mercury_exchange_bybit::Bybit,
     &mercury_exchange_hyperliquid::Hyperliquid,
+    &mercury_exchange_okx::Okx,
 ];
 
 /// The registered exchange called `id` (case-insensitive).
