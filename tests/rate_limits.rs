@@ -76,3 +76,13 @@ fn bitmex_still_waits_for_its_rate_limit() {
         "took {elapsed:?}"
     );
 }
+
+#[test]
+fn krakenfutures_waits_for_its_rate_limit() {
+    let (elapsed, connections) = fetch_through_a_rate_limit("krakenfutures", "PF_XBTUSD", 3);
+    assert_eq!(connections, 2);
+    assert!(
+        elapsed >= WAIT && elapsed < Duration::from_secs(15),
+        "took {elapsed:?}"
+    );
+}
