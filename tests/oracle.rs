@@ -18,6 +18,7 @@ pub fn sent(exchange: &str, symbol: &str, log: &Path) -> BTreeMap<u64, Vec<Price
         "bitmex" => fairs_by_connection(log).unwrap(),
         "binance" => sent_prices(log, |f| binance_mark(f, symbol)),
         "bybit" => sent_prices(log, |f| bybit_mark(f, symbol)),
+        "krakenfutures" => sent_prices(log, |f| krakenfutures_mark(f, symbol)),
         other => panic!("no oracle for {other}"),
     }
 }
@@ -50,4 +51,11 @@ pub fn binance_mark(frame: &Value, symbol: &str) -> Option<Price> {
 pub fn bybit_mark(frame: &Value, symbol: &str) -> Option<Price> {
     (frame["topic"].as_str() == Some(&format!("tickers.{symbol}")))
         .then(|| frame["data"]["markPrice"].as_str()?.parse().ok())?
+}
+
+/// A Kraken Futures `ticker` of `symbol`'s mark price (a JSON number; the
+/// simulator prints cents, which `f64`'s shortest form keeps exact).
+pub fn krakenfutures_mark(frame: &Value, symbol: &str) -> Option<Price> {
+    (frame["feed"] == "ticker" && frame["product_id"] == symbol && frame.get("event").is_none())
+        .then(|| frame["markPrice"].as_number()?.to_string().parse().ok())?
 }

@@ -11,6 +11,7 @@ pub static EXCHANGES: &[&dyn Exchange] = &[
     &mercury_exchange_bybit::Bybit,
     &mercury_exchange_hyperliquid::Hyperliquid,
     &mercury_exchange_okx::Okx,
+    &mercury_exchange_krakenfutures::KrakenFutures,
 ];
 
 /// The registered exchange called `id` (case-insensitive).

@@ -374,6 +374,55 @@ fn live_three_exchanges_merge() {
     }
 }
 
+/// Kraken Futures, every kind of `PF_XBTUSD`, then 100 s on one link:
+/// Kraken asks for a client ping at least every 60 s, which mercury's
+/// keep-alive sends every 30 s while tickers flow; a gap would mean the
+/// server closed the link anyway.
+/// `MERCURY_LIVE=1 cargo test -p mercury-cli -- --ignored live_krakenfutures`.
+#[test]
+#[ignore = "needs the internet; run with MERCURY_LIVE=1 and --ignored"]
+fn live_krakenfutures_every_kind_and_a_long_link() {
+    if std::env::var("MERCURY_LIVE").as_deref() != Ok("1") {
+        eprintln!("skipped: set MERCURY_LIVE=1 to reach wss://futures.kraken.com");
+        return;
+    }
+    for kind in ["mark", "index", "last", "bid", "ask"] {
+        let out = collector(&[
+            "fetch",
+            "krakenfutures",
+            "PF_XBTUSD",
+            "--kind",
+            kind,
+            "-n",
+            "3",
+            "--format",
+            "json",
+            "--timeout",
+            "60",
+        ]);
+        let lines = json_lines(&out);
+        assert_eq!(lines.len(), 3, "{kind}");
+        assert!(lines.iter().all(|l| l["kind"] == kind));
+    }
+    let out = collector(&[
+        "fetch",
+        "krakenfutures",
+        "PF_XBTUSD",
+        "-n",
+        "100",
+        "--format",
+        "json",
+        "--timeout",
+        "180",
+    ]);
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 100);
+    assert!(
+        lines.iter().all(|l| l.get("after_gap").is_none()),
+        "the link was replaced: did the keep-alive ping go out?"
+    );
+}
+
 #[test]
 fn sim_fetch_runs_offline_through_the_real_stack() {
     let started = Instant::now();

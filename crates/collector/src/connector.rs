@@ -125,6 +125,7 @@ impl Connector {
                 .heartbeat
                 .clone()
                 .unwrap_or_else(|| plan.heartbeat.clone()),
+            keepalive: exchange.keepalive(),
             first_data: config.timeouts.first_data,
             max_age: config.max_connection_age.or(plan.max_age),
             close_grace: CLOSE_GRACE,

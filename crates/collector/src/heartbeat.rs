@@ -1,5 +1,9 @@
 //! The heartbeat as a small state machine fed with instants, so its
 //! policy is tested without waiting.
+//!
+//! It pings after the policy's idle time without a frame, and, for an
+//! exchange with a keep-alive (Kraken Futures), also whenever that long has
+//! passed since the last ping, however busy the link.
 
 use mercury_core::HeartbeatPolicy;
 use std::time::{Duration, Instant};
@@ -22,15 +26,20 @@ pub(crate) enum Beat {
 #[derive(Debug)]
 pub(crate) struct Heartbeat {
     policy: HeartbeatPolicy,
+    keepalive: Option<Duration>,
     last_frame: Instant,
+    /// The last ping sent (the connection's start before the first).
+    last_ping: Instant,
     ping_sent: Option<Instant>,
 }
 
 impl Heartbeat {
-    pub fn new(policy: HeartbeatPolicy, now: Instant) -> Self {
+    pub fn new(policy: HeartbeatPolicy, keepalive: Option<Duration>, now: Instant) -> Self {
         Heartbeat {
             policy,
+            keepalive,
             last_frame: now,
+            last_ping: now,
             ping_sent: None,
         }
     }
@@ -38,7 +47,9 @@ impl Heartbeat {
     /// How often the connector should call [`check`](Self::check): often
     /// enough to act within a quarter of the shorter interval.
     pub fn check_every(&self) -> Duration {
-        (self.policy.idle.min(self.policy.pong_deadline) / 4).max(Duration::from_millis(10))
+        let shortest = self.policy.idle.min(self.policy.pong_deadline);
+        let shortest = self.keepalive.map_or(shortest, |k| shortest.min(k));
+        (shortest / 4).max(Duration::from_millis(10))
     }
 
     /// The ping to send.
@@ -52,6 +63,12 @@ impl Heartbeat {
         self.ping_sent = None;
     }
 
+    /// Whether the keep-alive wants a ping whatever the traffic.
+    fn keepalive_due(&self, now: Instant) -> bool {
+        self.keepalive
+            .is_some_and(|every| now.saturating_duration_since(self.last_ping) >= every)
+    }
+
     /// Decides what to do at `now`.
     pub fn check(&mut self, now: Instant) -> Beat {
         let silent_for = now.saturating_duration_since(self.last_frame);
@@ -60,8 +77,9 @@ impl Heartbeat {
                 Beat::Dead { silent_for }
             }
             Some(_) => Beat::Quiet,
-            None if silent_for >= self.policy.idle => {
+            None if silent_for >= self.policy.idle || self.keepalive_due(now) => {
                 self.ping_sent = Some(now);
+                self.last_ping = now;
                 Beat::SendPing
             }
             None => Beat::Quiet,
@@ -80,7 +98,7 @@ mod tests {
             ping: Outgoing::Text("ping".into()),
             pong_deadline: Duration::from_secs(5),
         };
-        Heartbeat::new(policy, start)
+        Heartbeat::new(policy, None, start)
     }
 
     #[test]
@@ -104,5 +122,33 @@ mod tests {
         assert_eq!(hb.check(t0 + s(10)), Beat::Quiet);
         assert_eq!(hb.check(t0 + s(11)), Beat::SendPing);
         assert_eq!(hb.check_every(), Duration::from_millis(1250));
+    }
+
+    #[test]
+    fn a_keepalive_pings_a_busy_link_and_still_needs_an_answer() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let policy = HeartbeatPolicy {
+            idle: s(15),
+            ping: Outgoing::Ping(Vec::new()),
+            pong_deadline: s(10),
+        };
+        let mut hb = Heartbeat::new(policy, Some(s(30)), t0);
+        assert_eq!(hb.check_every(), Duration::from_millis(2500));
+        // A frame every second: never idle, yet a ping every 30 s.
+        for second in 1..30 {
+            hb.on_frame(t0 + s(second));
+            assert_eq!(hb.check(t0 + s(second)), Beat::Quiet, "at {second} s");
+        }
+        hb.on_frame(t0 + s(30));
+        assert_eq!(hb.check(t0 + s(30)), Beat::SendPing);
+        for second in 31..60 {
+            hb.on_frame(t0 + s(second));
+            assert_eq!(hb.check(t0 + s(second)), Beat::Quiet, "at {second} s");
+        }
+        hb.on_frame(t0 + s(60));
+        assert_eq!(hb.check(t0 + s(60)), Beat::SendPing);
+        // Nothing after that ping: dead at the deadline.
+        assert_eq!(hb.check(t0 + s(70)), Beat::Dead { silent_for: s(10) });
     }
 }

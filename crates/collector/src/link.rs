@@ -52,6 +52,9 @@ pub struct LinkConfig {
     pub url: String,
     /// When to ping a quiet link and when to declare it dead.
     pub heartbeat: HeartbeatPolicy,
+    /// Ping at least this often, even while data flows
+    /// ([`Exchange::keepalive`](mercury_core::Exchange::keepalive)).
+    pub keepalive: Option<Duration>,
     /// The first quote must arrive this soon after the upgrade.
     pub first_data: Duration,
     /// Renew each connection before it reaches this age.

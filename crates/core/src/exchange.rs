@@ -126,6 +126,15 @@ pub trait Exchange: std::fmt::Debug + Send + Sync + 'static {
         None
     }
 
+    /// Send the [`heartbeat`](Self::heartbeat)'s ping at least this often,
+    /// even while data flows, for an exchange that wants to hear from the
+    /// client (Kraken Futures: "a ping request at least every 60
+    /// seconds"). `None`, the default: ping only after the heartbeat's
+    /// idle time.
+    fn keepalive(&self) -> Option<Duration> {
+        None
+    }
+
     /// A session for one new connection, in its initial state.
     fn new_session(&self) -> Box<dyn Session>;
 

@@ -162,7 +162,7 @@ impl Link {
         self.phase = Phase::Open;
         self.ever_connected = true;
         self.attempt.connected_at = Some(now);
-        let heartbeat = Heartbeat::new(self.config.heartbeat.clone(), now);
+        let heartbeat = Heartbeat::new(self.config.heartbeat.clone(), self.config.keepalive, now);
         let check_every = heartbeat.check_every();
         self.attempt.heartbeat = Some(heartbeat);
         out.push(Action::Attach(g));

@@ -32,6 +32,7 @@ fn config() -> LinkConfig {
             ping: Outgoing::Text("ping".into()),
             pong_deadline: Duration::from_secs(5),
         },
+        keepalive: None,
         first_data: FIRST_DATA,
         max_age: None,
         close_grace: GRACE,

@@ -1,0 +1,14 @@
+//! One Kraken Futures connection fed a sequence of frames (`\n`-separated);
+//! the checks are `mercury_fuzz::check_session`'s.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mercury_core::Decoder;
+use mercury_exchange_krakenfutures::KrakenFutures;
+
+#[global_allocator]
+static ALLOC: mercury_fuzz::CountingAlloc = mercury_fuzz::CountingAlloc;
+
+fuzz_target!(|data: &[u8]| {
+    mercury_fuzz::check_session(Decoder::new(&KrakenFutures), data);
+});
