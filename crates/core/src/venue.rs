@@ -26,6 +26,11 @@ pub struct VenueConfig {
     /// Replay the exchange's embedded real capture where it has one,
     /// instead of the synthetic walk.
     pub replay: bool,
+    /// For a venue whose server drives the heartbeat (Deribit's
+    /// `test_request` after `public/set_heartbeat`): this interval instead
+    /// of the one the client asks for, so tests need not wait the real
+    /// minimum (10 s). `None`: the client's.
+    pub heartbeat: Option<Duration>,
 }
 
 impl Default for VenueConfig {
@@ -38,6 +43,7 @@ impl Default for VenueConfig {
             firehose: false,
             symbols: Vec::new(),
             replay: false,
+            heartbeat: None,
         }
     }
 }
@@ -112,6 +118,14 @@ pub trait Venue: Send {
     /// The next market event is due: append the frames it sends to this
     /// client (only for what the client subscribed to, possibly none).
     fn on_event(&mut self, now: Timestamp, out: &mut Vec<String>);
+
+    /// Whether the venue ends the connection, with this close code, once
+    /// the frames it just appended are sent: the exchange closes a client
+    /// that broke its rules (Deribit: a `test_request` left unanswered).
+    /// Asked after every call above; most venues never close.
+    fn close_code(&self) -> Option<u16> {
+        None
+    }
 }
 
 /// `frame` (a JSON object) with `"padding":"xxx…"` (`padding` bytes of

@@ -487,6 +487,12 @@ async fn run_connection(
             Flow::Stall => stalled = true,
             Flow::End => return,
         }
+        // The venue ends a client that broke its rules (Deribit: an
+        // unanswered test_request), as the exchange would.
+        if let Some(code) = venue.close_code() {
+            sender.close(code).await;
+            return;
+        }
         if firehose {
             // Let the socket drain and other connections run.
             tokio::task::yield_now().await;
