@@ -9,6 +9,7 @@ pub static EXCHANGES: &[&dyn Exchange] = &[
     &mercury_exchange_bitmex::Bitmex,
     &mercury_exchange_binance::Binance,
     &mercury_exchange_bybit::Bybit,
+    &mercury_exchange_deribit::Deribit,
 ];
 
 /// The registered exchange called `id` (case-insensitive).

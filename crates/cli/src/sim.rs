@@ -38,6 +38,7 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             updates_per_headline: args.frames_per_quote,
             symbols: args.symbols.clone(),
             replay: args.replay,
+            heartbeat: args.heartbeat_interval,
         },
         faults: Faults {
             drop_after: args.drop_after,
