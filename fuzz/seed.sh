@@ -15,7 +15,7 @@ window() {
     { line = $0 "\n"; if (total + length(line) > max) { if (total == 0) printf "%s", substr(line, 1, max); exit } printf "%s", line; total += length(line) }' "$1" > "$3"
 }
 
-for exchange in bitmex binance bybit; do
+for exchange in bitmex binance bybit deribit; do
   out="corpus/${exchange}_session"
   mkdir -p "$out"
   rm -f "$out"/seed-*
