@@ -11,6 +11,9 @@
 //!   idle heartbeat (`public/test`), and the fetch resumes on a new
 //!   connection.
 //!
+//! - Deribit's `10028 too_many_requests` (with the simulator's wait) is
+//!   waited for, then the fetch resumes.
+//!
 //! The generic faults (drop, stall, rate limit over ws:// and wss://) run
 //! for every exchange elsewhere; this file holds what is Deribit's own.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
@@ -114,6 +117,36 @@ fn a_server_that_stops_sending_anything_is_noticed_and_left() {
             .any(|(c, event, _)| *c == 1 && event == "stalled"),
         "{log:?}"
     );
+    assert!(log.iter().any(|(c, _, _)| *c == 2), "a second connection");
+}
+
+#[test]
+fn the_in_band_too_many_requests_is_waited_for_then_resumed() {
+    let mut sim = SimProcess::start_for(
+        "deribit",
+        "deribit-rate-limit",
+        &[
+            "--rate-limit-after",
+            "3",
+            "--retry-after",
+            "2",
+            "--faulty-connections",
+            "1",
+        ],
+    );
+    let started = std::time::Instant::now();
+    let fetched = fetch(&sim, 3, &[]);
+    let elapsed = started.elapsed();
+    assert_eq!(fetched.out.status.code(), Some(0), "{}", fetched.stderr());
+    assert_eq!(fetched.prices().len(), 3);
+    assert!(
+        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(15),
+        "took {elapsed:?}"
+    );
+    let log = log(&mut sim);
+    let limited = (log.iter())
+        .any(|(c, event, frame)| *c == 1 && event == "sent" && frame.contains(r#""code":10028"#));
+    assert!(limited, "{log:?}");
     assert!(log.iter().any(|(c, _, _)| *c == 2), "a second connection");
 }
 
