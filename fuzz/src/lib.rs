@@ -27,6 +27,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// The most characters a decode error's text may have: its fixed words and
 /// one excerpt (or a 64-character price) at most.
 pub const MAX_ERROR_CHARS: usize = EXCERPT_CHARS + 160;
+/// The longest reply a session may ask to send (a heartbeat answer).
+pub const MAX_REPLY_LEN: usize = 4096;
 
 /// The system allocator, counting the bytes in use, so that a target can
 /// see how much a session keeps between frames.
@@ -113,6 +115,14 @@ pub fn check_session(mut decoder: Decoder, data: &[u8]) {
                 check_printable(&error.to_string(), MAX_ERROR_CHARS, "decode error");
             }
         }
+        let replies = out[1..]
+            .iter()
+            .filter(|e| matches!(e, SourceEvent::Reply(_)))
+            .count();
+        assert!(
+            replies <= mercury_core::MAX_REPLIES_PER_FRAME,
+            "{replies} replies to one frame"
+        );
         for event in &out[1..] {
             match event {
                 SourceEvent::Quote(quote) => {
@@ -133,6 +143,11 @@ pub fn check_session(mut decoder: Decoder, data: &[u8]) {
                     }
                 }
                 SourceEvent::Control(control) => check_control(&control),
+                SourceEvent::Reply(reply) => {
+                    if let Some(text) = reply.as_text() {
+                        assert!(text.len() <= MAX_REPLY_LEN, "a reply of {} bytes", text.len());
+                    }
+                }
             }
         }
         drop(out);

@@ -350,6 +350,12 @@ pub struct SimArgs {
     /// The instruments to list, comma-separated [default: the venue's own].
     #[arg(long, value_delimiter = ',')]
     pub symbols: Vec<String>,
+    /// Seconds between the server's heartbeat requests, for a venue whose
+    /// server drives the heartbeat (Deribit's `test_request`), instead of
+    /// the interval the client asks for; a client that leaves one
+    /// unanswered is closed (decimals allowed).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub heartbeat_interval: Option<Duration>,
     /// Write every frame sent to this file as JSON Lines.
     #[arg(long)]
     pub log: Option<std::path::PathBuf>,

@@ -12,6 +12,7 @@ pub static EXCHANGES: &[&dyn Exchange] = &[
     &mercury_exchange_hyperliquid::Hyperliquid,
     &mercury_exchange_okx::Okx,
     &mercury_exchange_krakenfutures::KrakenFutures,
+    &mercury_exchange_deribit::Deribit,
 ];
 
 /// The registered exchange called `id` (case-insensitive).

@@ -51,6 +51,7 @@ pub fn run(args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             firehose: args.firehose,
             updates_per_headline: args.frames_per_quote,
             symbols: args.symbols.clone(),
+            heartbeat: args.heartbeat_interval,
         },
         faults: Faults {
             drop_after: args.drop_after,

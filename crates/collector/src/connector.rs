@@ -11,7 +11,11 @@
 //! each [`Action::Connect`] it makes a new [`Decoder`] (a new session,
 //! `conn_seq` from 1), so nothing of a connection survives it. Every frame
 //! goes to [`Decoder::decode`]; a frame that fails to decode is counted,
-//! logged at debug and skipped.
+//! logged at debug and skipped. A reply the session asks for (Deribit's
+//! `public/test` for a `test_request`) is sent on the same connection
+//! right after the frame is handled, behind whatever was queued before it;
+//! the session gives at most one per frame and the bounded outbox fails a
+//! peer that does not read them (see `outbox.rs`).
 
 pub use crate::connector_config::{
     ConnectionCounters, ConnectorConfig, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_IN_FLIGHT,
@@ -101,6 +105,8 @@ pub struct Connector {
     events: Vec<SourceEvent>,
     /// The wanted quotes of the message being handled.
     quotes: Vec<Quote>,
+    /// The replies the session asked for in the message being handled.
+    replies: Vec<Outgoing>,
     in_flight: Arc<AtomicUsize>,
     counters: ConnectionCounters,
     /// The raw capture, if any (see record/raw.rs).
@@ -153,6 +159,7 @@ impl Connector {
             timers: Default::default(),
             events: Vec::with_capacity(64),
             quotes: Vec::new(),
+            replies: Vec::new(),
             in_flight: Arc::new(AtomicUsize::new(0)),
             counters: ConnectionCounters::default(),
             tap,
@@ -194,8 +201,12 @@ impl Connector {
                     self.capture(RawEvent::Subscriptions(wanted));
                 }
                 self.capture(RawEvent::Subscribe(self.plan.subscribe.len()));
-                for message in self.plan.subscribe.clone() {
-                    self.send(&message);
+                // The opening messages first (Deribit: set_heartbeat).
+                let plan = &self.plan;
+                let messages: Vec<Outgoing> =
+                    plan.open.iter().chain(&plan.subscribe).cloned().collect();
+                for message in &messages {
+                    self.send(message);
                 }
             }
             Action::Send(message) => self.send(&message),

@@ -36,11 +36,15 @@
 //!   planned subscribe messages and heartbeat, what it sends decodes to
 //!   quotes of every kind, its padded frames decode the same, and its
 //!   rate-limit frame reads back as a retryable error with its wait.
+//! - [`Kit::check_heartbeat_answers`]: a venue that closes a client which
+//!   leaves its heartbeat requests unanswered (Deribit) keeps one whose
+//!   session answers them with [`Emitter::reply`](mercury_core::Emitter::reply).
 //!
 //! This is test support: failures panic with a message naming the check.
 #![deny(missing_docs)]
 #![allow(clippy::panic, clippy::expect_used)] // a failed check is a failed test
 
+mod heartbeats;
 mod hostile;
 
 use mercury_core::{
@@ -219,6 +223,15 @@ impl Kit {
         self.check_subscriptions();
         self.check_heartbeat();
         self.check_venue();
+        self.check_heartbeat_answers();
+    }
+
+    /// A venue that closes clients leaving its heartbeat requests
+    /// unanswered (Deribit's `test_request`) keeps a client whose session
+    /// answers them ([`Emitter::reply`](mercury_core::Emitter::reply));
+    /// returns how many replies the session sent.
+    pub fn check_heartbeat_answers(&self) -> usize {
+        heartbeats::check(self.exchange, &self.symbol)
     }
 
     fn id(&self) -> String {
@@ -526,7 +539,7 @@ impl Kit {
         venue.on_connect(None, NOW, &mut frames);
         // The simulator serves every route on one venue.
         for plan in e.plan(BASE, &subscriptions).expect("subscribes") {
-            for message in &plan.subscribe {
+            for message in plan.open.iter().chain(&plan.subscribe) {
                 if let Some(text) = message.as_text() {
                     venue.on_text(text, NOW, &mut frames);
                 }

@@ -12,6 +12,7 @@ static PANICS: Toy = Toy(Defect::PanicsOnGarbage);
 static SHARED: Toy = Toy(Defect::SharedState);
 static APPENDS: Toy = Toy(Defect::AppendsThenFails);
 static FATAL: Toy = Toy(Defect::RateLimitIsFatal);
+static DEAF: Toy = Toy(Defect::IgnoresTestRequests);
 
 fn kit(exchange: &'static Toy, expected: &[&str]) -> Kit {
     let fixture = Fixture {
@@ -93,4 +94,15 @@ fn topics_are_spread_over_requests_and_connections() {
         .unwrap_err()
         .to_string();
     assert!(!error.contains('\u{1b}'), "{error:?}");
+}
+
+#[test]
+#[should_panic(expected = "answered none of its")]
+fn leaving_the_venue_s_heartbeat_unanswered_fails() {
+    kit(&DEAF, &["1.5", "0.002"]).run();
+}
+
+#[test]
+fn the_sound_toy_answers_the_venue_s_heartbeat() {
+    assert!(kit(&TOY, &["1.5", "0.002"]).check_heartbeat_answers() >= 8);
 }

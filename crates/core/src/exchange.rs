@@ -66,6 +66,10 @@ pub struct ConnectionPlan {
     /// What the connection serves (only quotes matching one of these are
     /// wanted; empty: everything).
     pub subscriptions: Vec<Subscription>,
+    /// What to send first on a fresh connection, before the subscribe
+    /// requests, in order ([`Exchange::opening_messages`]; Deribit:
+    /// `public/set_heartbeat`).
+    pub open: Vec<Outgoing>,
     /// The requests that subscribe a fresh connection, in order.
     pub subscribe: Vec<Outgoing>,
     /// How to notice that the connection is dead.
@@ -120,6 +124,13 @@ pub trait Exchange: std::fmt::Debug + Send + Sync + 'static {
 
     /// How to detect a dead link.
     fn heartbeat(&self) -> HeartbeatPolicy;
+
+    /// What a fresh connection sends first, before its subscribe requests
+    /// (Deribit: `public/set_heartbeat`, which makes the server send
+    /// `test_request`s the session answers). Most exchanges need nothing.
+    fn opening_messages(&self) -> Vec<Outgoing> {
+        Vec::new()
+    }
 
     /// How long the exchange keeps one connection at most (Binance: 24 h).
     fn max_connection_age(&self) -> Option<Duration> {
@@ -268,6 +279,7 @@ fn plan_at<E: Exchange + ?Sized>(
             exchange: this.id(),
             url: url.to_owned(),
             subscriptions: chunk.iter().flat_map(|(_, s)| s.iter().cloned()).collect(),
+            open: this.opening_messages(),
             subscribe: names
                 .chunks(limits.per_request.max(1))
                 .zip(1u64..)

@@ -44,8 +44,8 @@ pub use quote::{Quote, QuoteKind, Subscription};
 pub use rng::SplitMix64;
 pub use session::{Decoder, Emitter, Session};
 pub use source::{
-    Control, Endpoints, ExchangeError, HeartbeatPolicy, MAX_RETRY_AFTER, Outgoing, SkipReason,
-    SourceEvent, WireFrame,
+    Control, Endpoints, ExchangeError, HeartbeatPolicy, MAX_REPLIES_PER_FRAME, MAX_RETRY_AFTER,
+    Outgoing, SkipReason, SourceEvent, WireFrame,
 };
 pub use text::{EXCERPT_CHARS, excerpt, excerpt_chars};
 pub use timestamp::{Clock, SystemClock, Timestamp};

@@ -10,10 +10,16 @@
 //!   (`conn_seq` 1, 2, 3, …) and, when `decode` fails, discards everything
 //!   the frame emitted and takes its numbers back. An exchange cannot get
 //!   this wrong: it never touches the caller's buffer.
+//! - **A session may answer a frame, never more than once.** Some servers
+//!   ask the client to answer on the connection (Deribit's heartbeat
+//!   `test_request`, to be answered with `public/test`). The session hands
+//!   the answer to [`Emitter::reply`]; the driver sends it on the same
+//!   connection, in order. At most [`MAX_REPLIES_PER_FRAME`] per frame, and
+//!   like every event, none for a frame that fails to decode.
 
 use crate::{
-    Control, DecodeError, ExchangeError, ExchangeId, Price, Quote, QuoteKind, SkipReason,
-    SourceEvent, Symbol, Timestamp, WireFrame,
+    Control, DecodeError, ExchangeError, ExchangeId, MAX_REPLIES_PER_FRAME, Outgoing, Price, Quote,
+    QuoteKind, SkipReason, SourceEvent, Symbol, Timestamp, WireFrame,
 };
 
 /// The sans-I/O protocol state of one connection: the frames it has seen
@@ -38,6 +44,7 @@ pub struct Emitter<'a> {
     exchange: &'a ExchangeId,
     received_at: Timestamp,
     conn_seq: u64,
+    replies: usize,
     out: &'a mut Vec<SourceEvent>,
 }
 
@@ -95,6 +102,20 @@ impl Emitter<'_> {
         error.message = crate::excerpt(&error.message);
         error.request = error.request.as_deref().map(crate::excerpt);
         self.out.push(SourceEvent::ExchangeError(error));
+    }
+
+    /// A message to send on this connection in answer to this frame (a
+    /// server's heartbeat request, e.g. Deribit's `test_request`). The
+    /// driver sends it after what it queued before, in order, through
+    /// its bounded outbox. At most [`MAX_REPLIES_PER_FRAME`] per frame:
+    /// more are skipped (`SkipReason::OverLimit`, what `reply`), so a
+    /// server can never make us send more than it sends.
+    pub fn reply(&mut self, message: Outgoing) {
+        if self.replies >= MAX_REPLIES_PER_FRAME {
+            return self.skipped(SkipReason::OverLimit, "reply");
+        }
+        self.replies += 1;
+        self.out.push(SourceEvent::Reply(message));
     }
 }
 
@@ -155,6 +176,7 @@ impl<S: Session + ?Sized> Decoder<S> {
             exchange: &self.exchange,
             received_at,
             conn_seq: self.conn_seq,
+            replies: 0,
             out,
         };
         let result = self.session.decode(frame, received_at, &mut emitter);
@@ -241,6 +263,61 @@ mod tests {
             .decode(WireFrame::Text("5"), Timestamp::UNIX_EPOCH, &mut out)
             .unwrap();
         assert_eq!(seqs(&out), [1, 2, 3]);
+    }
+
+    /// Asks for a reply per word.
+    struct Chatty;
+
+    impl Session for Chatty {
+        fn decode(
+            &mut self,
+            frame: WireFrame<'_>,
+            _: Timestamp,
+            out: &mut Emitter<'_>,
+        ) -> Result<(), DecodeError> {
+            let text = frame.text(1024)?;
+            for word in text.split_whitespace() {
+                out.reply(Outgoing::Text(word.into()));
+            }
+            if text.contains('!') {
+                return Err(DecodeError::UnknownShape("!".into()));
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn replies_are_bounded_per_frame_and_go_with_a_failing_frame() {
+        let mut decoder = Decoder::with_session(ExchangeId::from_static("chat"), Box::new(Chatty));
+        let events = decoder
+            .decode_to_vec(WireFrame::Text("a b c"), Timestamp::UNIX_EPOCH)
+            .unwrap();
+        assert_eq!(
+            events,
+            [
+                SourceEvent::Reply(Outgoing::Text("a".into())),
+                SourceEvent::Control(Control::Skipped {
+                    reason: SkipReason::OverLimit,
+                    what: "reply".into()
+                }),
+                SourceEvent::Control(Control::Skipped {
+                    reason: SkipReason::OverLimit,
+                    what: "reply".into()
+                }),
+            ]
+        );
+        // The bound is per frame: the next frame may reply again.
+        let events = decoder
+            .decode_to_vec(WireFrame::Text("d"), Timestamp::UNIX_EPOCH)
+            .unwrap();
+        assert_eq!(events, [SourceEvent::Reply(Outgoing::Text("d".into()))]);
+        let mut out = Vec::new();
+        assert!(
+            decoder
+                .decode(WireFrame::Text("e !"), Timestamp::UNIX_EPOCH, &mut out)
+                .is_err()
+        );
+        assert!(out.is_empty(), "a failing frame's reply is discarded");
     }
 
     #[test]

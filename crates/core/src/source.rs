@@ -9,9 +9,10 @@
 //!  for each plan, for each attempt:
 //!      connect to plan.url
 //!      decoder = Decoder::new(exchange)     a fresh Session, conn_seq = 0
-//!      send plan.subscribe
+//!      send plan.open, then plan.subscribe
 //!      for every frame received:
 //!          decoder.decode(frame, now, &mut events)
+//!          send each SourceEvent::Reply on the same connection, in order
 //!      after heartbeat.idle of silence: send heartbeat.ping
 //!          no frame within pong_deadline → the link is dead; reconnect
 //! ```
@@ -193,7 +194,17 @@ pub enum SourceEvent {
     Control(Control),
     /// An error reported by the exchange.
     ExchangeError(ExchangeError),
+    /// A message the session asks the driver to send on this connection,
+    /// in answer to the frame (Deribit: `public/test` for the server's
+    /// `test_request`). Sent after what was queued before it, in order;
+    /// at most [`MAX_REPLIES_PER_FRAME`] per frame.
+    Reply(Outgoing),
 }
+
+/// The most replies one received frame may ask for; the
+/// [`Emitter`](crate::Emitter) skips more (`SkipReason::OverLimit`, what
+/// `reply`), so a server cannot make a client send more than it reads.
+pub const MAX_REPLIES_PER_FRAME: usize = 1;
 
 #[cfg(test)]
 mod tests {

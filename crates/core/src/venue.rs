@@ -23,6 +23,11 @@ pub struct VenueConfig {
     pub firehose: bool,
     /// The instruments the venue lists.
     pub symbols: Vec<String>,
+    /// For a venue whose server drives the heartbeat (Deribit's
+    /// `test_request` after `public/set_heartbeat`): this interval instead
+    /// of the one the client asks for, so tests need not wait the real
+    /// minimum (10 s). `None`: the client's.
+    pub heartbeat: Option<Duration>,
 }
 
 impl Default for VenueConfig {
@@ -34,6 +39,7 @@ impl Default for VenueConfig {
             updates_per_headline: 4,
             firehose: false,
             symbols: Vec::new(),
+            heartbeat: None,
         }
     }
 }
@@ -108,6 +114,14 @@ pub trait Venue: Send {
     /// The next market event is due: append the frames it sends to this
     /// client (only for what the client subscribed to, possibly none).
     fn on_event(&mut self, now: Timestamp, out: &mut Vec<String>);
+
+    /// Whether the venue ends the connection, with this close code, once
+    /// the frames it just appended are sent: the exchange closes a client
+    /// that broke its rules (Deribit: a `test_request` left unanswered).
+    /// Asked after every call above; most venues never close.
+    fn close_code(&self) -> Option<u16> {
+        None
+    }
 }
 
 /// `frame` (a JSON object) with `"padding":"xxx…"` (`padding` bytes of

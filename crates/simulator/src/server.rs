@@ -462,7 +462,12 @@ async fn run_connection(
                     continue;
                 }
                 match message {
-                    Message::Text(text) => venue.on_text(&text, clock.now(), &mut out),
+                    Message::Text(text) => {
+                        venue.on_text(&text, clock.now(), &mut out);
+                        // A request may make events due sooner (Deribit's
+                        // set_heartbeat): never later than the venue says.
+                        next_event = next_event.min(Instant::now() + venue.next_event_in());
+                    }
                     Message::Ping(bytes) => {
                         let _ = sender.session.pong(&bytes).await;
                         continue;
@@ -486,6 +491,12 @@ async fn run_connection(
             Flow::Go => {}
             Flow::Stall => stalled = true,
             Flow::End => return,
+        }
+        // The venue ends a client that broke its rules (Deribit: an
+        // unanswered test_request), as the exchange would.
+        if let Some(code) = venue.close_code() {
+            sender.close(code).await;
+            return;
         }
         if firehose {
             // Let the socket drain and other connections run.

@@ -95,6 +95,13 @@ impl Connector {
         };
         self.feed(input, ctx);
         self.quotes.clear();
+        // In order, behind what was queued before; one per frame at most
+        // (the Emitter's bound), through the bounded outbox.
+        for reply in std::mem::take(&mut self.replies) {
+            if generation == self.link.generation() {
+                self.send(&reply);
+            }
+        }
         for error in errors {
             self.feed(Input::ServerError(generation, error), ctx);
         }
@@ -131,6 +138,7 @@ impl Connector {
                     self.reports.exchange_error(&error, &mut self.counters);
                     errors.push(error);
                 }
+                SourceEvent::Reply(reply) => self.replies.push(reply),
             }
         }
         self.counters.decoded += decoded;

@@ -8,7 +8,10 @@
 //! The protocol: `{"sub":["X",…]}` is answered `{"ack":"X"}` per topic;
 //! data is `{"s":"X","p":"1.5"}` (a mark price); the heartbeat `ping` is
 //! answered `{"pong":true}`; errors are `{"error":"…"}`, with `"wait":S`
-//! seconds when it is a rate limit.
+//! seconds when it is a rate limit. With a venue heartbeat
+//! (`VenueConfig::heartbeat`) the venue sends `{"test":true}` every
+//! interval, which the session answers `tested` (`Emitter::reply`); one
+//! still unanswered at the next ends the connection (close code 4000).
 
 use mercury_core::{
     Control, DecodeError, Emitter, Endpoints, Exchange, ExchangeError, ExchangeId, HeartbeatPolicy,
@@ -29,6 +32,8 @@ pub enum Defect {
     AppendsThenFails,
     /// Reads its own rate-limit frame as a fatal error.
     RateLimitIsFatal,
+    /// Leaves the venue's heartbeat requests unanswered.
+    IgnoresTestRequests,
 }
 
 /// The toy exchange; `Toy(Defect::None)` is sound.
@@ -105,6 +110,10 @@ impl Exchange for Toy {
             symbols: config.symbols_or(&["X"]),
             subscribed: Vec::new(),
             step: 0,
+            beat: config.heartbeat,
+            next_beat: None,
+            awaiting: false,
+            closed: None,
         }))
     }
 }
@@ -145,6 +154,10 @@ impl Session for ToySession {
             });
         } else if value["pong"] == true {
             out.control(Control::Pong);
+        } else if value["test"] == true {
+            if self.defect != Defect::IgnoresTestRequests {
+                out.reply(Outgoing::Text("tested".into()));
+            }
         } else if let Some(message) = value["error"].as_str() {
             let wait = value["wait"].as_u64().map(Duration::from_secs);
             out.exchange_error(ExchangeError {
@@ -173,6 +186,11 @@ pub struct ToyVenue {
     symbols: Vec<String>,
     subscribed: Vec<String>,
     step: u64,
+    /// The heartbeat interval, if the venue drives one.
+    beat: Option<Duration>,
+    next_beat: Option<Timestamp>,
+    awaiting: bool,
+    closed: Option<u16>,
 }
 
 impl Venue for ToyVenue {
@@ -193,6 +211,10 @@ impl Venue for ToyVenue {
         if text == "ping" {
             return out.push(r#"{"pong":true}"#.into());
         }
+        if text == "tested" {
+            self.awaiting = false;
+            return;
+        }
         let Ok(request) = serde_json::from_str::<serde_json::Value>(text) else {
             return out.push(r#"{"error":"bad request"}"#.into());
         };
@@ -209,11 +231,27 @@ impl Venue for ToyVenue {
         Duration::from_millis(10)
     }
 
-    fn on_event(&mut self, _now: Timestamp, out: &mut Vec<String>) {
+    fn on_event(&mut self, now: Timestamp, out: &mut Vec<String>) {
+        if let Some(beat) = self.beat {
+            let next = *self.next_beat.get_or_insert(now.saturating_add(beat));
+            if now >= next {
+                if self.awaiting {
+                    self.closed = Some(4000);
+                    return;
+                }
+                out.push(r#"{"test":true}"#.into());
+                self.awaiting = true;
+                self.next_beat = Some(now.saturating_add(beat));
+            }
+        }
         self.step += 1;
         for symbol in &self.subscribed {
             let price = format!("{}.5", 100 + self.step);
             out.push(serde_json::json!({ "s": symbol, "p": price }).to_string());
         }
+    }
+
+    fn close_code(&self) -> Option<u16> {
+        self.closed
     }
 }
