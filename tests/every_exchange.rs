@@ -23,7 +23,7 @@ use mercury_cli::registry::EXCHANGES;
 use mercury_core::{Decoder, Exchange, Price, SourceEvent, Timestamp, WireFrame};
 use mercury_simulator::{read_log, sent_by_connection};
 use mercury_tests::recorded::assert_connection_by_connection;
-use mercury_tests::{Fetched, SimProcess, collector};
+use mercury_tests::{Fetched, SimProcess, collector, run_bounded};
 use std::time::{Duration, Instant};
 
 /// A symbol each exchange's simulator lists.
@@ -235,6 +235,69 @@ fn every_exchange_waits_for_its_in_band_rate_limit() {
             elapsed >= RETRY_AFTER && elapsed < Duration::from_secs(15),
             "{}: took {elapsed:?}",
             venue.id
+        );
+    }
+}
+
+/// `collector exchanges` lists every registered exchange with its kinds,
+/// its default marked, and its production endpoint.
+#[test]
+fn collector_exchanges_lists_all_seven() {
+    let out = run_bounded(collector().arg("exchanges"), LIMIT);
+    assert_eq!(out.status.code(), Some(0));
+    let table = String::from_utf8(out.stdout).unwrap();
+    let ids: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let mut want: Vec<&str> = SYMBOLS.iter().map(|(id, _)| *id).collect();
+    let mut got = ids.clone();
+    want.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, want, "{table}");
+    for venue in every_exchange() {
+        let row = table
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(venue.id.as_str()))
+            .unwrap();
+        let default = format!("{}*", venue.exchange.default_kind());
+        assert!(row.contains(&default), "{row}");
+        assert!(row.contains(venue.exchange.endpoints().production), "{row}");
+    }
+}
+
+/// The issue's own command, offline: five exchanges' mark prices merged
+/// into one stream, numbered once.
+#[test]
+fn five_exchanges_mark_prices_merge_in_one_fetch() {
+    let targets = [
+        "bitmex:XBTUSD",
+        "deribit:BTC-PERPETUAL",
+        "okx:BTC-USDT-SWAP",
+        "hyperliquid:BTC",
+        "krakenfutures:PF_XBTUSD",
+    ];
+    let fetched = Fetched::run(
+        collector()
+            .arg("fetch")
+            .args(targets)
+            .args(["-n", "50", "--kind", "mark", "--sim", "--format", "json"]),
+        LIMIT,
+    );
+    assert_eq!(fetched.out.status.code(), Some(0), "{}", fetched.stderr());
+    let lines = fetched.lines();
+    assert_eq!(lines.len(), 50);
+    let seqs: Vec<u64> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=50).collect::<Vec<u64>>());
+    assert!(lines.iter().all(|l| l["kind"] == "mark"));
+    for target in targets {
+        let (exchange, symbol) = target.split_once(':').unwrap();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l["exchange"] == exchange && l["symbol"] == symbol),
+            "{target} is in the merged stream"
         );
     }
 }

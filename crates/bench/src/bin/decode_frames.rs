@@ -78,7 +78,11 @@ fn fixture_files(id: &str) -> std::io::Result<Vec<Vec<String>>> {
         .iter()
         .map(|p| {
             let text = std::fs::read_to_string(p)?;
-            Ok(text.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned).collect())
+            Ok(text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_owned)
+                .collect())
         })
         .collect()
 }
