@@ -5,7 +5,7 @@
 # timeout (> 5 s for one input) or an out-of-memory (> 512 MB RSS); the
 # input is left under artifacts/<target>/ and named in the output.
 #
-#   fuzz/run.sh 60                      # what CI runs
+#   fuzz/run.sh 30                      # what CI runs
 #   FUZZ_TARGETS="bitmex_session" fuzz/run.sh 3600
 #   FUZZ_ARGS="-runs=10000000" fuzz/run.sh 0   # a fixed number of executions
 #
