@@ -9,10 +9,10 @@ pub static EXCHANGES: &[&dyn Exchange] = &[
     &mercury_exchange_bitmex::Bitmex,
     &mercury_exchange_binance::Binance,
     &mercury_exchange_bybit::Bybit,
-    &mercury_exchange_hyperliquid::Hyperliquid,
-    &mercury_exchange_okx::Okx,
-    &mercury_exchange_krakenfutures::KrakenFutures,
     &mercury_exchange_deribit::Deribit,
+    &mercury_exchange_okx::Okx,
+    &mercury_exchange_hyperliquid::Hyperliquid,
+    &mercury_exchange_krakenfutures::KrakenFutures,
 ];
 
 /// The registered exchange called `id` (case-insensitive).
