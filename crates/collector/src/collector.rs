@@ -11,8 +11,9 @@ use crate::messages::{
 };
 use crate::sinks::{Delivery, Sink, Target};
 use actix::prelude::*;
-use mercury_core::{ExchangeId, Quote};
+use mercury_core::{Clock, ExchangeId, Quote, SystemClock};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tracing::debug;
@@ -51,12 +52,36 @@ pub struct Collector {
     watcher_drops: u64,
     /// Coverage and gaps, for the ledger (lossless; see `links.rs`).
     links: LinkFeed,
+    /// Feed and internal latency per (exchange, kind) (`latency.rs`).
+    latency: crate::LatencyStats,
+    /// Tells the hand-off time of each batch.
+    clock: HandOffClock,
+}
+
+/// The clock the collector reads once per batch, when it hands the batch
+/// to its sinks (the system's unless injected).
+#[derive(Clone)]
+struct HandOffClock(Arc<dyn Clock>);
+
+impl Default for HandOffClock {
+    fn default() -> Self {
+        HandOffClock(Arc::new(SystemClock))
+    }
 }
 
 impl Collector {
     /// A collector with no connections and no sinks.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A collector that reads the hand-off time of each batch (its
+    /// internal latency) from `clock`.
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Collector {
+            clock: HandOffClock(clock),
+            ..Self::default()
+        }
     }
 
     fn snapshot(&mut self, connection: ConnectionId) -> Option<&mut ConnectionSnapshot> {
@@ -89,6 +114,7 @@ impl Collector {
                 snapshot.state = ConnectionState::Streaming;
             }
         }
+        self.latency.record_batch(&quotes, self.clock.0.now());
         let mut reached = Vec::new();
         let conn_seq = self.conn_seqs.entry(connection).or_default();
         let first_conn_seq = *conn_seq + 1;
@@ -493,6 +519,7 @@ impl Handler<GetStats> for Collector {
             watcher_drops: self.watcher_drops,
             connections: self.connections.clone(),
             fetches: self.requests.iter().map(|r| self.progress(r.id)).collect(),
+            latency: self.latency.clone(),
         })
     }
 }

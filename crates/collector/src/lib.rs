@@ -66,6 +66,7 @@ mod error;
 mod frames;
 mod guard;
 mod heartbeat;
+pub mod latency;
 mod link;
 pub mod links;
 mod messages;
@@ -88,6 +89,7 @@ pub use connector::{
 };
 pub use error::{ConnectorError, FetchError, FetchFailed};
 pub use guard::{GuardedCodec, MAX_HEADER_LEN, declared_len};
+pub use latency::{LatencyHistogram, LatencySeries, LatencyStats};
 pub use links::{LinkChange, LinkEvent, PlanConnection, UnwatchLinks, WatchLinks};
 pub use messages::{
     CancelFetches, CollectorStats, ConnectionEvent, ConnectionId, ConnectionSnapshot,

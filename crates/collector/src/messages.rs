@@ -294,6 +294,8 @@ pub struct CollectorStats {
     pub connections: Vec<ConnectionSnapshot>,
     /// `(received, wanted)` of each pending fetch.
     pub fetches: Vec<(usize, usize)>,
+    /// Feed and internal latency per (exchange, kind), since the start.
+    pub latency: crate::LatencyStats,
 }
 
 /// One connection as the collector sees it.
