@@ -223,6 +223,9 @@ const READ_PAGE: &str = r##"JSON.stringify({
   sinksShown: !document.getElementById("sinks").hidden,
   sinks: [...document.querySelectorAll("#sink-rows tr")].map(r =>
     ({sink: r.dataset.sink, records: Number(r.children[3].textContent), cells: r.children.length})),
+  latencyShown: !document.getElementById("latency").hidden,
+  latency: [...document.querySelectorAll("#latency-rows tr")].map(r =>
+    ({source: r.dataset.source, quotes: Number(r.children[1].textContent), cells: [...r.children].map(c => c.textContent)})),
 })"##;
 
 fn quotes(shown: &Value) -> u64 {
@@ -261,9 +264,38 @@ async fn the_page_shows_components_quotes_and_charts() {
             quotes(s) >= 10
                 && all_of_two(s, "components", &|state| state == "streaming")
                 && all_of_two(s, "points", &|n| n.as_u64() >= Some(2))
+                && all_of_two(s, "latency", &|row| row["quotes"].as_u64() > Some(0))
         })
         .await;
     assert_eq!(shown["link"], "live");
+    // The latency table: a row per (exchange, kind), every cell filled.
+    assert_eq!(shown["latencyShown"], true, "{shown}");
+    let sources: Vec<&str> = shown["latency"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["source"].as_str().unwrap())
+        .collect();
+    assert!(
+        sources.contains(&"bitmex:fair") && sources.contains(&"binance:mark"),
+        "{shown}"
+    );
+    for row in shown["latency"].as_array().unwrap() {
+        let cells = row["cells"].as_array().unwrap();
+        assert_eq!(
+            cells.len(),
+            9,
+            "source, quotes, feed ×3, negative, internal ×3: {row}"
+        );
+        assert!(
+            cells.iter().all(|c| !c.as_str().unwrap().is_empty()),
+            "{row}"
+        );
+        assert!(
+            cells[4].as_str().unwrap().ends_with('s'),
+            "feed max is a duration: {row}"
+        );
+    }
     assert_eq!(shown["rows"], 2, "one row per source: {shown}");
     assert_eq!(
         shown["sinksShown"], false,

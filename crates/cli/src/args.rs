@@ -149,6 +149,12 @@ pub struct FetchArgs {
     /// Reconnect at most this many times in a row before giving up.
     #[arg(long, default_value_t = 10)]
     pub max_attempts: u32,
+    /// At the end, print on stderr one latency line per exchange and kind:
+    /// the quotes printed, feed latency (exchange time → receive) and
+    /// internal latency (receive → hand-off) p50/p99/max, and how many
+    /// feed latencies were negative (the exchange's clock ahead of ours).
+    #[arg(long)]
+    pub stats: bool,
     /// Heartbeat override for tests: ping after this much silence, and
     /// declare the link dead after as much again.
     #[arg(long, hide = true, value_parser = parse_seconds)]

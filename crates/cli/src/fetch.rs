@@ -7,7 +7,9 @@
 //! does not grow with N: the stream is bounded and lossless (when stdout is
 //! slow, the collector and then the connectors wait). SIGINT and SIGTERM
 //! end the run cleanly — what was received is written, connections get a
-//! Close frame — and a closed stdout (`| head`) ends it quietly.
+//! Close frame — and a closed stdout (`| head`) ends it quietly. With
+//! `--stats`, a latency summary per exchange and kind goes to stderr at
+//! the end.
 
 use crate::args::FetchArgs;
 use crate::output::QuoteWriter;
@@ -16,6 +18,7 @@ use crate::wiring::{self, SourceOptions};
 use crate::{Interrupt, Outcome};
 use actix::Actor;
 use indicatif::{ProgressBar, ProgressStyle};
+use mercury_collector::latency::{LatencyStats, human_nanos, percentiles};
 use mercury_collector::{
     CancelFetches, Collector, CollectorStats, FetchError, GetStats, OpenStream, StreamEnd,
     TickStream,
@@ -91,6 +94,11 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             bar.finish_and_clear();
         }
         running.stop().await;
+        if args.stats
+            && let Ok(stats) = collector.send(GetStats).await
+        {
+            print_latency(&stats.latency);
+        }
         let end = end.await.unwrap_or(Ok(0));
         Ok::<_, anyhow::Error>((pumped?, end))
     })?;
@@ -235,6 +243,46 @@ fn describe(targets: &[Target]) -> String {
                 .join(", ")
         ),
     }
+}
+
+/// `--stats`: one line per (exchange, kind) on stderr (stdout stays data).
+fn print_latency(latency: &LatencyStats) {
+    let mut stderr = std::io::stderr().lock();
+    for line in latency_lines(latency) {
+        let _ = writeln!(stderr, "{line}");
+    }
+}
+
+/// `latency bitmex fair: 10 quotes; feed p50 2ms p99 5ms max 3.1ms,
+/// 0 negative; internal p50 20µs p99 50µs max 41µs`. A negative feed
+/// latency (the exchange's clock ahead of ours) is in no percentile: it is
+/// counted, with the most negative one.
+fn latency_lines(latency: &LatencyStats) -> Vec<String> {
+    let mut lines: Vec<String> = latency
+        .series
+        .iter()
+        .map(|s| {
+            let [f50, f99, fmax] = percentiles(&s.feed);
+            let [i50, i99, imax] = percentiles(&s.internal);
+            let negative = match s.feed.negative {
+                0 => "0 negative".to_string(),
+                n => format!("{n} negative (most {})", human_nanos(s.feed.most_negative_nanos)),
+            };
+            format!(
+                "latency {} {}: {} quotes; feed p50 {f50} p99 {f99} max {fmax}, {negative}; internal p50 {i50} p99 {i99} max {imax}",
+                mercury_core::excerpt(s.exchange.as_str()),
+                s.kind,
+                s.quotes,
+            )
+        })
+        .collect();
+    if latency.over_limit > 0 {
+        lines.push(format!(
+            "latency: {} quotes of further (exchange, kind) pairs not measured",
+            latency.over_limit
+        ));
+    }
+    lines
 }
 
 fn humanize(duration: Duration) -> String {

@@ -3,6 +3,7 @@
 //! them (see [`crate::sinks`] for the delivery rules).
 
 use crate::error::{ConnectorError, FetchError, FetchFailed};
+use crate::latency::HandOffClock;
 use crate::links::{LinkFeed, PlanConnection, UnwatchLinks, WatchLinks};
 use crate::messages::{
     CancelFetches, CollectorStats, ConnectionEvent, ConnectionId, ConnectionSnapshot,
@@ -11,7 +12,7 @@ use crate::messages::{
 };
 use crate::sinks::{Delivery, Sink, Target};
 use actix::prelude::*;
-use mercury_core::{Clock, ExchangeId, Quote, SystemClock};
+use mercury_core::{Clock, ExchangeId, Quote};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,17 +57,6 @@ pub struct Collector {
     latency: crate::LatencyStats,
     /// Tells the hand-off time of each batch.
     clock: HandOffClock,
-}
-
-/// The clock the collector reads once per batch, when it hands the batch
-/// to its sinks (the system's unless injected).
-#[derive(Clone)]
-struct HandOffClock(Arc<dyn Clock>);
-
-impl Default for HandOffClock {
-    fn default() -> Self {
-        HandOffClock(Arc::new(SystemClock))
-    }
 }
 
 impl Collector {
@@ -114,7 +104,8 @@ impl Collector {
                 snapshot.state = ConnectionState::Streaming;
             }
         }
-        self.latency.record_batch(&quotes, self.clock.0.now());
+        // Internal latency ends here: one clock read for the batch.
+        let handed_off = self.clock.0.now();
         let mut reached = Vec::new();
         let conn_seq = self.conn_seqs.entry(connection).or_default();
         let first_conn_seq = *conn_seq + 1;
@@ -128,7 +119,9 @@ impl Collector {
                 quote,
                 after_gap: i == 0 && gap.is_some(),
             };
+            let mut handed = false;
             for sink in self.sinks.iter_mut().filter(|s| s.wants(&tick.quote)) {
+                handed = true;
                 sink.offer(tick.clone());
                 let wanted = self.requests.iter().find(|r| r.id == sink.id);
                 if wanted.is_some_and(|r| r.wanted == Some(sink.taken as usize)) {
@@ -136,6 +129,9 @@ impl Collector {
                     sink.closed = true;
                     reached.push(sink.id);
                 }
+            }
+            if handed {
+                self.latency.record(&tick.quote, handed_off);
             }
         }
         self.deliver_backlogs(ctx);

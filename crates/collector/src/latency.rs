@@ -10,6 +10,11 @@
 //!   quote to its sinks (one clock read per batch, from the collector's
 //!   injected [`Clock`](mercury_core::Clock)).
 //!
+//! Only quotes handed to at least one sink are recorded (a quote nobody
+//! asked for has no hand-off): `collector fetch -n 10 --stats` counts the
+//! ten quotes it printed, and `collector serve`, whose dashboard takes
+//! every quote, counts every quote received.
+//!
 //! **Negative latencies are shown, never clamped.** When the exchange's
 //! clock runs ahead of ours, feed latency is negative. Such a value goes
 //! into no bucket, no `_sum` and no `_count` (a Prometheus histogram
@@ -23,7 +28,8 @@
 //! kept; quotes of further pairs are only counted
 //! ([`LatencyStats::over_limit`]).
 
-use mercury_core::{ExchangeId, Quote, QuoteKind, Timestamp};
+use mercury_core::{Clock, ExchangeId, Quote, QuoteKind, SystemClock, Timestamp};
+use std::sync::Arc;
 
 /// The upper bounds of the buckets, in nanoseconds: 1-2-5 steps from 1 µs
 /// to 50 s, then 60 s. A value above the last falls in the `+Inf` bucket.
@@ -168,14 +174,6 @@ pub struct LatencyStats {
 }
 
 impl LatencyStats {
-    /// Records the latencies of a batch of quotes handed to the sinks at
-    /// `handed_off`.
-    pub fn record_batch(&mut self, quotes: &[Quote], handed_off: Timestamp) {
-        for quote in quotes {
-            self.record(quote, handed_off);
-        }
-    }
-
     /// Records one quote's latencies.
     pub fn record(&mut self, quote: &Quote, handed_off: Timestamp) {
         let Some(series) = self.series_of(&quote.exchange, quote.kind) else {
@@ -213,6 +211,28 @@ impl LatencyStats {
         }
         self.series.get_mut(self.last)
     }
+}
+
+/// The clock the collector reads once per batch, when it hands the batch
+/// to its sinks (the system's unless injected).
+#[derive(Clone)]
+pub(crate) struct HandOffClock(pub(crate) Arc<dyn Clock>);
+
+impl Default for HandOffClock {
+    fn default() -> Self {
+        HandOffClock(Arc::new(SystemClock))
+    }
+}
+
+/// `p50`, `p99` and max of a histogram, for people (`—` without values).
+pub fn percentiles(h: &LatencyHistogram) -> [String; 3] {
+    let show = |n: Option<u64>| n.map_or("—".to_string(), |n| human_nanos(i128::from(n)));
+    let max = (h.count > 0).then_some(h.max_nanos);
+    [
+        show(h.quantile_nanos(500)),
+        show(h.quantile_nanos(990)),
+        show(max),
+    ]
 }
 
 /// `1.5ms`, `20µs`, `-3.2s`: a duration in nanoseconds, short, for people.

@@ -83,18 +83,17 @@ fn quantiles_are_bucket_bounds_capped_by_the_maximum() {
 }
 
 #[test]
-fn a_batch_records_feed_and_internal_latency_per_exchange_and_kind() {
+fn quotes_record_feed_and_internal_latency_per_exchange_and_kind() {
     let mut stats = LatencyStats::default();
     let handed_off = Timestamp::from_unix_nanos(10_000_000);
-    stats.record_batch(
-        &[
-            quote("bitmex", QuoteKind::Fair, Some(8_000_000), 9_000_000),
-            quote("bitmex", QuoteKind::Fair, Some(9_500_000), 9_000_000),
-            quote("bitmex", QuoteKind::Mark, None, 9_990_000),
-            quote("binance", QuoteKind::Fair, Some(0), 9_000_000),
-        ],
-        handed_off,
-    );
+    for q in [
+        quote("bitmex", QuoteKind::Fair, Some(8_000_000), 9_000_000),
+        quote("bitmex", QuoteKind::Fair, Some(9_500_000), 9_000_000),
+        quote("bitmex", QuoteKind::Mark, None, 9_990_000),
+        quote("binance", QuoteKind::Fair, Some(0), 9_000_000),
+    ] {
+        stats.record(&q, handed_off);
+    }
     let names: Vec<_> = stats
         .series
         .iter()
@@ -148,6 +147,29 @@ fn durations_read_short() {
     assert_eq!(human_nanos(250_000_000), "250ms");
 }
 
+use crate::{Collector, ConnectionId, ConnectorOutput, GetStats, InFlight, OpenStream};
+use actix::Actor;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+
+fn batch(quotes: Vec<Quote>) -> ConnectorOutput {
+    ConnectorOutput::Quotes {
+        connection: ConnectionId(3),
+        quotes,
+        gap: None,
+        in_flight: InFlight::new(&Arc::new(AtomicUsize::new(0))),
+    }
+}
+
+fn open_stream(n: Option<usize>) -> OpenStream {
+    OpenStream {
+        subscriptions: Vec::new(),
+        n,
+        timeout: None,
+        capacity: 16,
+    }
+}
+
 /// A clock that reads a settable time, one read counted each.
 struct StepClock {
     now_ns: std::sync::atomic::AtomicI64,
@@ -164,21 +186,13 @@ impl mercury_core::Clock for StepClock {
 
 #[actix::test]
 async fn the_collector_reads_its_clock_once_per_batch_at_the_hand_off() {
-    use crate::{Collector, ConnectionId, ConnectorOutput, GetStats, InFlight};
-    use actix::Actor;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering::SeqCst};
+    use std::sync::atomic::{AtomicI64, Ordering::SeqCst};
     let clock = Arc::new(StepClock {
         now_ns: AtomicI64::new(5_000_000),
         reads: AtomicUsize::new(0),
     });
     let collector = Collector::with_clock(clock.clone()).start();
-    let batch = |quotes| ConnectorOutput::Quotes {
-        connection: ConnectionId(3),
-        quotes,
-        gap: None,
-        in_flight: InFlight::new(&Arc::new(AtomicUsize::new(0))),
-    };
+    let _stream = collector.send(open_stream(None)).await.unwrap();
     collector.do_send(batch(vec![
         quote("bitmex", QuoteKind::Fair, Some(1_000_000), 4_000_000),
         quote("bitmex", QuoteKind::Fair, Some(4_200_000), 4_000_000),
@@ -196,4 +210,23 @@ async fn the_collector_reads_its_clock_once_per_batch_at_the_hand_off() {
     assert_eq!(fair.internal.count, 3);
     assert_eq!(fair.internal.max_nanos, 1_000_000);
     assert_eq!(fair.internal.sum_nanos, 1_000_000 + 1_000_000 + 1_000);
+}
+
+#[actix::test]
+async fn only_quotes_handed_to_a_sink_are_recorded() {
+    let collector = Collector::new().start();
+    let three = || vec![quote("bitmex", QuoteKind::Fair, None, 0); 3];
+    collector.do_send(batch(three()));
+    let stats = collector.send(GetStats).await.unwrap();
+    assert_eq!(
+        (stats.quotes, stats.latency.series.len()),
+        (3, 0),
+        "no sink"
+    );
+    // A stream of two: the third quote of the batch goes to nobody.
+    let _stream = collector.send(open_stream(Some(2))).await.unwrap();
+    collector.do_send(batch(three()));
+    let stats = collector.send(GetStats).await.unwrap();
+    assert_eq!(stats.latency.series[0].quotes, 2);
+    assert_eq!(stats.latency.series[0].internal.count, 2);
 }

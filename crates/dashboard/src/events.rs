@@ -3,7 +3,8 @@
 //! - `{"type":"hello","targets":[…],"connections":[…]}` first, a snapshot;
 //! - `{"type":"state","connection":"conn-1","exchange":"bitmex","state":"reconnecting","attempt":1,"delay_ms":250,"reason":"…"}`;
 //! - `{"type":"quote","seq":1,"exchange":…,"symbol":…,"kind":…,"price":"43210.5","exchange_time":…,"received_at":…,"after_gap":false}`;
-//! - `{"type":"stats","quotes":…,"messages_per_s":…,"connections":[…],"drops":…}` every second.
+//! - `{"type":"stats","quotes":…,"messages_per_s":…,"connections":[…],"drops":…,"latency":[…]}` every second
+//!   (`latency`: [`LatencyView`](crate::latency::LatencyView)s).
 //!
 //! Prices are strings holding the exact decimal, as in `collector fetch`.
 

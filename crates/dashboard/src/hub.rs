@@ -125,6 +125,7 @@ impl Hub {
             .map(ConnectionStats::from)
             .collect();
         let quotes = stats.quotes;
+        let latency = crate::latency::views(&stats.latency);
         self.stats = Some(stats);
         let clients = self.clients.len();
         let freshness = self.freshness.ages();
@@ -142,6 +143,7 @@ impl Hub {
                 "freshness": freshness,
                 "stale_after_ms": stale_after_ms,
                 "sinks": sinks,
+                "latency": latency,
             });
             if client.queue.try_send(Arc::from(event.to_string())).is_err() {
                 client.drops += 1;

@@ -17,7 +17,10 @@
 //!   whether it is up, per exchange and connection; the age of the latest
 //!   quote and whether it is stale, per subscription; with a recording
 //!   run (`serve --out`), each file sink's files, bytes, records, lag and
-//!   errors ([`sinks`]), which also show on the page and in `/health`.
+//!   errors ([`sinks`]), which also show on the page and in `/health`;
+//!   feed and internal latency histograms per exchange and kind, with the
+//!   negative feed latencies counted apart ([`latency`]), also a table on
+//!   the page.
 //!
 //! A browser that reads slowly never slows the collector: each has a
 //! bounded queue ([`hub::CLIENT_QUEUE`]), and what does not fit is dropped,
@@ -32,6 +35,7 @@ pub mod freshness;
 mod guard;
 mod hosts;
 pub mod hub;
+pub mod latency;
 pub mod sinks;
 mod web;
 

@@ -254,6 +254,9 @@ pub fn prometheus(snapshot: &Snapshot) -> String {
         }
     }
     quote_ages(&mut text, &snapshot.quote_ages);
+    if let Some(stats) = &snapshot.stats {
+        crate::latency::prometheus(&mut text, &stats.latency);
+    }
     crate::sinks::prometheus(&mut text, &snapshot.sinks);
     let _ = writeln!(
         text,
