@@ -8,7 +8,7 @@
 //!   exchange and this machine.
 //! - **internal** — our receive time → the moment the collector hands the
 //!   quote to its sinks (one clock read per batch, from the collector's
-//!   injected [`Clock`](mercury_core::Clock)).
+//!   injected [`Clock`]).
 //!
 //! Only quotes handed to at least one sink are recorded (a quote nobody
 //! asked for has no hand-off): `collector fetch -n 10 --stats` counts the
