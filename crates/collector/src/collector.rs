@@ -4,7 +4,7 @@
 
 use crate::error::{ConnectorError, FetchError, FetchFailed};
 use crate::latency::HandOffClock;
-use crate::links::{LinkFeed, PlanConnection, UnwatchLinks, WatchLinks};
+use crate::links::LinkFeed;
 use crate::messages::{
     CancelFetches, CollectorStats, ConnectionEvent, ConnectionId, ConnectionSnapshot,
     ConnectionState, ConnectorOutput, Fetch, GetStats, OpenStream, StreamEnd, Subscribe, Tick,
@@ -52,7 +52,7 @@ pub struct Collector {
     watchers: Vec<Recipient<ConnectionEvent>>,
     watcher_drops: u64,
     /// Coverage and gaps, for the ledger (lossless; see `links.rs`).
-    links: LinkFeed,
+    pub(crate) links: LinkFeed,
     /// Feed and internal latency per (exchange, kind) (`latency.rs`).
     latency: crate::LatencyStats,
     /// Tells the hand-off time of each batch.
@@ -466,30 +466,6 @@ impl Handler<WatchConnections> for Collector {
 
     fn handle(&mut self, watch: WatchConnections, _: &mut Context<Self>) {
         self.watchers.push(watch.recipient);
-    }
-}
-
-impl Handler<PlanConnection> for Collector {
-    type Result = ();
-
-    fn handle(&mut self, plan: PlanConnection, _: &mut Context<Self>) {
-        self.links.plan(plan);
-    }
-}
-
-impl Handler<WatchLinks> for Collector {
-    type Result = ();
-
-    fn handle(&mut self, watch: WatchLinks, _: &mut Context<Self>) {
-        self.links.watch(watch.sender);
-    }
-}
-
-impl Handler<UnwatchLinks> for Collector {
-    type Result = ();
-
-    fn handle(&mut self, _: UnwatchLinks, _: &mut Context<Self>) {
-        self.links.unwatch();
     }
 }
 

@@ -380,6 +380,32 @@ impl LinkFeed {
     }
 }
 
+// The collector's side of the feed: the handlers of its messages.
+
+impl actix::Handler<PlanConnection> for crate::Collector {
+    type Result = ();
+
+    fn handle(&mut self, plan: PlanConnection, _: &mut actix::Context<Self>) {
+        self.links.plan(plan);
+    }
+}
+
+impl actix::Handler<WatchLinks> for crate::Collector {
+    type Result = ();
+
+    fn handle(&mut self, watch: WatchLinks, _: &mut actix::Context<Self>) {
+        self.links.watch(watch.sender);
+    }
+}
+
+impl actix::Handler<UnwatchLinks> for crate::Collector {
+    type Result = ();
+
+    fn handle(&mut self, _: UnwatchLinks, _: &mut actix::Context<Self>) {
+        self.links.unwatch();
+    }
+}
+
 #[cfg(test)]
 #[path = "links_tests.rs"]
 mod tests;
