@@ -264,12 +264,17 @@ fn latency_lines(latency: &LatencyStats) -> Vec<String> {
         .map(|s| {
             let [f50, f99, fmax] = percentiles(&s.feed);
             let [i50, i99, imax] = percentiles(&s.internal);
+            // Our clock stepped back between receive and hand-off: rare, said when so.
+            let stepped_back = match s.internal.negative {
+                0 => String::new(),
+                n => format!(", {n} negative"),
+            };
             let negative = match s.feed.negative {
                 0 => "0 negative".to_string(),
                 n => format!("{n} negative (most {})", human_nanos(s.feed.most_negative_nanos)),
             };
             format!(
-                "latency {} {}: {} quotes; feed p50 {f50} p99 {f99} max {fmax}, {negative}; internal p50 {i50} p99 {i99} max {imax}",
+                "latency {} {}: {} quotes; feed p50 {f50} p99 {f99} max {fmax}, {negative}; internal p50 {i50} p99 {i99} max {imax}{stepped_back}",
                 mercury_core::excerpt(s.exchange.as_str()),
                 s.kind,
                 s.quotes,
@@ -314,4 +319,36 @@ fn show(bar: &ProgressBar, written: u64, stats: &CollectorStats) {
         bar.set_message(connection.state.to_string());
     }
     bar.tick();
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use mercury_core::{ExchangeId, Quote, QuoteKind, Symbol, Timestamp};
+
+    #[test]
+    fn latency_lines_show_negatives_with_the_most_negative() {
+        let mut stats = LatencyStats::default();
+        let quote = |exchange_ms: i128, received_ms: i128| Quote {
+            exchange: ExchangeId::from_static("okx"),
+            symbol: Symbol::new("BTC-USDT-SWAP"),
+            kind: QuoteKind::Mark,
+            price: "1".parse().unwrap(),
+            exchange_time: Some(Timestamp::from_unix_nanos(exchange_ms * 1_000_000)),
+            received_at: Timestamp::from_unix_nanos(received_ms * 1_000_000),
+            conn_seq: 1,
+        };
+        let handed_off = Timestamp::from_unix_nanos(100 * 1_000_000);
+        stats.record(&quote(90, 100), handed_off);
+        stats.record(&quote(103, 100), handed_off);
+        // Received "after" the hand-off: our clock stepped back.
+        stats.record(&quote(99, 101), handed_off);
+        assert_eq!(
+            latency_lines(&stats),
+            [
+                "latency okx mark: 3 quotes; feed p50 2ms p99 10ms max 10ms, 1 negative (most -3ms); internal p50 0ns p99 0ns max 0ns, 1 negative"
+            ]
+        );
+    }
 }

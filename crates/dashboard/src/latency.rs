@@ -8,6 +8,7 @@
 //! | `mercury_feed_latency_negative_total` | counter | feed latencies below zero (the exchange's clock ahead of ours), in no bucket |
 //! | `mercury_feed_latency_most_negative_seconds` | gauge | the most negative feed latency seen (0 if none) |
 //! | `mercury_internal_latency_seconds` | histogram | receive time → hand-off to the sinks |
+//! | `mercury_internal_latency_negative_total` | counter | internal latencies below zero (our clock stepped back), in no bucket |
 //! | `mercury_latency_series_over_limit_total` | counter | quotes of (exchange, kind) pairs beyond the 1024 kept |
 //!
 //! Each has the labels `exchange` and `kind` (but the last). Negative
@@ -100,6 +101,17 @@ pub fn prometheus(text: &mut String, stats: &LatencyStats) {
     }
     let _ = writeln!(
         text,
+        "# HELP mercury_internal_latency_negative_total Internal latencies below zero: our clock stepped back between receive and hand-off.\n# TYPE mercury_internal_latency_negative_total counter"
+    );
+    for (s, labels) in stats.series.iter().zip(&labels) {
+        let n = s.internal.negative;
+        let _ = writeln!(
+            text,
+            "mercury_internal_latency_negative_total{{{labels}}} {n}"
+        );
+    }
+    let _ = writeln!(
+        text,
         "# HELP mercury_latency_series_over_limit_total Quotes of (exchange, kind) pairs beyond the 1024 whose latency is kept.\n# TYPE mercury_latency_series_over_limit_total counter\nmercury_latency_series_over_limit_total {}",
         stats.over_limit
     );
@@ -123,6 +135,8 @@ pub struct LatencyView {
     pub most_negative: String,
     /// Internal latency: median, 99th percentile and maximum.
     pub internal: [String; 3],
+    /// Internal latencies below zero (our clock stepped back).
+    pub internal_negative: u64,
 }
 
 /// Every series' view.
@@ -141,6 +155,7 @@ pub fn views(stats: &LatencyStats) -> Vec<LatencyView> {
                 _ => human_nanos(s.feed.most_negative_nanos),
             },
             internal: percentiles(&s.internal),
+            internal_negative: s.internal.negative,
         })
         .collect()
 }
@@ -194,6 +209,7 @@ mod tests {
             format!("mercury_feed_latency_most_negative_seconds{{{labels}}} -0.0025"),
             format!("mercury_internal_latency_seconds_bucket{{{labels},le=\"0.000002\"}} 3"),
             format!("mercury_internal_latency_seconds_count{{{labels}}} 3"),
+            format!("mercury_internal_latency_negative_total{{{labels}}} 0"),
             "mercury_latency_series_over_limit_total 0".to_string(),
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
@@ -208,7 +224,7 @@ mod tests {
             serde_json::json!([{
                 "exchange": "bit\"mex", "kind": "fair", "quotes": 3,
                 "feed": ["1µs", "3ms", "3ms"], "negative": 1, "most_negative": "-2.5ms",
-                "internal": ["1.5µs", "1.5µs", "1.5µs"],
+                "internal": ["1.5µs", "1.5µs", "1.5µs"], "internal_negative": 0,
             }])
         );
         let empty = percentiles(&LatencyHistogram::default());
