@@ -196,10 +196,11 @@ fn every_exchange_fetches_from_its_simulator() {
     });
 }
 
-#[test]
-fn every_exchange_resumes_after_a_dropped_connection() {
+/// Every exchange, over both schemes, through a connection that `fault`s
+/// after 12 frames: one quote or more from it, the rest from a second.
+fn every_exchange_resumes_after(scenario: &str, fault: &str) {
     for_each(|venue, scheme| {
-        let delivered = venue.fetch_through("drop", scheme, &["--drop-after", "12"], 20);
+        let delivered = venue.fetch_through(scenario, scheme, &[fault, "12"], 20);
         assert_eq!(delivered.len(), 2, "{} over {scheme:?}", venue.id);
         assert!(
             delivered[0] > 0,
@@ -210,16 +211,13 @@ fn every_exchange_resumes_after_a_dropped_connection() {
 }
 
 #[test]
+fn every_exchange_resumes_after_a_dropped_connection() {
+    every_exchange_resumes_after("drop", "--drop-after");
+}
+
+#[test]
 fn every_exchange_notices_a_silent_server_and_resumes() {
-    for_each(|venue, scheme| {
-        let delivered = venue.fetch_through("stall", scheme, &["--stall-after", "12"], 20);
-        assert_eq!(delivered.len(), 2, "{} over {scheme:?}", venue.id);
-        assert!(
-            delivered[0] > 0,
-            "{} over {scheme:?}: {delivered:?}",
-            venue.id
-        );
-    });
+    every_exchange_resumes_after("stall", "--stall-after");
 }
 
 #[test]

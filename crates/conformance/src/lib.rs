@@ -447,7 +447,7 @@ impl Kit {
     }
 
     /// Many topics of one kind: requests of at most `per_request` topics,
-    /// connections of at most `per_connection`.
+    /// connections of at most `per_connection`; past `per_ip`, refused.
     fn check_chunking(&self) {
         let e = self.exchange;
         let limits = e.limits();
@@ -475,6 +475,17 @@ impl Kit {
             );
         }
         assert_eq!(planned, n, "{}: every subscription planned once", self.id());
+        if let Some(ip) = e.per_ip() {
+            let over: Vec<Subscription> = (0..=ip.topics)
+                .map(|i| self.sub(&format!("{}{i}", self.symbol), kind))
+                .collect();
+            assert!(
+                e.plan(BASE, &over).is_err(),
+                "{}: {} topics planned past the per-IP limit",
+                self.id(),
+                over.len()
+            );
+        }
     }
 
     /// The heartbeat policy is within sane bounds, and the plans carry it.

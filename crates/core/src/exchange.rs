@@ -54,6 +54,16 @@ pub struct SubscribeLimits {
     pub per_connection: usize,
 }
 
+/// What an exchange allows one IP address in all, across connections
+/// (Hyperliquid: 100 connections, 1 000 subscriptions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpLimits {
+    /// Connections open at once.
+    pub connections: usize,
+    /// Topics subscribed at once.
+    pub topics: usize,
+}
+
 /// One connection to open: where, what to send once connected, and how to
 /// keep it honest. Made by [`Exchange::plan`](trait.Exchange.html#method.plan)
 /// or [`ConnectionPlan::new`], before any I/O.
@@ -134,6 +144,13 @@ pub trait Exchange: std::fmt::Debug + Send + Sync + 'static {
 
     /// How long the exchange keeps one connection at most (Binance: 24 h).
     fn max_connection_age(&self) -> Option<Duration> {
+        None
+    }
+
+    /// What the exchange allows one IP address in all; a plan beyond it is
+    /// refused before any connection opens, not discovered by being cut
+    /// off. `None` (the default): no such limit is known.
+    fn per_ip(&self) -> Option<IpLimits> {
         None
     }
 
@@ -249,7 +266,31 @@ fn plan<E: Exchange + ?Sized>(
     for (url, subscriptions) in routes {
         plans.extend(plan_at(this, &url, &subscriptions)?);
     }
+    let topics: std::collections::BTreeSet<String> = subscriptions
+        .iter()
+        .map(|s| check(this, s))
+        .collect::<Result<_, _>>()?;
+    within_ip_limits(this, topics.len(), plans.len())?;
     Ok(plans)
+}
+
+/// Refuses `topics` on `connections` beyond [`Exchange::per_ip`].
+fn within_ip_limits<E: Exchange + ?Sized>(
+    this: &E,
+    topics: usize,
+    connections: usize,
+) -> Result<(), Error> {
+    match this.per_ip() {
+        Some(ip) if topics > ip.topics || connections > ip.connections => {
+            Err(Error::InvalidSubscription(format!(
+                "{} allows one IP address {} topics on {} connections at most; this asks for {topics} on {connections}",
+                this.name(),
+                ip.topics,
+                ip.connections
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// See [`Exchange::plan_at`].
@@ -292,10 +333,12 @@ fn plan_at<E: Exchange + ?Sized>(
     if topics.is_empty() {
         return Ok(vec![plan(&[])]);
     }
-    Ok(topics
+    let plans: Vec<ConnectionPlan> = topics
         .chunks(limits.per_connection.max(1))
         .map(plan)
-        .collect())
+        .collect();
+    within_ip_limits(this, topics.len(), plans.len())?;
+    Ok(plans)
 }
 
 impl ConnectionPlan {

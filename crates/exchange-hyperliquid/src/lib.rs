@@ -40,7 +40,7 @@ pub use session::HyperliquidSession;
 pub use venue::HyperliquidVenue;
 
 use mercury_core::{
-    Endpoints, Exchange, ExchangeId, HeartbeatPolicy, Outgoing, QuoteKind, Session,
+    Endpoints, Exchange, ExchangeId, HeartbeatPolicy, IpLimits, Outgoing, QuoteKind, Session,
     SubscribeLimits, SymbolRule, Venue, VenueConfig,
 };
 use std::time::Duration;
@@ -72,8 +72,10 @@ pub const HEARTBEAT_IDLE: Duration = Duration::from_secs(20);
 pub const PONG_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Subscriptions one IP may hold, over all its connections (docs: *Rate
-/// limits*); mercury plans at most this many on one connection.
+/// limits*); a plan asking for more is refused ([`Exchange::per_ip`]).
 pub const MAX_SUBSCRIPTIONS: usize = 1000;
+/// WebSocket connections one IP may hold (docs: *Rate limits*).
+pub const MAX_CONNECTIONS: usize = 100;
 
 /// The `type` of the subscription that carries `kind`.
 pub(crate) fn channel_of(kind: QuoteKind) -> &'static str {
@@ -127,6 +129,13 @@ impl Exchange for Hyperliquid {
             per_request: 1,
             per_connection: MAX_SUBSCRIPTIONS,
         }
+    }
+
+    fn per_ip(&self) -> Option<IpLimits> {
+        Some(IpLimits {
+            connections: MAX_CONNECTIONS,
+            topics: MAX_SUBSCRIPTIONS,
+        })
     }
 
     /// The subscription object itself, `{"type":"bbo","coin":"BTC"}`: mark

@@ -97,15 +97,27 @@ fn coins_are_spelled_as_hyperliquid_spells_them() {
 }
 
 #[test]
-fn a_thousand_subscriptions_fit_one_connection_the_next_opens_another() {
+fn a_thousand_subscriptions_fit_one_connection_and_the_next_is_refused_before_connecting() {
     let subs: Vec<Subscription> = (0..1001)
         .map(|i| sub(&format!("C{i}"), QuoteKind::Mark))
         .collect();
-    let plans = Hyperliquid.plan_at("ws://x", &subs).unwrap();
+    let plans = Hyperliquid.plan_at("ws://x", &subs[..1000]).unwrap();
     assert_eq!(
         plans.iter().map(|p| p.subscribe.len()).collect::<Vec<_>>(),
-        [1000, 1]
+        [1000]
     );
+    // One IP may hold 1 000 subscriptions over all its connections: a
+    // 1 001st would be refused by the server, so the plan refuses it.
+    for refused in [
+        Hyperliquid.plan_at("ws://x", &subs),
+        Hyperliquid.plan("ws://x", &subs),
+    ] {
+        let error = refused.unwrap_err().to_string();
+        assert!(
+            error.contains("1000 topics") && error.contains("1001"),
+            "{error}"
+        );
+    }
 }
 
 #[test]
