@@ -19,6 +19,7 @@
 pub mod bitmex;
 mod fixtures;
 pub mod junk;
+pub mod nats;
 pub mod ordered;
 pub mod raw;
 mod server;
