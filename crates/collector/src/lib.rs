@@ -70,6 +70,7 @@ pub mod latency;
 mod link;
 pub mod links;
 mod messages;
+pub mod nats;
 mod outbox;
 pub mod record;
 pub mod replay;
