@@ -88,30 +88,70 @@ pub struct ConnectionPlan {
     pub max_age: Option<Duration>,
 }
 
+/// The data side of an [`Exchange`]: what it is, independent of any
+/// connection and of any code. Each exchange crate writes one as a
+/// `static` and answers [`Exchange::info`] with it.
+#[derive(Debug, Clone)]
+pub struct ExchangeInfo {
+    /// The identifier used on the command line, e.g. `bitmex`.
+    pub id: ExchangeId,
+    /// The display name, e.g. `BitMEX`.
+    pub name: &'static str,
+    /// The default endpoints (production, testnet).
+    pub endpoints: Endpoints,
+    /// The kinds of quote offered.
+    pub kinds: &'static [QuoteKind],
+    /// The kind a fetch uses when none is asked for (one of `kinds`).
+    pub default_kind: QuoteKind,
+    /// Which symbols can be asked for.
+    pub symbols: SymbolRule,
+    /// Topics per request and per connection.
+    pub limits: SubscribeLimits,
+}
+
 /// The static description of an exchange: everything that does not depend
 /// on a connection. Object-safe; each exchange crate exports one as a
 /// `static`, and a program keeps a list of `&'static dyn Exchange`.
 pub trait Exchange: std::fmt::Debug + Send + Sync + 'static {
+    /// What the exchange is, as data: identifier, name, endpoints, kinds,
+    /// symbol alphabet and subscribe limits. The methods below answer
+    /// from it; an exchange crate writes one [`ExchangeInfo`] `static`.
+    fn info(&self) -> &'static ExchangeInfo;
+
     /// The identifier used on the command line, e.g. `bitmex`.
-    fn id(&self) -> ExchangeId;
+    fn id(&self) -> ExchangeId {
+        self.info().id.clone()
+    }
 
     /// The display name, e.g. `BitMEX`.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &'static str {
+        self.info().name
+    }
 
     /// The default endpoints. A driver may always be given another URL.
-    fn endpoints(&self) -> Endpoints;
+    fn endpoints(&self) -> Endpoints {
+        self.info().endpoints
+    }
 
     /// The kinds of quote offered.
-    fn kinds(&self) -> &'static [QuoteKind];
+    fn kinds(&self) -> &'static [QuoteKind] {
+        self.info().kinds
+    }
 
     /// The kind a fetch uses when none is asked for.
-    fn default_kind(&self) -> QuoteKind;
+    fn default_kind(&self) -> QuoteKind {
+        self.info().default_kind
+    }
 
     /// Which symbols can be asked for.
-    fn symbols(&self) -> SymbolRule;
+    fn symbols(&self) -> SymbolRule {
+        self.info().symbols
+    }
 
     /// Topics per request and per connection.
-    fn limits(&self) -> SubscribeLimits;
+    fn limits(&self) -> SubscribeLimits {
+        self.info().limits
+    }
 
     /// The exchange's name for the topic that carries `kind` of `symbol`
     /// (already checked against [`symbols`](Self::symbols) and
@@ -385,38 +425,31 @@ mod tests {
         }
     }
 
+    static TWO: ExchangeInfo = ExchangeInfo {
+        id: ExchangeId::from_static("two"),
+        name: "Two",
+        endpoints: Endpoints {
+            production: "wss://two.invalid",
+            testnet: None,
+        },
+        kinds: &[QuoteKind::Mark, QuoteKind::Bid],
+        default_kind: QuoteKind::Mark,
+        symbols: SymbolRule {
+            max_len: 8,
+            allowed: |b| b.is_ascii_uppercase(),
+            described: "upper-case letters",
+        },
+        limits: SubscribeLimits {
+            per_request: 2,
+            per_connection: 3,
+        },
+    };
+
     impl Exchange for Two {
-        fn id(&self) -> ExchangeId {
-            ExchangeId::from_static("two")
+        fn info(&self) -> &'static ExchangeInfo {
+            &TWO
         }
-        fn name(&self) -> &'static str {
-            "Two"
-        }
-        fn endpoints(&self) -> Endpoints {
-            Endpoints {
-                production: "wss://two.invalid",
-                testnet: None,
-            }
-        }
-        fn kinds(&self) -> &'static [QuoteKind] {
-            &[QuoteKind::Mark, QuoteKind::Bid]
-        }
-        fn default_kind(&self) -> QuoteKind {
-            QuoteKind::Mark
-        }
-        fn symbols(&self) -> SymbolRule {
-            SymbolRule {
-                max_len: 8,
-                allowed: |b| b.is_ascii_uppercase(),
-                described: "upper-case letters",
-            }
-        }
-        fn limits(&self) -> SubscribeLimits {
-            SubscribeLimits {
-                per_request: 2,
-                per_connection: 3,
-            }
-        }
+
         fn topic(&self, symbol: &str, kind: QuoteKind) -> String {
             format!("{symbol}.{kind}")
         }

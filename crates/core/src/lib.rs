@@ -37,7 +37,7 @@ mod venue;
 pub mod wire;
 
 pub use error::{DecodeError, Error};
-pub use exchange::{ConnectionPlan, Exchange, IpLimits, SubscribeLimits, SymbolRule};
+pub use exchange::{ConnectionPlan, Exchange, ExchangeInfo, IpLimits, SubscribeLimits, SymbolRule};
 pub use ids::{ExchangeId, Symbol};
 pub use price::Price;
 pub use quote::{Quote, QuoteKind, Subscription};

@@ -32,7 +32,7 @@ pub use session::BinanceSession;
 pub use venue::BinanceVenue;
 
 use mercury_core::{
-    Endpoints, Exchange, ExchangeId, HeartbeatPolicy, Outgoing, QuoteKind, Session,
+    Endpoints, Exchange, ExchangeId, ExchangeInfo, HeartbeatPolicy, Outgoing, QuoteKind, Session,
     SubscribeLimits, SymbolRule, Venue, VenueConfig,
 };
 use std::time::Duration;
@@ -65,40 +65,27 @@ pub const MAX_STREAMS: usize = 200;
 #[derive(Debug, Clone, Copy)]
 pub struct Binance;
 
+/// What Binance is, as data ([`Exchange::info`]).
+static INFO: ExchangeInfo = ExchangeInfo {
+    id: EXCHANGE_ID,
+    name: "Binance USDⓈ-M futures",
+    endpoints: ENDPOINTS,
+    kinds: KINDS,
+    default_kind: QuoteKind::Mark,
+    symbols: SymbolRule {
+        max_len: 32,
+        allowed: |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_',
+        described: "upper-case letters, digits and '_', e.g. BTCUSDT",
+    },
+    limits: SubscribeLimits {
+        per_request: MAX_STREAMS,
+        per_connection: MAX_STREAMS,
+    },
+};
+
 impl Exchange for Binance {
-    fn id(&self) -> ExchangeId {
-        EXCHANGE_ID
-    }
-
-    fn name(&self) -> &'static str {
-        "Binance USDⓈ-M futures"
-    }
-
-    fn endpoints(&self) -> Endpoints {
-        ENDPOINTS
-    }
-
-    fn kinds(&self) -> &'static [QuoteKind] {
-        KINDS
-    }
-
-    fn default_kind(&self) -> QuoteKind {
-        QuoteKind::Mark
-    }
-
-    fn symbols(&self) -> SymbolRule {
-        SymbolRule {
-            max_len: 32,
-            allowed: |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_',
-            described: "upper-case letters, digits and '_', e.g. BTCUSDT",
-        }
-    }
-
-    fn limits(&self) -> SubscribeLimits {
-        SubscribeLimits {
-            per_request: MAX_STREAMS,
-            per_connection: MAX_STREAMS,
-        }
+    fn info(&self) -> &'static ExchangeInfo {
+        &INFO
     }
 
     /// `btcusdt@markPrice@1s` for the mark, `btcusdt@bookTicker` for the book.

@@ -32,7 +32,7 @@ pub use tables::Table;
 pub use venue::{BitmexVenue, DEFAULT_SYMBOLS};
 
 use mercury_core::{
-    Endpoints, Exchange, ExchangeId, HeartbeatPolicy, Outgoing, QuoteKind, Session,
+    Endpoints, Exchange, ExchangeId, ExchangeInfo, HeartbeatPolicy, Outgoing, QuoteKind, Session,
     SubscribeLimits, SymbolRule, Venue, VenueConfig,
 };
 use std::time::Duration;
@@ -60,41 +60,28 @@ pub const PONG_DEADLINE: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, Copy)]
 pub struct Bitmex;
 
+/// What Bitmex is, as data ([`Exchange::info`]).
+static INFO: ExchangeInfo = ExchangeInfo {
+    id: EXCHANGE_ID,
+    name: "BitMEX",
+    endpoints: ENDPOINTS,
+    kinds: KINDS,
+    default_kind: QuoteKind::Fair,
+    symbols: SymbolRule {
+        max_len: 32,
+        allowed: |b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'),
+        described: "letters, digits, '.', '_' or '-', e.g. XBTUSD",
+    },
+    // BitMEX documents no limit of topics per connection.
+    limits: SubscribeLimits {
+        per_request: MAX_TOPICS_PER_REQUEST,
+        per_connection: usize::MAX,
+    },
+};
+
 impl Exchange for Bitmex {
-    fn id(&self) -> ExchangeId {
-        EXCHANGE_ID
-    }
-
-    fn name(&self) -> &'static str {
-        "BitMEX"
-    }
-
-    fn endpoints(&self) -> Endpoints {
-        ENDPOINTS
-    }
-
-    fn kinds(&self) -> &'static [QuoteKind] {
-        KINDS
-    }
-
-    fn default_kind(&self) -> QuoteKind {
-        QuoteKind::Fair
-    }
-
-    fn symbols(&self) -> SymbolRule {
-        SymbolRule {
-            max_len: 32,
-            allowed: |b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'),
-            described: "letters, digits, '.', '_' or '-', e.g. XBTUSD",
-        }
-    }
-
-    /// BitMEX documents no limit of topics per connection.
-    fn limits(&self) -> SubscribeLimits {
-        SubscribeLimits {
-            per_request: MAX_TOPICS_PER_REQUEST,
-            per_connection: usize::MAX,
-        }
+    fn info(&self) -> &'static ExchangeInfo {
+        &INFO
     }
 
     /// `table:SYMBOL`: `fair`/`mark`/`last` → `instrument`, `bid`/`ask` →

@@ -34,7 +34,7 @@ pub use session::BybitSession;
 pub use venue::BybitVenue;
 
 use mercury_core::{
-    Endpoints, Exchange, ExchangeId, HeartbeatPolicy, Outgoing, QuoteKind, Session,
+    Endpoints, Exchange, ExchangeId, ExchangeInfo, HeartbeatPolicy, Outgoing, QuoteKind, Session,
     SubscribeLimits, SymbolRule, Venue, VenueConfig,
 };
 use std::time::Duration;
@@ -66,43 +66,30 @@ pub const PONG_DEADLINE: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, Copy)]
 pub struct Bybit;
 
+/// What Bybit is, as data ([`Exchange::info`]).
+static INFO: ExchangeInfo = ExchangeInfo {
+    id: EXCHANGE_ID,
+    name: "Bybit linear",
+    endpoints: ENDPOINTS,
+    kinds: KINDS,
+    default_kind: QuoteKind::Mark,
+    symbols: SymbolRule {
+        max_len: 40,
+        allowed: |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-',
+        described: "upper-case letters, digits and '-', e.g. BTCUSDT",
+    },
+    // Linear has no documented limit per request (spot's is 10, kept
+    // here); one connection's `args` must stay under 21 000 characters,
+    // about 1000 ticker topics.
+    limits: SubscribeLimits {
+        per_request: 10,
+        per_connection: 1000,
+    },
+};
+
 impl Exchange for Bybit {
-    fn id(&self) -> ExchangeId {
-        EXCHANGE_ID
-    }
-
-    fn name(&self) -> &'static str {
-        "Bybit linear"
-    }
-
-    fn endpoints(&self) -> Endpoints {
-        ENDPOINTS
-    }
-
-    fn kinds(&self) -> &'static [QuoteKind] {
-        KINDS
-    }
-
-    fn default_kind(&self) -> QuoteKind {
-        QuoteKind::Mark
-    }
-
-    fn symbols(&self) -> SymbolRule {
-        SymbolRule {
-            max_len: 40,
-            allowed: |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-',
-            described: "upper-case letters, digits and '-', e.g. BTCUSDT",
-        }
-    }
-
-    /// Linear has no documented limit per request (spot's is 10, kept
-    /// here); one connection's `args` must stay under 21 000 characters,
-    /// about 1000 ticker topics.
-    fn limits(&self) -> SubscribeLimits {
-        SubscribeLimits {
-            per_request: 10,
-            per_connection: 1000,
-        }
+    fn info(&self) -> &'static ExchangeInfo {
+        &INFO
     }
 
     /// `tickers.BTCUSDT`: every kind comes from the same ticker.

@@ -45,7 +45,7 @@ pub use session::DeribitSession;
 pub use venue::DeribitVenue;
 
 use mercury_core::{
-    Endpoints, Exchange, ExchangeId, HeartbeatPolicy, Outgoing, QuoteKind, Session,
+    Endpoints, Exchange, ExchangeId, ExchangeInfo, HeartbeatPolicy, Outgoing, QuoteKind, Session,
     SubscribeLimits, SymbolRule, Venue, VenueConfig,
 };
 use std::time::Duration;
@@ -94,47 +94,34 @@ pub(crate) fn public_test() -> Outgoing {
 #[derive(Debug, Clone, Copy)]
 pub struct Deribit;
 
+/// What Deribit is, as data ([`Exchange::info`]).
+static INFO: ExchangeInfo = ExchangeInfo {
+    id: EXCHANGE_ID,
+    name: "Deribit",
+    endpoints: ENDPOINTS,
+    kinds: KINDS,
+    default_kind: QuoteKind::Mark,
+    // Instrument names: `BTC-PERPETUAL`, `BTC_USDC-PERPETUAL`,
+    // `BTC-30SEP22-60000-C`, `XRP_USDC-30MAY25-2d5-C` (a `d` for the
+    // decimal point of a strike).
+    symbols: SymbolRule {
+        max_len: 64,
+        allowed: |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_',
+        described: "letters, digits, '-' and '_', e.g. BTC-PERPETUAL",
+    },
+    // Deribit documents no number of channels per request or connection;
+    // `public/subscribe` costs credits (about 3.3 requests a second
+    // sustained), so requests are made large: 100 channels each, 5 at
+    // most per connection (within the burst), 500 channels a connection.
+    limits: SubscribeLimits {
+        per_request: 100,
+        per_connection: 500,
+    },
+};
+
 impl Exchange for Deribit {
-    fn id(&self) -> ExchangeId {
-        EXCHANGE_ID
-    }
-
-    fn name(&self) -> &'static str {
-        "Deribit"
-    }
-
-    fn endpoints(&self) -> Endpoints {
-        ENDPOINTS
-    }
-
-    fn kinds(&self) -> &'static [QuoteKind] {
-        KINDS
-    }
-
-    fn default_kind(&self) -> QuoteKind {
-        QuoteKind::Mark
-    }
-
-    /// Instrument names: `BTC-PERPETUAL`, `BTC_USDC-PERPETUAL`,
-    /// `BTC-30SEP22-60000-C`, `XRP_USDC-30MAY25-2d5-C` (a `d` for the
-    /// decimal point of a strike).
-    fn symbols(&self) -> SymbolRule {
-        SymbolRule {
-            max_len: 64,
-            allowed: |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_',
-            described: "letters, digits, '-' and '_', e.g. BTC-PERPETUAL",
-        }
-    }
-
-    /// Deribit documents no number of channels per request or connection;
-    /// `public/subscribe` costs credits (about 3.3 requests a second
-    /// sustained), so requests are made large: 100 channels each, 5 at
-    /// most per connection (within the burst), 500 channels a connection.
-    fn limits(&self) -> SubscribeLimits {
-        SubscribeLimits {
-            per_request: 100,
-            per_connection: 500,
-        }
+    fn info(&self) -> &'static ExchangeInfo {
+        &INFO
     }
 
     /// `ticker.BTC-PERPETUAL.100ms`: every kind comes from the same ticker.

@@ -40,8 +40,8 @@ pub use session::HyperliquidSession;
 pub use venue::HyperliquidVenue;
 
 use mercury_core::{
-    Endpoints, Exchange, ExchangeId, HeartbeatPolicy, IpLimits, Outgoing, QuoteKind, Session,
-    SubscribeLimits, SymbolRule, Venue, VenueConfig,
+    Endpoints, Exchange, ExchangeId, ExchangeInfo, HeartbeatPolicy, IpLimits, Outgoing, QuoteKind,
+    Session, SubscribeLimits, SymbolRule, Venue, VenueConfig,
 };
 use std::time::Duration;
 
@@ -90,45 +90,32 @@ pub(crate) fn channel_of(kind: QuoteKind) -> &'static str {
 #[derive(Debug, Clone, Copy)]
 pub struct Hyperliquid;
 
+/// What Hyperliquid is, as data ([`Exchange::info`]).
+static INFO: ExchangeInfo = ExchangeInfo {
+    id: EXCHANGE_ID,
+    name: "Hyperliquid",
+    endpoints: ENDPOINTS,
+    kinds: KINDS,
+    default_kind: QuoteKind::Mark,
+    // Letters of either case (`kPEPE`), digits, `@` (spot by index,
+    // `@107`) and `:` (a builder dex, `xyz:SP500`): none needs escaping
+    // in the JSON of a subscription.
+    symbols: SymbolRule {
+        max_len: 40,
+        allowed: |b| b.is_ascii_alphanumeric() || b == b'@' || b == b':',
+        described: "letters, digits, '@' and ':' as Hyperliquid spells its coins, e.g. BTC, kPEPE, @107, xyz:SP500",
+    },
+    // One subscription per message (the server takes one `subscription`
+    // object); 1000 per IP, so at most 1000 on a connection.
+    limits: SubscribeLimits {
+        per_request: 1,
+        per_connection: MAX_SUBSCRIPTIONS,
+    },
+};
+
 impl Exchange for Hyperliquid {
-    fn id(&self) -> ExchangeId {
-        EXCHANGE_ID
-    }
-
-    fn name(&self) -> &'static str {
-        "Hyperliquid"
-    }
-
-    fn endpoints(&self) -> Endpoints {
-        ENDPOINTS
-    }
-
-    fn kinds(&self) -> &'static [QuoteKind] {
-        KINDS
-    }
-
-    fn default_kind(&self) -> QuoteKind {
-        QuoteKind::Mark
-    }
-
-    /// Letters of either case (`kPEPE`), digits, `@` (spot by index,
-    /// `@107`) and `:` (a builder dex, `xyz:SP500`): none needs escaping
-    /// in the JSON of a subscription.
-    fn symbols(&self) -> SymbolRule {
-        SymbolRule {
-            max_len: 40,
-            allowed: |b| b.is_ascii_alphanumeric() || b == b'@' || b == b':',
-            described: "letters, digits, '@' and ':' as Hyperliquid spells its coins, e.g. BTC, kPEPE, @107, xyz:SP500",
-        }
-    }
-
-    /// One subscription per message (the server takes one `subscription`
-    /// object); 1000 per IP, so at most 1000 on a connection.
-    fn limits(&self) -> SubscribeLimits {
-        SubscribeLimits {
-            per_request: 1,
-            per_connection: MAX_SUBSCRIPTIONS,
-        }
+    fn info(&self) -> &'static ExchangeInfo {
+        &INFO
     }
 
     fn per_ip(&self) -> Option<IpLimits> {

@@ -50,7 +50,7 @@ pub use session::KrakenFuturesSession;
 pub use venue::KrakenFuturesVenue;
 
 use mercury_core::{
-    Endpoints, Exchange, ExchangeId, HeartbeatPolicy, Outgoing, QuoteKind, Session,
+    Endpoints, Exchange, ExchangeId, ExchangeInfo, HeartbeatPolicy, Outgoing, QuoteKind, Session,
     SubscribeLimits, SymbolRule, Venue, VenueConfig,
 };
 use std::time::Duration;
@@ -97,42 +97,29 @@ pub const PRODUCTS_PER_CONNECTION: usize = 100;
 #[derive(Debug, Clone, Copy)]
 pub struct KrakenFutures;
 
+/// What KrakenFutures is, as data ([`Exchange::info`]).
+static INFO: ExchangeInfo = ExchangeInfo {
+    id: EXCHANGE_ID,
+    name: "Kraken Futures",
+    endpoints: ENDPOINTS,
+    kinds: KINDS,
+    default_kind: QuoteKind::Mark,
+    symbols: SymbolRule {
+        max_len: 40,
+        allowed: |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_',
+        described: "upper-case letters, digits and '_', e.g. PF_XBTUSD",
+    },
+    // Neither limit is documented (see `PROTOCOL-notes.md`): 10 products
+    // per request as a real client sent them, 100 per connection.
+    limits: SubscribeLimits {
+        per_request: PRODUCTS_PER_REQUEST,
+        per_connection: PRODUCTS_PER_CONNECTION,
+    },
+};
+
 impl Exchange for KrakenFutures {
-    fn id(&self) -> ExchangeId {
-        EXCHANGE_ID
-    }
-
-    fn name(&self) -> &'static str {
-        "Kraken Futures"
-    }
-
-    fn endpoints(&self) -> Endpoints {
-        ENDPOINTS
-    }
-
-    fn kinds(&self) -> &'static [QuoteKind] {
-        KINDS
-    }
-
-    fn default_kind(&self) -> QuoteKind {
-        QuoteKind::Mark
-    }
-
-    fn symbols(&self) -> SymbolRule {
-        SymbolRule {
-            max_len: 40,
-            allowed: |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_',
-            described: "upper-case letters, digits and '_', e.g. PF_XBTUSD",
-        }
-    }
-
-    /// Neither limit is documented (see `PROTOCOL-notes.md`): 10 products
-    /// per request as a real client sent them, 100 per connection.
-    fn limits(&self) -> SubscribeLimits {
-        SubscribeLimits {
-            per_request: PRODUCTS_PER_REQUEST,
-            per_connection: PRODUCTS_PER_CONNECTION,
-        }
+    fn info(&self) -> &'static ExchangeInfo {
+        &INFO
     }
 
     /// The product id itself: every kind comes from its `ticker` feed.

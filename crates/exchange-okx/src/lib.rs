@@ -47,7 +47,7 @@ pub use session::OkxSession;
 pub use venue::{DEFAULT_SYMBOLS, OkxVenue};
 
 use mercury_core::{
-    Endpoints, Exchange, ExchangeId, HeartbeatPolicy, Outgoing, QuoteKind, Session,
+    Endpoints, Exchange, ExchangeId, ExchangeInfo, HeartbeatPolicy, Outgoing, QuoteKind, Session,
     SubscribeLimits, SymbolRule, Venue, VenueConfig,
 };
 use std::time::Duration;
@@ -106,40 +106,27 @@ fn channel(kind: QuoteKind) -> &'static str {
     }
 }
 
+/// What Okx is, as data ([`Exchange::info`]).
+static INFO: ExchangeInfo = ExchangeInfo {
+    id: EXCHANGE_ID,
+    name: "OKX",
+    endpoints: ENDPOINTS,
+    kinds: KINDS,
+    default_kind: QuoteKind::Mark,
+    symbols: SymbolRule {
+        max_len: 40,
+        allowed: |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-',
+        described: "upper-case letters, digits and '-', e.g. BTC-USDT-SWAP (an index: BTC-USDT)",
+    },
+    limits: SubscribeLimits {
+        per_request: ARGS_PER_REQUEST,
+        per_connection: ARGS_PER_CONNECTION,
+    },
+};
+
 impl Exchange for Okx {
-    fn id(&self) -> ExchangeId {
-        EXCHANGE_ID
-    }
-
-    fn name(&self) -> &'static str {
-        "OKX"
-    }
-
-    fn endpoints(&self) -> Endpoints {
-        ENDPOINTS
-    }
-
-    fn kinds(&self) -> &'static [QuoteKind] {
-        KINDS
-    }
-
-    fn default_kind(&self) -> QuoteKind {
-        QuoteKind::Mark
-    }
-
-    fn symbols(&self) -> SymbolRule {
-        SymbolRule {
-            max_len: 40,
-            allowed: |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-',
-            described: "upper-case letters, digits and '-', e.g. BTC-USDT-SWAP (an index: BTC-USDT)",
-        }
-    }
-
-    fn limits(&self) -> SubscribeLimits {
-        SubscribeLimits {
-            per_request: ARGS_PER_REQUEST,
-            per_connection: ARGS_PER_CONNECTION,
-        }
+    fn info(&self) -> &'static ExchangeInfo {
+        &INFO
     }
 
     /// `mark-price:BTC-USDT-SWAP`: the channel and the instId, as the

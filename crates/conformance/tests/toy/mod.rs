@@ -14,9 +14,9 @@
 //! still unanswered at the next ends the connection (close code 4000).
 
 use mercury_core::{
-    Control, DecodeError, Emitter, Endpoints, Exchange, ExchangeError, ExchangeId, HeartbeatPolicy,
-    Outgoing, Price, QuoteKind, Session, SubscribeLimits, Symbol, SymbolRule, Timestamp, Venue,
-    VenueConfig, VenueFault, WireFrame, pad_object,
+    Control, DecodeError, Emitter, Endpoints, Exchange, ExchangeError, ExchangeId, ExchangeInfo,
+    HeartbeatPolicy, Outgoing, Price, QuoteKind, Session, SubscribeLimits, Symbol, SymbolRule,
+    Timestamp, Venue, VenueConfig, VenueFault, WireFrame, pad_object,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -46,43 +46,30 @@ pub static TOY: Toy = Toy(Defect::None);
 /// Frames decoded by every `SharedState` session, together.
 static SHARED: AtomicU64 = AtomicU64::new(0);
 
+/// What Toy is, as data ([`Exchange::info`]).
+static INFO: ExchangeInfo = ExchangeInfo {
+    id: ExchangeId::from_static("toy"),
+    name: "Toy",
+    endpoints: Endpoints {
+        production: "wss://toy.invalid/ws",
+        testnet: None,
+    },
+    kinds: &[QuoteKind::Mark],
+    default_kind: QuoteKind::Mark,
+    symbols: SymbolRule {
+        max_len: 12,
+        allowed: |b| b.is_ascii_uppercase() || b.is_ascii_digit(),
+        described: "upper-case letters and digits",
+    },
+    limits: SubscribeLimits {
+        per_request: 2,
+        per_connection: 3,
+    },
+};
+
 impl Exchange for Toy {
-    fn id(&self) -> ExchangeId {
-        ExchangeId::from_static("toy")
-    }
-
-    fn name(&self) -> &'static str {
-        "Toy"
-    }
-
-    fn endpoints(&self) -> Endpoints {
-        Endpoints {
-            production: "wss://toy.invalid/ws",
-            testnet: None,
-        }
-    }
-
-    fn kinds(&self) -> &'static [QuoteKind] {
-        &[QuoteKind::Mark]
-    }
-
-    fn default_kind(&self) -> QuoteKind {
-        QuoteKind::Mark
-    }
-
-    fn symbols(&self) -> SymbolRule {
-        SymbolRule {
-            max_len: 12,
-            allowed: |b| b.is_ascii_uppercase() || b.is_ascii_digit(),
-            described: "upper-case letters and digits",
-        }
-    }
-
-    fn limits(&self) -> SubscribeLimits {
-        SubscribeLimits {
-            per_request: 2,
-            per_connection: 3,
-        }
+    fn info(&self) -> &'static ExchangeInfo {
+        &INFO
     }
 
     fn topic(&self, symbol: &str, _kind: QuoteKind) -> String {
