@@ -34,6 +34,7 @@ mod source;
 mod text;
 mod timestamp;
 mod venue;
+mod walk;
 pub mod wire;
 
 pub use error::{DecodeError, Error};
@@ -50,3 +51,4 @@ pub use source::{
 pub use text::{EXCERPT_CHARS, excerpt, excerpt_chars};
 pub use timestamp::{Clock, SystemClock, Timestamp};
 pub use venue::{Venue, VenueConfig, VenueFault, pad_object};
+pub use walk::{PriceWalk, WalkStep, WalkedPrices};

@@ -19,7 +19,10 @@
 //! in `X-Bapi-Limit-Reset-Timestamp`; the session reads it as a retryable
 //! error that waits until then.
 
-use mercury_core::{SplitMix64, Timestamp, Venue, VenueConfig, VenueFault, pad_object};
+use mercury_core::{
+    PriceWalk, SplitMix64, Timestamp, Venue, VenueConfig, VenueFault, WalkStep, WalkedPrices,
+    pad_object,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -30,12 +33,17 @@ pub const DEFAULT_SYMBOLS: [&str; 3] = ["BTCUSDT", "ETHUSDT", "SOLUSDT"];
 /// A fixed connection id, in Bybit's format.
 const CONN_ID: &str = "5e3c1d2a-8f4b-4c6d-9e0f-mercurysim01";
 
+/// This venue's price walk (floors and the bid's distance below the mark, in its tick).
+const WALK: PriceWalk = PriceWalk {
+    floor: 100,
+    bid_below_mark: 5,
+    bid_floor: 1,
+};
+
 #[derive(Debug, Clone)]
 struct Instrument {
     symbol: String,
-    mark: i64,
-    last: i64,
-    bid: i64,
+    prices: WalkedPrices,
 }
 
 /// Cents as a two-decimal string: `6187525` → `61875.25`.
@@ -66,9 +74,7 @@ impl BybitVenue {
                 let mark = [6_187_525, 298_110, 14_437][i % 3] + rng.step(500);
                 Instrument {
                     symbol,
-                    mark,
-                    last: mark,
-                    bid: mark - 5,
+                    prices: WALK.start(mark),
                 }
             })
             .collect();
@@ -106,13 +112,13 @@ impl BybitVenue {
     fn snapshot(&mut self, index: usize, ms: i128) -> String {
         let i = &self.instruments[index];
         let fields = [
-            ("lastPrice", cents(i.last)),
-            ("markPrice", cents(i.mark)),
-            ("indexPrice", cents(i.mark + 3)),
+            ("lastPrice", cents(i.prices.last)),
+            ("markPrice", cents(i.prices.mark)),
+            ("indexPrice", cents(i.prices.mark + 3)),
             ("fundingRate", "0.0001".to_owned()),
-            ("bid1Price", cents(i.bid)),
+            ("bid1Price", cents(i.prices.bid)),
             ("bid1Size", "3.543".to_owned()),
-            ("ask1Price", cents(i.bid + 10)),
+            ("ask1Price", cents(i.prices.bid + 10)),
             ("ask1Size", "1.250".to_owned()),
         ];
         self.ticker(index, "snapshot", &fields, ms)
@@ -206,35 +212,27 @@ impl Venue for BybitVenue {
 
     fn on_event(&mut self, now: Timestamp, out: &mut Vec<String>) {
         self.events += 1;
-        let mark_step = self
-            .events
-            .is_multiple_of(u64::from(self.config.updates_per_headline()));
-        let last_step = self.events.is_multiple_of(2);
+        let step = WalkStep::of(self.events, self.config.updates_per_headline());
         for i in &mut self.instruments {
-            if mark_step {
-                i.mark = (i.mark + self.rng.step(50)).max(100);
-            }
-            if last_step {
-                i.last = (i.mark + self.rng.step(20)).max(100);
-            }
-            i.bid = (i.mark - 5 + self.rng.step(5)).max(1);
+            WALK.advance(step, &mut self.rng, &mut i.prices);
         }
+        let (mark_step, last_step) = (step.mark, step.last);
         let ms = now.unix_nanos() / 1_000_000;
         let subscribed: Vec<usize> = self.subscribed.iter().copied().collect();
         for index in subscribed {
             let i = &self.instruments[index];
             let mut fields = vec![
-                ("bid1Price", cents(i.bid)),
+                ("bid1Price", cents(i.prices.bid)),
                 ("bid1Size", "2.120".to_owned()),
-                ("ask1Price", cents(i.bid + 10)),
+                ("ask1Price", cents(i.prices.bid + 10)),
                 ("ask1Size", "5.020".to_owned()),
             ];
             if mark_step {
-                fields.push(("markPrice", cents(i.mark)));
-                fields.push(("indexPrice", cents(i.mark + 3)));
+                fields.push(("markPrice", cents(i.prices.mark)));
+                fields.push(("indexPrice", cents(i.prices.mark + 3)));
             }
             if last_step {
-                fields.push(("lastPrice", cents(i.last)));
+                fields.push(("lastPrice", cents(i.prices.last)));
             }
             let delta = self.ticker(index, "delta", &fields, ms);
             out.push(delta);

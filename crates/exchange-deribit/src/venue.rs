@@ -28,7 +28,10 @@
 //! wait; the simulator adds `"data":{"reason":…,"retry_after_ms":…}` so
 //! the fault's wait reaches the client (the simulator's, not Deribit's).
 
-use mercury_core::{SplitMix64, Timestamp, Venue, VenueConfig, VenueFault, pad_object};
+use mercury_core::{
+    PriceWalk, SplitMix64, Timestamp, Venue, VenueConfig, VenueFault, WalkStep, WalkedPrices,
+    pad_object,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -43,12 +46,17 @@ const TICKS_PER_BEAT: u32 = 4;
 /// The least heartbeat interval Deribit accepts, in seconds.
 const MIN_INTERVAL_SECS: f64 = 10.0;
 
+/// This venue's price walk (floors and the bid's distance below the mark, in its tick).
+const WALK: PriceWalk = PriceWalk {
+    floor: 100,
+    bid_below_mark: 50,
+    bid_floor: 1,
+};
+
 #[derive(Debug, Clone)]
 struct Instrument {
     symbol: String,
-    mark: i64,
-    last: i64,
-    bid: i64,
+    prices: WalkedPrices,
 }
 
 /// Cents as Deribit prints a JSON number: `6187525` → `61875.25`,
@@ -122,9 +130,7 @@ impl DeribitVenue {
                 let mark = [6_187_525, 298_110, 14_437][i % 3] + rng.step(500);
                 Instrument {
                     symbol,
-                    mark,
-                    last: mark,
-                    bid: mark - 50,
+                    prices: WALK.start(mark),
                 }
             })
             .collect();
@@ -143,14 +149,14 @@ impl DeribitVenue {
     fn ticker(&self, index: usize, now: Timestamp) -> String {
         let i = &self.instruments[index];
         let ms = now.unix_nanos() / 1_000_000;
-        let (mark, index_price) = (cents(i.mark), cents(i.mark + 7));
-        let (bid, ask) = (cents(i.bid), cents(i.bid + 50));
+        let (mark, index_price) = (cents(i.prices.mark), cents(i.prices.mark + 7));
+        let (bid, ask) = (cents(i.prices.bid), cents(i.prices.bid + 50));
         format!(
             r#"{{"jsonrpc":"2.0","method":"subscription","params":{{"channel":"ticker.{s}.100ms","data":{{"timestamp":{ms},"state":"open","settlement_price":{mark},"open_interest":559791310,"min_price":{min},"max_price":{max},"mark_price":{mark},"last_price":{last},"instrument_name":"{s}","index_price":{index_price},"funding_8h":0.00000255,"estimated_delivery_price":{index_price},"current_funding":0.0,"best_bid_price":{bid},"best_bid_amount":149910.0,"best_ask_price":{ask},"best_ask_amount":62850.0}}}}}}"#,
             s = i.symbol,
-            min = cents(i.mark * 98 / 100),
-            max = cents(i.mark * 102 / 100),
-            last = cents(i.last),
+            min = cents(i.prices.mark * 98 / 100),
+            max = cents(i.prices.mark * 102 / 100),
+            last = cents(i.prices.last),
         )
     }
 
@@ -252,16 +258,9 @@ impl DeribitVenue {
 
     fn walk(&mut self) {
         self.events += 1;
-        let mark_step = (self.events).is_multiple_of(u64::from(self.config.updates_per_headline()));
-        let last_step = self.events.is_multiple_of(2);
+        let step = WalkStep::of(self.events, self.config.updates_per_headline());
         for i in &mut self.instruments {
-            if mark_step {
-                i.mark = (i.mark + self.rng.step(50)).max(100);
-            }
-            if last_step {
-                i.last = (i.mark + self.rng.step(20)).max(100);
-            }
-            i.bid = (i.mark - 50 + self.rng.step(5)).max(1);
+            WALK.advance(step, &mut self.rng, &mut i.prices);
         }
     }
 }

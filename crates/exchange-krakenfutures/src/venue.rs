@@ -23,7 +23,10 @@
 //! retryable error with that wait.
 
 use crate::session::API_LIMIT_EXCEEDED;
-use mercury_core::{SplitMix64, Timestamp, Venue, VenueConfig, VenueFault, pad_object};
+use mercury_core::{
+    PriceWalk, SplitMix64, Timestamp, Venue, VenueConfig, VenueFault, WalkStep, WalkedPrices,
+    pad_object,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -32,12 +35,17 @@ use std::time::Duration;
 /// the documentation's example).
 pub const DEFAULT_SYMBOLS: [&str; 3] = ["PF_XBTUSD", "PF_ETHUSD", "PF_SOLUSD"];
 
+/// This venue's price walk (floors and the bid's distance below the mark, in its tick).
+const WALK: PriceWalk = PriceWalk {
+    floor: 1000,
+    bid_below_mark: 50,
+    bid_floor: 100,
+};
+
 #[derive(Debug, Clone)]
 struct Instrument {
     product: String,
-    mark: i64,
-    last: i64,
-    bid: i64,
+    prices: WalkedPrices,
 }
 
 /// Cents as a JSON number with two decimals: `6187525` → `61875.25`.
@@ -84,9 +92,7 @@ impl KrakenFuturesVenue {
                 let mark = [6_187_525, 298_110, 14_437][i % 3] + rng.step(500);
                 Instrument {
                     product,
-                    mark,
-                    last: mark,
-                    bid: mark - 50,
+                    prices: WALK.start(mark),
                 }
             })
             .collect();
@@ -113,11 +119,11 @@ impl KrakenFuturesVenue {
             ),
             ms = ms,
             product = i.product,
-            bid = cents(i.bid),
-            ask = cents(i.bid + 100),
-            index = cents(i.mark + 3),
-            last = cents(i.last),
-            mark = cents(i.mark),
+            bid = cents(i.prices.bid),
+            ask = cents(i.prices.bid + 100),
+            index = cents(i.prices.mark + 3),
+            last = cents(i.prices.last),
+            mark = cents(i.prices.mark),
         )
     }
 
@@ -197,19 +203,11 @@ impl Venue for KrakenFuturesVenue {
 
     fn on_event(&mut self, now: Timestamp, out: &mut Vec<String>) {
         self.events += 1;
-        let mark_step = self
-            .events
-            .is_multiple_of(u64::from(self.config.updates_per_headline()));
-        let last_step = self.events.is_multiple_of(2);
+        let step = WalkStep::of(self.events, self.config.updates_per_headline());
         for i in &mut self.instruments {
-            if mark_step {
-                i.mark = (i.mark + self.rng.step(50)).max(1_000);
-            }
-            if last_step {
-                i.last = (i.mark + self.rng.step(20)).max(1_000);
-            }
-            i.bid = (i.mark - 50 + self.rng.step(5)).max(100);
+            WALK.advance(step, &mut self.rng, &mut i.prices);
         }
+        let mark_step = step.mark;
         // Kraken throttles a product's ticker to one message a second: one
         // whole ticker per headline change here.
         if mark_step {

@@ -17,7 +17,10 @@
 //! `Wait until <Unix ms>` (see `PROTOCOL-notes.md`).
 
 use crate::wire::{BBO_TBT, INDEX_TICKERS, MARK_PRICE, TICKERS};
-use mercury_core::{SplitMix64, Timestamp, Venue, VenueConfig, VenueFault, pad_object};
+use mercury_core::{
+    PriceWalk, SplitMix64, Timestamp, Venue, VenueConfig, VenueFault, WalkStep, WalkedPrices,
+    pad_object,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -32,13 +35,18 @@ const CONN_ID: &str = "6d3c2b1a";
 /// The channels the venue serves, in the order it pushes them.
 const CHANNELS: [&str; 4] = [MARK_PRICE, INDEX_TICKERS, TICKERS, BBO_TBT];
 
+/// This venue's price walk (floors and the bid's distance below the mark, in its tick).
+const WALK: PriceWalk = PriceWalk {
+    floor: 100,
+    bid_below_mark: 1,
+    bid_floor: 1,
+};
+
 #[derive(Debug, Clone)]
 struct Instrument {
     symbol: String,
     /// Prices in tenths.
-    mark: i64,
-    last: i64,
-    bid: i64,
+    prices: WalkedPrices,
 }
 
 impl Instrument {
@@ -94,9 +102,7 @@ impl OkxVenue {
                 let mark = base + rng.step(50);
                 Instrument {
                     symbol,
-                    mark,
-                    last: mark,
-                    bid: mark - 1,
+                    prices: WALK.start(mark),
                 }
             })
             .collect();
@@ -126,33 +132,33 @@ impl OkxVenue {
                 } else {
                     i.inst_type()
                 },
-                tenths(i.mark)
+                tenths(i.prices.mark)
             ),
             INDEX_TICKERS => format!(
                 r#"{{"instId":"{symbol}","idxPx":"{}","high24h":"{}","low24h":"{}","open24h":"{}","sodUtc0":"{}","sodUtc8":"{}","ts":"{ms}"}}"#,
-                tenths(i.mark - 3),
-                tenths(i.mark + 900),
-                tenths(i.mark - 900),
-                tenths(i.mark - 100),
-                tenths(i.mark - 50),
-                tenths(i.mark + 20),
+                tenths(i.prices.mark - 3),
+                tenths(i.prices.mark + 900),
+                tenths(i.prices.mark - 900),
+                tenths(i.prices.mark - 100),
+                tenths(i.prices.mark - 50),
+                tenths(i.prices.mark + 20),
             ),
             TICKERS => format!(
                 r#"{{"instType":"{}","instId":"{symbol}","last":"{}","lastSz":"1","askPx":"{}","askSz":"12","bidPx":"{}","bidSz":"431","open24h":"{}","high24h":"{}","low24h":"{}","sodUtc0":"{}","sodUtc8":"{}","volCcy24h":"108540.53","vol24h":"10854053","ts":"{ms}"}}"#,
                 i.inst_type(),
-                tenths(i.last),
-                tenths(i.bid + 1),
-                tenths(i.bid),
-                tenths(i.mark - 100),
-                tenths(i.mark + 900),
-                tenths(i.mark - 900),
-                tenths(i.mark - 50),
-                tenths(i.mark + 20),
+                tenths(i.prices.last),
+                tenths(i.prices.bid + 1),
+                tenths(i.prices.bid),
+                tenths(i.prices.mark - 100),
+                tenths(i.prices.mark + 900),
+                tenths(i.prices.mark - 900),
+                tenths(i.prices.mark - 50),
+                tenths(i.prices.mark + 20),
             ),
             _ => format!(
                 r#"{{"asks":[["{}","7","0","2"]],"bids":[["{}","50","0","5"]],"ts":"{ms}","seqId":{}}}"#,
-                tenths(i.bid + 1),
-                tenths(i.bid),
+                tenths(i.prices.bid + 1),
+                tenths(i.prices.bid),
                 self.events
             ),
         };
@@ -248,19 +254,11 @@ impl Venue for OkxVenue {
 
     fn on_event(&mut self, now: Timestamp, out: &mut Vec<String>) {
         self.events += 1;
-        let headline = self
-            .events
-            .is_multiple_of(u64::from(self.config.updates_per_headline()));
-        let last_step = self.events.is_multiple_of(2);
+        let step = WalkStep::of(self.events, self.config.updates_per_headline());
         for i in &mut self.instruments {
-            if headline {
-                i.mark = (i.mark + self.rng.step(50)).max(100);
-            }
-            if last_step {
-                i.last = (i.mark + self.rng.step(20)).max(100);
-            }
-            i.bid = (i.mark - 1 + self.rng.step(5)).max(1);
+            WALK.advance(step, &mut self.rng, &mut i.prices);
         }
+        let (headline, last_step) = (step.mark, step.last);
         let ms = now.unix_nanos() / 1_000_000;
         let due: Vec<(usize, usize)> = self
             .subscribed
