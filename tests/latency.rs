@@ -4,10 +4,10 @@
 //! stderr, leaving stdout pure data.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
-use mercury_tests::{Fetched, collector, drain, scrape};
+use mercury_tests::{Fetched, collector, drain, scrape, terminate};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// One series of a histogram: its buckets (`le` text, cumulative count)
@@ -86,25 +86,6 @@ fn quotes_of(body: &str, exchange: &str) -> u64 {
         .filter(|line| line.starts_with(&prefix))
         .map(|line| line.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
         .sum()
-}
-
-fn stop(mut serve: Child) -> std::process::ExitStatus {
-    let term = Command::new("kill")
-        .args(["-TERM", &serve.id().to_string()])
-        .status();
-    assert!(term.unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = serve.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = serve.kill();
-            let _ = serve.wait();
-            panic!("serve did not stop within 30 s of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Starts `collector serve --sim` on 127.0.0.1:0; returns it and its page.
@@ -192,7 +173,7 @@ fn serve_metrics_has_latency_histograms_per_exchange_and_kind() {
             .any(|l| l == "mercury_latency_series_over_limit_total 0"),
         "{body}"
     );
-    let status = stop(serve);
+    let status = terminate(serve, Duration::from_secs(30));
     let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
     assert_eq!(status.code(), Some(0), "{stderr}");
 }

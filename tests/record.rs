@@ -12,36 +12,15 @@ use mercury_tests::recorded::{
     assert_connection_by_connection, assert_raw_matches, complete_frames, files_under, lines_of,
     no_partial_left, prices, quotes, record_for,
 };
-use mercury_tests::{SimProcess, collector, run_bounded};
+use mercury_tests::{SimProcess, collector, run_bounded, two_sims_dropping_once};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[test]
 fn record_keeps_every_quote_and_frame_once_across_drops_and_sigterm_finishes_the_files() {
-    let drop = [
-        "--drop-after",
-        "8",
-        "--faulty-connections",
-        "1",
-        "--fair-interval",
-        "0.05",
-    ];
-    let mut bitmex = SimProcess::start_for("bitmex", "record-bitmex", &drop);
-    let mut binance = SimProcess::start_for("binance", "record-binance", &drop);
+    let (mut bitmex, mut binance, args) = two_sims_dropping_once("record", "0.05");
     let out = tempfile::tempdir().unwrap();
-    let args: Vec<String> = [
-        "bitmex:XBTUSD",
-        "binance:BTCUSDT",
-        "--url",
-        &format!("bitmex={}", bitmex.url()),
-        "--url",
-        &format!("binance={}", binance.url()),
-        "--backoff-seed",
-        "7",
-    ]
-    .map(str::to_owned)
-    .into();
     let output = record_for(&args, out.path(), Duration::from_secs(4));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");

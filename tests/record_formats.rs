@@ -15,7 +15,7 @@ use mercury_collector::record::{QuoteRow, read_parquet_rows};
 use mercury_core::{Price, Timestamp};
 use mercury_tests::oracle::sent;
 use mercury_tests::recorded::{assert_connection_by_connection, files_under, record_for};
-use mercury_tests::{SimProcess, collector, collector_binary, run_bounded};
+use mercury_tests::{SimProcess, collector, collector_binary, run_bounded, two_sims_dropping_once};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -183,37 +183,21 @@ fn matches_json(row: &QuoteRow, line: &Value) -> bool {
 
 #[test]
 fn jsonl_csv_and_parquet_hold_the_same_quotes_and_pyarrow_reads_them() {
-    let drop = [
-        "--drop-after",
-        "8",
-        "--faulty-connections",
-        "1",
-        "--fair-interval",
-        "0.02",
-    ];
-    let mut bitmex = SimProcess::start_for("bitmex", "formats-bitmex", &drop);
-    let mut binance = SimProcess::start_for("binance", "formats-binance", &drop);
+    let (mut bitmex, mut binance, mut args) = two_sims_dropping_once("formats", "0.02");
     let out = tempfile::tempdir().unwrap();
-    let args: Vec<String> = [
-        "bitmex:XBTUSD",
-        "binance:BTCUSDT",
-        "--url",
-        &format!("bitmex={}", bitmex.url()),
-        "--url",
-        &format!("binance={}", binance.url()),
-        "--backoff-seed",
-        "7",
-        "--format",
-        "jsonl,csv",
-        "--format",
-        "parquet",
-        "--rotate",
-        "1",
-        "--parquet-row-group",
-        "16",
-    ]
-    .map(str::to_owned)
-    .into();
+    args.extend(
+        [
+            "--format",
+            "jsonl,csv",
+            "--format",
+            "parquet",
+            "--rotate",
+            "1",
+            "--parquet-row-group",
+            "16",
+        ]
+        .map(str::to_owned),
+    );
     let output = record_for(&args, out.path(), Duration::from_secs(4));
     assert_eq!(
         output.status.code(),

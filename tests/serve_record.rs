@@ -4,10 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
 use mercury_tests::recorded::{files_under, lines_of, no_partial_left};
-use mercury_tests::{collector, drain, scrape};
+use mercury_tests::{collector, drain, scrape, terminate};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// The value of `name{sink="SINK"}` in a Prometheus text body.
@@ -42,24 +42,6 @@ fn finished_quote_files(out: &Path) -> usize {
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
         .count()
-}
-
-fn stop(mut serve: Child) -> std::process::ExitStatus {
-    let term = Command::new("kill")
-        .args(["-TERM", &serve.id().to_string()])
-        .status();
-    assert!(term.unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = serve.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = serve.kill();
-            panic!("serve did not stop within 30 s of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]
@@ -114,7 +96,7 @@ fn serve_out_records_while_serving_and_metrics_count_each_sink() {
     assert_eq!(sinks, ["raw", "jsonl", "parquet"], "{health}");
     assert_eq!(health["sinks_degraded"], serde_json::json!([]), "{health}");
 
-    let status = stop(serve);
+    let status = terminate(serve, Duration::from_secs(30));
     let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
     assert_eq!(status.code(), Some(0), "{stderr}");
     no_partial_left(out.path());
