@@ -1,0 +1,298 @@
+//! Publishing to NATS JetStream, wired once for `collector record --nats`
+//! and `collector serve --nats`: the flags, the credentials from the
+//! environment or files, and the sink's start and end
+//! (`mercury_collector::nats`).
+//!
+//! **Credentials** are never taken from the command line alone: a
+//! `--nats-creds FILE` (JWT + NKey, as `nsc` writes it), a
+//! `--nats-token-file FILE`, or the environment: `MERCURY_NATS_TOKEN`,
+//! `MERCURY_NATS_USER` with `MERCURY_NATS_PASSWORD`, or
+//! `MERCURY_NATS_NKEY` (a seed, `SU…`). At most one of them.
+//!
+//! **Order.** [`Publishing::start`] connects before any exchange is
+//! (a refused credential, a TLS failure or a stream mismatch ends the run
+//! at once with its `error:` line, exit 1), then opens a lossless stream
+//! of the targets' quotes into the sink. At the end, after the connectors
+//! have stopped (and the file writers have finished), [`Publishing::finish`]
+//! ends the stream and waits, bounded, for every ack; what stays
+//! unacknowledged is the run's `error:` line (exit 1).
+
+use crate::UsageError;
+use crate::args::parse_seconds;
+use actix::Addr;
+use mercury_collector::nats::{NatsAuth, NatsConfig, NatsConnection, NatsPublisher, NatsStats};
+use mercury_collector::{CancelFetches, Collector, OpenStream, StreamEnd, TlsTrust, load_ca_file};
+use mercury_core::Subscription;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// The environment variable holding a token.
+pub const TOKEN_ENV: &str = "MERCURY_NATS_TOKEN";
+/// The environment variable holding a user name (with [`PASSWORD_ENV`]).
+pub const USER_ENV: &str = "MERCURY_NATS_USER";
+/// The environment variable holding a password (with [`USER_ENV`]).
+pub const PASSWORD_ENV: &str = "MERCURY_NATS_PASSWORD";
+/// The environment variable holding an NKey seed.
+pub const NKEY_ENV: &str = "MERCURY_NATS_NKEY";
+/// Ticks the stream into the sink holds before the collector waits.
+const NATS_CAPACITY: usize = 4096;
+/// How long the end waits for the last acks, unless told otherwise.
+const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
+
+/// Publishing to NATS JetStream (`record` and `serve`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct NatsArgs {
+    /// Also publish every quote to NATS JetStream at URL (nats://HOST:PORT,
+    /// tls://HOST:PORT; several separated by commas). Subjects are
+    /// PREFIX.EXCHANGE.KIND.SYMBOL; credentials come from --nats-creds,
+    /// --nats-token-file or the environment (MERCURY_NATS_TOKEN,
+    /// MERCURY_NATS_USER + MERCURY_NATS_PASSWORD, MERCURY_NATS_NKEY).
+    #[arg(long, value_name = "URL")]
+    pub nats: Option<String>,
+    /// A NATS credentials file (JWT and NKey seed).
+    #[arg(long, value_name = "FILE")]
+    pub nats_creds: Option<PathBuf>,
+    /// A file holding the NATS token (one line).
+    #[arg(long, value_name = "FILE")]
+    pub nats_token_file: Option<PathBuf>,
+    /// Also trust this CA (PEM) for a tls:// NATS server; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub nats_ca_cert: Vec<PathBuf>,
+    /// The subjects' first token(s) [default: mercury].
+    #[arg(long, value_name = "PREFIX")]
+    pub nats_prefix: Option<String>,
+    /// The JetStream stream (created if absent, checked if present)
+    /// [default: MERCURY].
+    #[arg(long, value_name = "NAME")]
+    pub nats_stream: Option<String>,
+    /// Publications in flight, for tests.
+    #[arg(long, hide = true)]
+    pub nats_window: Option<usize>,
+    /// The ack timeout in seconds, for tests.
+    #[arg(long, hide = true, value_parser = parse_seconds)]
+    pub nats_ack_timeout: Option<Duration>,
+    /// How long the end waits for the last acks, in seconds [default: 30].
+    #[arg(long, hide = true, value_parser = parse_seconds)]
+    pub nats_drain: Option<Duration>,
+}
+
+/// The sink's settings resolved, with the end's wait.
+#[derive(Debug, Clone)]
+pub struct NatsSettings {
+    /// The sink's configuration.
+    pub config: NatsConfig,
+    /// How long the end waits for the last acks.
+    pub drain: Duration,
+}
+
+impl NatsArgs {
+    /// The settings, or `None` without `--nats`; NATS options without it
+    /// are refused.
+    pub fn resolve(&self) -> Result<Option<NatsSettings>, UsageError> {
+        let Some(urls) = &self.nats else {
+            let given = self.nats_creds.is_some()
+                || self.nats_token_file.is_some()
+                || !self.nats_ca_cert.is_empty()
+                || self.nats_prefix.is_some()
+                || self.nats_stream.is_some();
+            return match given {
+                true => Err(UsageError("the --nats-… options need --nats URL".into())),
+                false => Ok(None),
+            };
+        };
+        let urls: Vec<String> = urls.split(',').map(|u| u.trim().to_string()).collect();
+        let mut config = NatsConfig::new(urls);
+        config.auth = self.auth(|name| std::env::var(name).ok())?;
+        if !self.nats_ca_cert.is_empty() {
+            let mut cas = Vec::new();
+            for path in &self.nats_ca_cert {
+                cas.extend(
+                    load_ca_file(path).map_err(|e| UsageError(format!("--nats-ca-cert: {e}")))?,
+                );
+            }
+            config.trust = TlsTrust::with_extra_cas(cas);
+        }
+        if let Some(prefix) = &self.nats_prefix {
+            config.prefix.clone_from(prefix);
+        }
+        if let Some(stream) = &self.nats_stream {
+            config.stream.name.clone_from(stream);
+        }
+        if let Some(window) = self.nats_window {
+            config.window = window;
+        }
+        if let Some(timeout) = self.nats_ack_timeout {
+            config.ack_timeout = timeout;
+        }
+        config.check().map_err(|e| UsageError(e.to_string()))?;
+        Ok(Some(NatsSettings {
+            config,
+            drain: self.nats_drain.unwrap_or(DEFAULT_DRAIN),
+        }))
+    }
+
+    /// The credentials from the files and `env`; two sources are refused.
+    fn auth(&self, env: impl Fn(&str) -> Option<String>) -> Result<NatsAuth, UsageError> {
+        let mut found = Vec::new();
+        if let Some(path) = &self.nats_creds {
+            found.push(("--nats-creds", NatsAuth::CredsFile(path.clone())));
+        }
+        if let Some(path) = &self.nats_token_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| UsageError(format!("--nats-token-file {}: {e}", path.display())))?;
+            found.push((
+                "--nats-token-file",
+                NatsAuth::Token(text.trim().to_string()),
+            ));
+        }
+        if let Some(token) = env(TOKEN_ENV) {
+            found.push((TOKEN_ENV, NatsAuth::Token(token)));
+        }
+        match (env(USER_ENV), env(PASSWORD_ENV)) {
+            (Some(user), Some(password)) => {
+                found.push((USER_ENV, NatsAuth::UserPassword { user, password }));
+            }
+            (None, None) => {}
+            _ => {
+                return Err(UsageError(format!(
+                    "{USER_ENV} and {PASSWORD_ENV} go together"
+                )));
+            }
+        }
+        if let Some(seed) = env(NKEY_ENV) {
+            found.push((NKEY_ENV, NatsAuth::NKey(seed)));
+        }
+        match found.len() {
+            0 => Ok(NatsAuth::None),
+            1 => Ok(found.remove(0).1),
+            _ => {
+                let names: Vec<&str> = found.iter().map(|(name, _)| *name).collect();
+                Err(UsageError(format!(
+                    "NATS credentials from {}: give one",
+                    names.join(" and ")
+                )))
+            }
+        }
+    }
+}
+
+/// A running NATS sink; see the module docs.
+pub struct Publishing {
+    publisher: NatsPublisher,
+    stream_end: oneshot::Receiver<StreamEnd>,
+    drain: Duration,
+}
+
+impl Publishing {
+    /// Connects (fatal errors here), then feeds the sink a lossless stream
+    /// of `subscriptions`. Call before starting the connectors.
+    pub async fn start(
+        settings: &NatsSettings,
+        subscriptions: Vec<Subscription>,
+        collector: &Addr<Collector>,
+    ) -> anyhow::Result<Publishing> {
+        let connection = NatsConnection::connect(settings.config.clone(), NatsStats::new()).await?;
+        let stream = collector
+            .send(OpenStream {
+                subscriptions,
+                n: None,
+                timeout: None,
+                capacity: NATS_CAPACITY,
+            })
+            .await?;
+        Ok(Publishing {
+            publisher: connection.publish(stream.ticks),
+            stream_end: stream.end,
+            drain: settings.drain,
+        })
+    }
+
+    /// The sink's counters, for the dashboard.
+    pub fn stats(&self) -> NatsStats {
+        self.publisher.stats()
+    }
+
+    /// Resolves when the stream ends by itself (a connection failed for
+    /// good); never otherwise.
+    pub async fn ended(&mut self) -> StreamEnd {
+        match (&mut self.stream_end).await {
+            Ok(end) => end,
+            Err(_) => std::future::pending().await,
+        }
+    }
+
+    /// After the connectors have stopped: ends the stream and waits for
+    /// every ack (bounded); the run's error, if any.
+    pub async fn finish(self, collector: &Addr<Collector>) -> anyhow::Result<()> {
+        collector.do_send(CancelFetches);
+        let summary = self.publisher.finish(self.drain).await?;
+        tracing::info!(
+            published = summary.published,
+            acknowledged = summary.acknowledged,
+            duplicates = summary.duplicates,
+            "NATS sink finished"
+        );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn args() -> NatsArgs {
+        NatsArgs {
+            nats: Some("nats://127.0.0.1:4222".into()),
+            ..NatsArgs::default()
+        }
+    }
+
+    #[test]
+    fn credentials_come_from_one_source() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(args().auth(env(&[])).unwrap(), NatsAuth::None);
+        assert_eq!(
+            args().auth(env(&[(TOKEN_ENV, "s3cret")])).unwrap(),
+            NatsAuth::Token("s3cret".into())
+        );
+        assert_eq!(
+            args()
+                .auth(env(&[(USER_ENV, "u"), (PASSWORD_ENV, "p")]))
+                .unwrap(),
+            NatsAuth::UserPassword {
+                user: "u".into(),
+                password: "p".into()
+            }
+        );
+        assert!(args().auth(env(&[(USER_ENV, "u")])).is_err());
+        assert!(
+            args()
+                .auth(env(&[(TOKEN_ENV, "t"), (NKEY_ENV, "SU")]))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn nats_options_need_a_url() {
+        let lone = NatsArgs {
+            nats_stream: Some("X".into()),
+            ..NatsArgs::default()
+        };
+        assert!(lone.resolve().is_err());
+        assert!(NatsArgs::default().resolve().unwrap().is_none());
+        let bad_prefix = NatsArgs {
+            nats_prefix: Some("a.*".into()),
+            ..args()
+        };
+        assert!(bad_prefix.resolve().is_err());
+    }
+}
