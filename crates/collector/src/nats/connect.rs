@@ -116,9 +116,30 @@ fn connect_error(urls: &str, error: &async_nats::ConnectError) -> NatsError {
             NatsError::Auth(detail)
         }
         ConnectErrorKind::Tls => NatsError::Tls(detail),
+        _ if is_tls_failure(error) => NatsError::Tls(detail),
         _ => NatsError::Connect {
             url: mercury_core::excerpt(urls),
             detail,
         },
     }
+}
+
+/// Whether a rustls error (an untrusted certificate, a failed handshake)
+/// is behind `error`: async-nats reports those as I/O errors.
+fn is_tls_failure(error: &async_nats::ConnectError) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(current) = cause {
+        if current.is::<rustls::Error>() {
+            return true;
+        }
+        let inner = current
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .is_some_and(|inner| inner.is::<rustls::Error>());
+        if inner {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }
