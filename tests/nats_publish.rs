@@ -218,6 +218,10 @@ fn a_killed_server_restarted_on_its_store_ends_with_every_quote_once() {
     let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(
+        stderr.contains("sending the window again"),
+        "retried: {stderr}"
+    );
+    assert!(
         most < before + 64 * 1024,
         "RSS bounded while NATS was away: {before} KiB then up to {most} KiB"
     );
@@ -233,6 +237,49 @@ fn a_killed_server_restarted_on_its_store_ends_with_every_quote_once() {
     // away too, each once, in order.
     assert!(all.len() >= 200, "{} quotes", all.len());
     assert_connection_by_connection(&prices_of(&all), &sent, "bitmex");
+}
+
+#[test]
+fn quotes_never_acknowledged_by_the_end_are_one_error_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mut nats) = server(dir.path(), NatsOptions::default()) else {
+        return;
+    };
+    let bitmex = SimProcess::start_for("bitmex", "nats-unacked", &["--fair-interval", "0.02"]);
+    let args = [
+        "bitmex:XBTUSD",
+        "--url",
+        &format!("bitmex={}", bitmex.url()),
+        "--nats",
+        &nats.url(),
+        "--nats-ack-timeout",
+        "0.5",
+        "--nats-drain",
+        "1",
+    ];
+    let (mut child, stderr) = spawn_record(&owned(&args), &[]);
+    std::thread::sleep(Duration::from_secs(1));
+    nats.kill();
+    std::thread::sleep(Duration::from_secs(1));
+    let status = terminate(&mut child);
+    let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    let count: u64 = errors[0]
+        .trim_start_matches("error: ")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("a count first: {}", errors[0]));
+    // About 50 quotes a second for the second the server was away.
+    assert!(count >= 20, "{}", errors[0]);
+    assert!(
+        errors[0].contains("not acknowledged by NATS"),
+        "{}",
+        errors[0]
+    );
 }
 
 #[test]
@@ -288,6 +335,10 @@ fn a_paused_server_behind_a_firehose_back_pressures_and_loses_nothing() {
     let _ = firehose.wait();
     let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
     assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("sending the window again"),
+        "retried: {stderr}"
+    );
     assert!(
         most < before + 64 * 1024,
         "RSS bounded while NATS was paused: {before} KiB then up to {most} KiB"

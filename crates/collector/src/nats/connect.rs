@@ -7,9 +7,8 @@ use crate::tls::tls_client_config;
 use async_nats::{ConnectErrorKind, ConnectOptions, Event};
 use std::time::Duration;
 
-/// A connected client and its JetStream context, the stream ready.
+/// A connected client's JetStream context, the stream ready.
 pub(crate) struct Connected {
-    pub(crate) client: async_nats::Client,
     pub(crate) js: async_nats::jetstream::Context,
 }
 
@@ -38,9 +37,9 @@ pub(crate) async fn connect(
     let js = async_nats::jetstream::ContextBuilder::new()
         .timeout(config.ack_timeout)
         .max_ack_inflight(config.window.saturating_mul(4).max(64))
-        .build(client.clone());
+        .build(client);
     stream::ensure_stream(&js, config).await?;
-    Ok(Connected { client, js })
+    Ok(Connected { js })
 }
 
 /// The client's options for `config`.
