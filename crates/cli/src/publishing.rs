@@ -18,14 +18,19 @@
 //! unacknowledged is the run's `error:` line (exit 1).
 
 use crate::UsageError;
-use crate::args::parse_seconds;
+use crate::args::{parse_period, parse_seconds, parse_size};
 use actix::Addr;
-use mercury_collector::nats::{NatsAuth, NatsConfig, NatsConnection, NatsPublisher, NatsStats};
+use mercury_collector::nats::{
+    NatsAuth, NatsConfig, NatsConnection, NatsPublisher, NatsStats, Storage,
+};
 use mercury_collector::{CancelFetches, Collector, OpenStream, StreamEnd, TlsTrust, load_ca_file};
 use mercury_core::Subscription;
+use serde::Deserialize;
+use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::oneshot;
+use toml::Spanned;
 
 /// The environment variable holding a token.
 pub const TOKEN_ENV: &str = "MERCURY_NATS_TOKEN";
@@ -77,6 +82,104 @@ pub struct NatsArgs {
     pub nats_drain: Option<Duration>,
 }
 
+/// The config file's `[nats]` table, as written (see
+/// `examples/record.toml`). Flags win over it; `ca_cert` files add up.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatsTable {
+    url: Option<String>,
+    creds: Option<PathBuf>,
+    token_file: Option<PathBuf>,
+    #[serde(default)]
+    ca_cert: Vec<PathBuf>,
+    prefix: Option<String>,
+    stream: Option<String>,
+    max_age: Option<Spanned<String>>,
+    max_bytes: Option<Spanned<String>>,
+    duplicate_window: Option<Spanned<String>>,
+    storage: Option<Spanned<String>>,
+    replicas: Option<Spanned<usize>>,
+}
+
+/// The `[nats]` table checked: what the flags would say, plus the
+/// stream's limits (file only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NatsFile {
+    /// `url`.
+    pub url: Option<String>,
+    /// `creds`.
+    pub creds: Option<PathBuf>,
+    /// `token_file`.
+    pub token_file: Option<PathBuf>,
+    /// `ca_cert`.
+    pub ca_cert: Vec<PathBuf>,
+    /// `prefix`.
+    pub prefix: Option<String>,
+    /// `stream`.
+    pub stream: Option<String>,
+    /// `max_age` ("0" or "0s": no limit).
+    pub max_age: Option<Duration>,
+    /// `max_bytes` ("0": no limit).
+    pub max_bytes: Option<u64>,
+    /// `duplicate_window`.
+    pub duplicate_window: Option<Duration>,
+    /// `storage`: "file" or "memory".
+    pub storage: Option<Storage>,
+    /// `replicas`.
+    pub replicas: Option<usize>,
+}
+
+impl NatsTable {
+    /// Checks the values; `at` places an error in the file.
+    pub fn check(
+        &self,
+        at: &dyn Fn(Option<Range<usize>>, &str) -> UsageError,
+    ) -> Result<NatsFile, UsageError> {
+        let period = |value: &Option<Spanned<String>>, key: &str| match value {
+            Some(value) if matches!(value.get_ref().as_str(), "0" | "0s") => {
+                Ok(Some(Duration::ZERO))
+            }
+            Some(value) => parse_period(value.get_ref())
+                .map(Some)
+                .map_err(|e| at(Some(value.span()), &format!("{key}: {e}"))),
+            None => Ok(None),
+        };
+        let max_bytes = match &self.max_bytes {
+            Some(size) => Some(
+                parse_size(size.get_ref().trim_end_matches("iB"))
+                    .map_err(|e| at(Some(size.span()), &format!("max_bytes: {e}")))?,
+            ),
+            None => None,
+        };
+        let storage = match &self.storage {
+            Some(name) => Some(match name.get_ref().as_str() {
+                "file" => Storage::File,
+                "memory" => Storage::Memory,
+                _ => return Err(at(Some(name.span()), "storage: \"file\" or \"memory\"")),
+            }),
+            None => None,
+        };
+        if let Some(replicas) = &self.replicas
+            && !(1..=5).contains(replicas.get_ref())
+        {
+            return Err(at(Some(replicas.span()), "replicas: 1 to 5"));
+        }
+        Ok(NatsFile {
+            url: self.url.clone(),
+            creds: self.creds.clone(),
+            token_file: self.token_file.clone(),
+            ca_cert: self.ca_cert.clone(),
+            prefix: self.prefix.clone(),
+            stream: self.stream.clone(),
+            max_age: period(&self.max_age, "max_age")?,
+            max_bytes,
+            duplicate_window: period(&self.duplicate_window, "duplicate_window")?,
+            storage,
+            replicas: self.replicas.as_ref().map(|r| *r.get_ref()),
+        })
+    }
+}
+
 /// The sink's settings resolved, with the end's wait.
 #[derive(Debug, Clone)]
 pub struct NatsSettings {
@@ -87,9 +190,57 @@ pub struct NatsSettings {
 }
 
 impl NatsArgs {
-    /// The settings, or `None` without `--nats`; NATS options without it
-    /// are refused.
-    pub fn resolve(&self) -> Result<Option<NatsSettings>, UsageError> {
+    /// The settings from the flags and the config file's `[nats]` (flags
+    /// win; `ca_cert` files add up), or `None` without a URL in either;
+    /// NATS options without one are refused.
+    pub fn resolve(&self, file: Option<&NatsFile>) -> Result<Option<NatsSettings>, UsageError> {
+        let empty = NatsFile::default();
+        let file = file.unwrap_or(&empty);
+        let merged = NatsArgs {
+            nats: self.nats.clone().or_else(|| file.url.clone()),
+            nats_creds: self.nats_creds.clone().or_else(|| file.creds.clone()),
+            nats_token_file: self
+                .nats_token_file
+                .clone()
+                .or_else(|| file.token_file.clone()),
+            nats_ca_cert: self
+                .nats_ca_cert
+                .iter()
+                .chain(&file.ca_cert)
+                .cloned()
+                .collect(),
+            nats_prefix: self.nats_prefix.clone().or_else(|| file.prefix.clone()),
+            nats_stream: self.nats_stream.clone().or_else(|| file.stream.clone()),
+            ..self.clone()
+        };
+        let Some(mut settings) = merged.resolve_flags()? else {
+            return Ok(None);
+        };
+        let stream = &mut settings.config.stream;
+        if let Some(age) = file.max_age {
+            stream.max_age = age;
+        }
+        if let Some(bytes) = file.max_bytes {
+            stream.max_bytes = (bytes > 0).then_some(bytes);
+        }
+        if let Some(window) = file.duplicate_window {
+            stream.duplicate_window = window;
+        }
+        if let Some(storage) = file.storage {
+            stream.storage = storage;
+        }
+        if let Some(replicas) = file.replicas {
+            stream.replicas = replicas;
+        }
+        settings
+            .config
+            .check()
+            .map_err(|e| UsageError(e.to_string()))?;
+        Ok(Some(settings))
+    }
+
+    /// The settings of the flags alone.
+    fn resolve_flags(&self) -> Result<Option<NatsSettings>, UsageError> {
         let Some(urls) = &self.nats else {
             let given = self.nats_creds.is_some()
                 || self.nats_token_file.is_some()
@@ -287,12 +438,72 @@ mod tests {
             nats_stream: Some("X".into()),
             ..NatsArgs::default()
         };
-        assert!(lone.resolve().is_err());
-        assert!(NatsArgs::default().resolve().unwrap().is_none());
+        assert!(lone.resolve(None).is_err());
+        assert!(NatsArgs::default().resolve(None).unwrap().is_none());
         let bad_prefix = NatsArgs {
             nats_prefix: Some("a.*".into()),
             ..args()
         };
-        assert!(bad_prefix.resolve().is_err());
+        assert!(bad_prefix.resolve(None).is_err());
+    }
+
+    const FILE: &str = r#"
+[[target]]
+exchange = "bitmex"
+symbols = ["XBTUSD"]
+
+[nats]
+url = "nats://10.0.0.1:4222"
+prefix = "md"
+stream = "QUOTES"
+max_age = "2h"
+max_bytes = "64MiB"
+duplicate_window = "5m"
+storage = "memory"
+replicas = 3
+"#;
+
+    #[test]
+    fn the_nats_table_sets_the_stream_and_flags_win() {
+        let config = crate::config::parse(FILE, "deploy.toml").unwrap();
+        let file = config.nats.unwrap();
+        let settings = NatsArgs::default().resolve(Some(&file)).unwrap().unwrap();
+        let c = &settings.config;
+        assert_eq!(c.urls, vec!["nats://10.0.0.1:4222".to_string()]);
+        assert_eq!(
+            (c.prefix.as_str(), c.stream.name.as_str()),
+            ("md", "QUOTES")
+        );
+        assert_eq!(c.stream.max_age, Duration::from_secs(7200));
+        assert_eq!(c.stream.max_bytes, Some(64 << 20));
+        assert_eq!(c.stream.duplicate_window, Duration::from_secs(300));
+        assert_eq!((c.stream.storage, c.stream.replicas), (Storage::Memory, 3));
+        let flags = NatsArgs {
+            nats_prefix: Some("flag".into()),
+            ..args()
+        };
+        let settings = flags.resolve(Some(&file)).unwrap().unwrap();
+        assert_eq!(
+            settings.config.urls,
+            vec!["nats://127.0.0.1:4222".to_string()]
+        );
+        assert_eq!(settings.config.prefix, "flag");
+    }
+
+    #[test]
+    fn the_nats_table_refuses_unknown_keys_and_bad_values_with_their_line() {
+        let unknown = FILE.replace("replicas = 3", "replica = 3");
+        let error = crate::config::parse(&unknown, "deploy.toml").unwrap_err();
+        assert!(error.0.starts_with("deploy.toml:14:"), "{error}");
+        let bad = FILE.replace("\"memory\"", "\"tape\"");
+        let error = crate::config::parse(&bad, "deploy.toml").unwrap_err();
+        assert!(
+            error.0.starts_with("deploy.toml:13:") && error.0.contains("storage"),
+            "{error}"
+        );
+        let short = FILE.replace("max_age = \"2h\"", "max_age = \"1m\"");
+        let file = crate::config::parse(&short, "deploy.toml").unwrap().nats;
+        let error = NatsArgs::default().resolve(file.as_ref()).unwrap_err();
+        assert!(error.0.contains("duplicates window"), "{error}");
     }
 }

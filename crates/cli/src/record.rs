@@ -38,6 +38,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Outcome> {
         wiring::until_stopped(args.duration)
     };
     let config = args.config.as_deref().map(config::load).transpose()?;
+    let nats_file = config.as_ref().and_then(|c| c.nats.clone());
     let merged = config::merge(&args.source, &args.files, args.heartbeat, config)?;
     let Merged {
         source,
@@ -47,7 +48,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Outcome> {
         formats,
     } = merged;
     let settings = RecordSettings::resolve(&files, formats)?;
-    let nats = args.nats.resolve()?;
+    let nats = args.nats.resolve(nats_file.as_ref())?;
     if settings.is_none() && nats.is_none() {
         return Err(crate::UsageError(
             "record needs --out DIR (or [record] out in --config), --nats URL, or both".into(),

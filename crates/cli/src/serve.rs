@@ -32,9 +32,10 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         wiring::until_stopped(args.duration)
     };
     let config = args.config.as_deref().map(config::load).transpose()?;
+    let nats_file = config.as_ref().and_then(|c| c.nats.clone());
     let merged = config::merge(&args.source, &args.files, None, config)?;
     let settings = RecordSettings::resolve(&merged.files, merged.formats)?;
-    let nats = args.nats.resolve()?;
+    let nats = args.nats.resolve(nats_file.as_ref())?;
     // A server keeps trying (with capped backoff) for as long as it runs.
     let (targets, mut options) = SourceOptions::for_targets(
         &merged.source,
