@@ -127,6 +127,19 @@ fn assert_ids_unique(messages: &[Stored]) {
     assert!(messages.iter().all(|m| !m.id.is_empty() && m.schema == "1"));
 }
 
+/// The number after `name=` in a log.
+fn counter(log: &str, name: &str) -> u64 {
+    let at = log
+        .find(&format!("{name}="))
+        .unwrap_or_else(|| panic!("{name} in {log}"));
+    log[at + name.len() + 1..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 fn now_text() -> String {
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -311,7 +324,7 @@ fn a_paused_server_behind_a_firehose_back_pressures_and_loses_nothing() {
         "--nats-ack-timeout",
         "2",
     ];
-    let (mut child, stderr) = spawn_record(&owned(&args), &[]);
+    let (mut child, stderr) = spawn_record(&owned(&args), &[("RUST_LOG", "warn,mercury_cli=info")]);
     std::thread::sleep(Duration::from_secs(2));
     let start = now_text();
     let started = Instant::now();
@@ -339,6 +352,10 @@ fn a_paused_server_behind_a_firehose_back_pressures_and_loses_nothing() {
         stderr.contains("sending the window again"),
         "retried: {stderr}"
     );
+    // The sink's own count: it held the collector back for most of the
+    // 10 s pause.
+    let held = counter(&stderr, "backpressure_ms");
+    assert!(held >= 6_000, "back-pressure {held} ms: {stderr}");
     assert!(
         most < before + 64 * 1024,
         "RSS bounded while NATS was paused: {before} KiB then up to {most} KiB"
@@ -392,7 +409,7 @@ fn two_collectors_on_one_feed_store_each_update_once() {
         "--nats",
         &nats.url(),
     ];
-    let env = [("RUST_LOG", "mercury_cli=info")];
+    let env = [("RUST_LOG", "warn,mercury_cli=info")];
     let (mut first, first_err) = spawn_record(&owned(&args), &env);
     let (mut second, second_err) = spawn_record(&owned(&args), &env);
     std::thread::sleep(Duration::from_secs(3));
@@ -404,18 +421,6 @@ fn two_collectors_on_one_feed_store_each_update_once() {
     for (status, log) in statuses.iter().zip(&logs) {
         assert_eq!(status.code(), Some(0), "{log}");
     }
-    let counter = |log: &str, name: &str| -> u64 {
-        let at = log
-            .find(&format!("{name}="))
-            .unwrap_or_else(|| panic!("{name} in {log}"));
-        log[at + name.len() + 1..]
-            .split(|c: char| !c.is_ascii_digit())
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
-
     let stored = read_stream(&nats.url(), "MERCURY");
     assert_ids_unique(&stored);
     let expected: Vec<Price> = mercury_testkit::bitmex_fixture(

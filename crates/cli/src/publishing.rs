@@ -377,11 +377,16 @@ impl Publishing {
     /// every ack (bounded); the run's error, if any.
     pub async fn finish(self, collector: &Addr<Collector>) -> anyhow::Result<()> {
         collector.do_send(CancelFetches);
+        let stats = self.publisher.stats();
         let summary = self.publisher.finish(self.drain).await?;
+        let seen = stats.snapshot();
         tracing::info!(
             published = summary.published,
             acknowledged = summary.acknowledged,
             duplicates = summary.duplicates,
+            retries = seen.retries,
+            errors = seen.errors,
+            backpressure_ms = seen.backpressure_ns / 1_000_000,
             "NATS sink finished"
         );
         Ok(())

@@ -255,6 +255,8 @@ impl Window {
             }
             let full = open && self.pending.len() >= self.config.window;
             let started = Instant::now();
+            // Whether this turn kept ticks waiting: a full window, or a retry.
+            let mut blocked = full;
             tokio::select! {
                 biased;
                 () = sleep_until(deadline) => {
@@ -269,7 +271,10 @@ impl Window {
                 ack = head(&mut self.pending) => {
                     match ack {
                         Ok(ack) => self.acknowledged(&ack),
-                        Err(error) => self.retry(&error, deadline).await,
+                        Err(error) => {
+                            blocked = true;
+                            self.retry(&error, deadline).await;
+                        }
                     }
                 }
                 tick = ticks.recv(), if open && !full => match tick {
@@ -277,7 +282,7 @@ impl Window {
                     None => open = false,
                 },
             }
-            if full {
+            if blocked {
                 let waited = started.elapsed().as_nanos();
                 self.stats
                     .add_backpressure_ns(u64::try_from(waited).unwrap_or(u64::MAX));
@@ -353,7 +358,6 @@ impl Window {
             delay = ?self.retry_delay,
             "a NATS publication was not acknowledged; sending the window again"
         );
-        let started = Instant::now();
         let wake = tokio::time::Instant::now() + self.retry_delay;
         tokio::time::sleep_until(deadline.map_or(wake, |d| d.min(wake))).await;
         self.retry_delay = (self.retry_delay * 2).min(self.config.retry_cap);
@@ -376,7 +380,7 @@ impl Window {
             };
             let mut ack = ack;
             // A send that failed at once: the rest wait for the next round.
-            if let Some(result) = futures_util_now(&mut ack) {
+            if let Some(result) = ready_now(&mut ack) {
                 sent_ok = result.is_ok();
                 ack = Box::pin(std::future::ready(result));
             }
@@ -384,9 +388,6 @@ impl Window {
                 entry.ack = ack;
             }
         }
-        let waited = started.elapsed().as_nanos();
-        self.stats
-            .add_backpressure_ns(u64::try_from(waited).unwrap_or(u64::MAX));
     }
 
     /// The end's deadline passed: counts what was never acknowledged, the
@@ -422,7 +423,7 @@ fn failed(error: String) -> AckFuture {
 }
 
 /// The result of `ack` if it is already known, without waiting.
-fn futures_util_now(ack: &mut AckFuture) -> Option<Result<PublishAck, String>> {
+fn ready_now(ack: &mut AckFuture) -> Option<Result<PublishAck, String>> {
     let waker = std::task::Waker::noop();
     let mut context = std::task::Context::from_waker(waker);
     match ack.as_mut().poll(&mut context) {
