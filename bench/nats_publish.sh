@@ -23,6 +23,7 @@ for window in 64 512 2048; do
   nats=$!
   for _ in $(seq 100); do ls "$OUT/ports"/*.ports > /dev/null 2>&1 && break; sleep 0.1; done
   url=$(grep -o 'nats://[^"]*' "$OUT"/ports/*.ports | head -1)
+  sleep 1  # JetStream ready
   "$COLLECTOR" sim bitmex --firehose --frames-per-quote 1 --duration $((SECONDS_EACH + 60)) > "$OUT/url" &
   sim=$!
   for _ in $(seq 100); do [ -s "$OUT/url" ] && break; sleep 0.1; done
@@ -33,6 +34,7 @@ for window in 64 512 2048; do
   wait "$sim" "$nats" 2>/dev/null || true
   published=$(sed -n 's/.*published=\([0-9]*\).*/\1/p' "$OUT/log" | tail -1)
   acked=$(sed -n 's/.*acknowledged=\([0-9]*\).*/\1/p' "$OUT/log" | tail -1)
+  [ -n "$published" ] || { echo "window $window failed:"; tail -3 "$OUT/log"; }
   rss_kb=$(awk -F': ' '/Maximum resident/ {print $2}' "$OUT/time")
   printf '%-8s %12s %12s %12s %12s\n' "$window" "${published:-?}" "${acked:-?}" \
     "$(( ${acked:-0} / SECONDS_EACH ))" "$((rss_kb / 1024))"
