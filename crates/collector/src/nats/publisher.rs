@@ -16,13 +16,16 @@
 //! (`ack_timeout`), the sink waits (`retry_base` doubling to `retry_cap`),
 //! then sends every publication of the window again, in order, with the
 //! **same** `Nats-Msg-Id`: what the server had already stored is answered
-//! as a duplicate and stored once; what it had not is stored now, in the
-//! original order. (The server stores what one connection sends in order,
-//! so what it kept of a failed window is a prefix of it; per-subject order
-//! is kept unless the server refuses an earlier message and then accepts a
-//! later one, which it does not do when it is simply away.) A server away
-//! for longer than the duplicates window may store a retried message twice
-//! if its first ack was lost: at-least-once.
+//! as a duplicate and stored once; what it had not is stored now. So every
+//! quote is stored once (within the duplicates window), and in order per
+//! subject while the connection holds. **Across a lost connection the
+//! order may break:** publications written into the dying connection are
+//! lost, while those the client had queued but not yet written go out on
+//! the new connection as soon as it opens, before the retry resends the
+//! lost ones; those few are then stored after later quotes (the kill test
+//! sees it). Each payload's `seq` (the collector's gapless number) gives
+//! the order back. A server away for longer than the duplicates window may
+//! store a retried message twice if its first ack was lost: at-least-once.
 //!
 //! **End.** [`NatsPublisher::finish`] waits, bounded, for the stream to end
 //! and every ack; what is left (in the window or still in the channel) is
