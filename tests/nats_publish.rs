@@ -20,8 +20,8 @@ use mercury_tests::{SimProcess, collector, run_bounded};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::{
-    Stored, assert_ids_unique, counter, now_text, owned, pem, prices_of, read_stream, runtime,
-    server, spawn_record,
+    Stored, assert_ids_unique, counter, now_text, owned, pem, prices_of, read_stream,
+    read_stream_as, runtime, server, spawn_record,
 };
 
 #[test]
@@ -413,4 +413,52 @@ fn start_up_failures_are_one_error_line_and_exit_1() {
         vec!["mercury.bitmex.>".to_string()],
         "left alone"
     );
+}
+
+#[test]
+fn credentials_from_a_token_file_or_the_environment_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    if server(&dir.path().join("probe"), NatsOptions::default()).is_none() {
+        return;
+    }
+    let token_file = dir.path().join("token.txt");
+    std::fs::write(&token_file, "right-token\n").unwrap();
+    let token = NatsOptions {
+        token: Some("right-token".into()),
+        ..NatsOptions::default()
+    };
+    let user = NatsOptions {
+        user_password: Some(("mercury".into(), "pa55".into())),
+        ..NatsOptions::default()
+    };
+    let token_flag = ["--nats-token-file", token_file.to_str().unwrap()];
+    let user_env = [
+        ("MERCURY_NATS_USER", "mercury"),
+        ("MERCURY_NATS_PASSWORD", "pa55"),
+    ];
+    let cases: [(&str, NatsOptions, &[&str], &[(&str, &str)]); 2] = [
+        ("token", token, &token_flag, &[]),
+        ("user", user, &[], &user_env),
+    ];
+    for (name, options, flags, env) in cases {
+        let nats = NatsServer::start_with(&dir.path().join(name), options);
+        let sim = SimProcess::start(&format!("nats-creds-{name}"), &["--fair-interval", "0.05"]);
+        let mut args = owned(&["bitmex:XBTUSD", "--url"]);
+        args.push(format!("bitmex={}", sim.url()));
+        args.extend(owned(&["--nats", &nats.url()]));
+        args.extend(owned(flags));
+        let (mut child, stderr) = spawn_record(&args, env);
+        std::thread::sleep(Duration::from_millis(1500));
+        let status = terminate(&mut child);
+        let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+        assert_eq!(status.code(), Some(0), "{name}: {stderr}");
+        let reader = match name {
+            "token" => async_nats::ConnectOptions::with_token("right-token".into()),
+            _ => {
+                async_nats::ConnectOptions::with_user_and_password("mercury".into(), "pa55".into())
+            }
+        };
+        let stored = read_stream_as(reader, &nats.url(), "MERCURY");
+        assert!(stored.len() >= 5, "{name}: {} quotes", stored.len());
+    }
 }

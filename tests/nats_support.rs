@@ -35,8 +35,13 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// Every message of `stream` on the server at `url`, in stream order.
 pub fn read_stream(url: &str, stream: &str) -> Vec<Stored> {
+    read_stream_as(async_nats::ConnectOptions::new(), url, stream)
+}
+
+/// [`read_stream`] connecting with `options` (credentials).
+pub fn read_stream_as(options: async_nats::ConnectOptions, url: &str, stream: &str) -> Vec<Stored> {
     runtime().block_on(async {
-        let client = async_nats::connect(url).await.unwrap();
+        let client = options.connect(url).await.unwrap();
         let js = async_nats::jetstream::new(client);
         let mut stream = js.get_stream(stream).await.unwrap();
         let total = stream.info().await.unwrap().state.messages;
