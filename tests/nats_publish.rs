@@ -436,7 +436,14 @@ fn credentials_from_a_token_file_or_the_environment_are_accepted() {
         ("MERCURY_NATS_USER", "mercury"),
         ("MERCURY_NATS_PASSWORD", "pa55"),
     ];
-    let cases: [(&str, NatsOptions, &[&str], &[(&str, &str)]); 2] = [
+    // (name, server options, record's flags, record's environment)
+    type Case<'a> = (
+        &'a str,
+        NatsOptions,
+        &'a [&'a str],
+        &'a [(&'a str, &'a str)],
+    );
+    let cases: [Case; 2] = [
         ("token", token, &token_flag, &[]),
         ("user", user, &[], &user_env),
     ];
