@@ -192,6 +192,9 @@ pub struct ServeArgs {
     /// record --help`); the page shows each file sink.
     #[command(flatten, next_help_heading = "Recording (with --out)")]
     pub files: FileArgs,
+    /// Publishing to NATS JetStream.
+    #[command(flatten, next_help_heading = "NATS")]
+    pub nats: crate::publishing::NatsArgs,
     /// Read targets, connection options and `[record]` settings from this
     /// TOML file, as `collector record --config` does.
     #[arg(long, value_name = "FILE")]
@@ -207,6 +210,9 @@ pub struct RecordArgs {
     /// Where and how the files are written.
     #[command(flatten)]
     pub files: FileArgs,
+    /// Publishing to NATS JetStream (with or without files).
+    #[command(flatten, next_help_heading = "NATS")]
+    pub nats: crate::publishing::NatsArgs,
     /// Read targets, connection options and `[record]` settings from this
     /// TOML file (see examples/record.toml); flags given on the command
     /// line win over the file, and its targets are added to theirs.

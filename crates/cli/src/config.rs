@@ -21,6 +21,10 @@
 //! rotate = "1h"
 //! rotate_size = "256MiB"
 //! raw = true
+//!
+//! [nats]                       # publish to JetStream; all optional
+//! url = "nats://127.0.0.1:4222"
+//! max_age = "24h"              # and max_bytes, duplicate_window, storage, replicas, …
 //! ```
 //!
 //! The file only says what flags would: it becomes the same
@@ -63,6 +67,7 @@ struct ConfigFile {
     targets: Vec<TargetTable>,
     #[serde(default)]
     record: RecordTable,
+    nats: Option<crate::publishing::NatsTable>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -116,6 +121,8 @@ pub struct Config {
     pub files: FileArgs,
     /// `[record] formats`, checked against [`RECORD_FORMATS`].
     pub formats: Option<Vec<String>>,
+    /// Its `[nats]` settings, checked.
+    pub nats: Option<crate::publishing::NatsFile>,
 }
 
 /// The command line and the file together, by the precedence in the
@@ -264,6 +271,9 @@ pub fn parse(text: &str, name: &str) -> Result<Config, UsageError> {
             return Err(at(Some(formats.span()), &format!("formats: {problem}")));
         }
         config.formats = Some(list.clone());
+    }
+    if let Some(nats) = &file.nats {
+        config.nats = Some(nats.check(&at)?);
     }
     Ok(config)
 }

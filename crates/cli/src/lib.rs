@@ -12,6 +12,7 @@ mod exchanges;
 mod fetch;
 mod output;
 pub mod plan;
+pub mod publishing;
 mod record;
 pub mod recording;
 pub mod registry;

@@ -8,6 +8,7 @@
 use crate::Outcome;
 use crate::args::ServeArgs;
 use crate::config;
+use crate::publishing::Publishing;
 use crate::recording::{RecordSettings, Recording};
 use crate::wiring::{self, SourceOptions};
 use actix::Actor;
@@ -31,8 +32,10 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         wiring::until_stopped(args.duration)
     };
     let config = args.config.as_deref().map(config::load).transpose()?;
+    let nats_file = config.as_ref().and_then(|c| c.nats.clone());
     let merged = config::merge(&args.source, &args.files, None, config)?;
     let settings = RecordSettings::resolve(&merged.files, merged.formats)?;
+    let nats = args.nats.resolve(nats_file.as_ref())?;
     // A server keeps trying (with capped backoff) for as long as it runs.
     let (targets, mut options) = SourceOptions::for_targets(
         &merged.source,
@@ -47,6 +50,15 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         .collect();
     system.block_on(async move {
         let collector = Collector::new().start();
+        let publishing = match &nats {
+            Some(nats) => {
+                let subscriptions = targets.iter().map(|t| t.subscription()).collect();
+                Some(Publishing::start(nats, subscriptions, &collector).await?)
+            }
+            None => None,
+        };
+        // The NATS sink's counters, for the page (not shown yet).
+        let _nats_stats = publishing.as_ref().map(Publishing::stats);
         let mut recording = match &settings {
             Some(settings) => {
                 let subscriptions = targets.iter().map(|t| t.subscription()).collect();
@@ -92,7 +104,12 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             Some(recording) => recording.finish(early, &collector).await,
             None => Ok(()),
         };
+        let published = match publishing {
+            Some(publishing) => publishing.finish(&collector).await,
+            None => Ok(()),
+        };
         dashboard.stop().await;
-        recorded.map(|()| Outcome::Done)
+        recorded?;
+        published.map(|()| Outcome::Done)
     })
 }
