@@ -79,7 +79,6 @@ use ::parquet::data_type::{
 use ::parquet::errors::ParquetError;
 use ::parquet::file::writer::SerializedFileWriter;
 use ::parquet::schema::types::Type;
-use bytes::Bytes;
 use mercury_core::{ExchangeId, QuoteKind, Symbol, Timestamp};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -281,17 +280,12 @@ fn write_columns(
                 }
             }
             6 => {
-                // One buffer for every price, each value a slice of it
-                // (no allocation per row).
-                let mut all = Vec::with_capacity(rows.len() * 16);
-                for row in rows {
-                    all.extend_from_slice(&row.price.to_be_bytes());
-                }
-                let all = Bytes::from(all);
-                let prices: Vec<FixedLenByteArray> = (0..rows.len())
-                    .map(|i| {
-                        FixedLenByteArray::from(ByteArray::from(all.slice(i * 16..i * 16 + 16)))
-                    })
+                // A buffer of its own per price: the column chunk's
+                // statistics keep their min and max values (and so their
+                // buffer) as long as the file is open.
+                let prices: Vec<FixedLenByteArray> = rows
+                    .iter()
+                    .map(|r| FixedLenByteArray::from(r.price.to_be_bytes().to_vec()))
                     .collect();
                 column
                     .typed::<FixedLenByteArrayType>()
