@@ -1,18 +1,22 @@
 //! Printing ticks as they arrive: a table, JSON Lines or CSV.
 //!
-//! [`QuoteWriter`] writes each tick straight into a buffer (no `String` per
-//! field; the price is its exact decimal text) and leaves flushing to its
-//! caller's policy, except on a terminal, where every line goes out at once.
+//! [`QuoteWriter`] writes each tick straight into its own buffer
+//! ([`QuoteText`]: no `String` per field or line, the price's exact
+//! decimal text, a time's text up to the second reused) and writes the
+//! buffer out in one call when it holds [`BUFFER`] bytes; other flushes
+//! are its caller's policy, except on a terminal, where every line goes
+//! out at once.
 //! The table streams with fixed column widths (a value wider than its
 //! column pushes the rest of its row; nothing is ever cut).
 
 use crate::args::Format;
 use mercury_collector::Tick;
-use mercury_collector::record::csv::csv_field;
+use mercury_collector::quote_text::QuoteText;
 use std::fmt::Display;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 
-/// The output buffer: large enough that a firehose writes in big chunks.
+/// The output buffer: large enough that a firehose writes in big chunks
+/// (it is written out when it holds this much).
 const BUFFER: usize = 64 << 10;
 
 const HEADER: [&str; 7] = [
@@ -31,7 +35,10 @@ const NUMERIC: [bool; 7] = [true, false, false, false, true, false, false];
 
 /// Writes ticks one by one in a format. See the module docs.
 pub struct QuoteWriter<'a> {
-    out: BufWriter<&'a mut dyn Write>,
+    out: &'a mut dyn Write,
+    /// What is not written out yet.
+    buffer: Vec<u8>,
+    text: QuoteText,
     format: Format,
     per_line: bool,
     header_done: bool,
@@ -42,7 +49,10 @@ impl<'a> QuoteWriter<'a> {
     /// A writer to `out`; `per_line`: flush every line (for a terminal).
     pub fn new(out: &'a mut dyn Write, format: Format, per_line: bool) -> Self {
         QuoteWriter {
-            out: BufWriter::with_capacity(BUFFER, out),
+            out,
+            // The last line may pass the mark: room for it.
+            buffer: Vec::with_capacity(BUFFER + 1024),
+            text: QuoteText::new(),
             format,
             per_line,
             header_done: false,
@@ -63,10 +73,10 @@ impl<'a> QuoteWriter<'a> {
         self.header_done = true;
         match self.format {
             Format::Json => Ok(()),
-            Format::Csv => writeln!(self.out, "{}", HEADER.join(",")),
+            Format::Csv => writeln!(self.buffer, "{}", HEADER.join(",")),
             Format::Table => {
                 let header = HEADER.map(str::to_uppercase);
-                table_row(&mut self.out, header.iter().map(|h| h as &dyn Display))
+                table_row(&mut self.buffer, header.iter().map(|h| h as &dyn Display))
             }
         }
     }
@@ -78,25 +88,10 @@ impl<'a> QuoteWriter<'a> {
         match self.format {
             Format::Json => {
                 // One definition, shared with `collector record`.
-                tick.write_json(&mut self.out)?;
-                self.out.write_all(b"\n")?;
+                self.text.json(&mut self.buffer, tick)?;
+                self.buffer.push(b'\n');
             }
-            Format::Csv => {
-                let symbol = csv_field(q.symbol.as_str());
-                write!(
-                    self.out,
-                    "{},{},{},{},{},",
-                    tick.seq,
-                    q.exchange,
-                    symbol,
-                    q.kind.as_str(),
-                    q.price
-                )?;
-                if let Some(time) = q.exchange_time {
-                    write!(self.out, "{time}")?;
-                }
-                writeln!(self.out, ",{}", q.received_at)?;
-            }
+            Format::Csv => self.text.fetch_csv(&mut self.buffer, tick),
             Format::Table => {
                 let empty = String::new();
                 let exchange_time: &dyn Display = match &q.exchange_time {
@@ -112,19 +107,32 @@ impl<'a> QuoteWriter<'a> {
                     exchange_time,
                     &q.received_at,
                 ];
-                table_row(&mut self.out, cells.into_iter())?;
+                table_row(&mut self.buffer, cells.into_iter())?;
             }
         }
         self.written += 1;
         if self.per_line {
-            self.out.flush()?;
+            self.flush()?;
+        } else if self.buffer.len() >= BUFFER {
+            self.write_out()?;
         }
         Ok(())
     }
 
     /// Sends what is buffered to the output.
     pub fn flush(&mut self) -> io::Result<()> {
+        self.write_out()?;
         self.out.flush()
+    }
+
+    /// Writes the buffer out in one call (a failed write ends the run:
+    /// see `fetch::pump`).
+    fn write_out(&mut self) -> io::Result<()> {
+        if !self.buffer.is_empty() {
+            self.out.write_all(&self.buffer)?;
+            self.buffer.clear();
+        }
+        Ok(())
     }
 }
 
@@ -216,7 +224,14 @@ mod tests {
             text,
             "seq,exchange,symbol,kind,price,exchange_time,received_at\n7,bitmex,XBTUSD,fair,28667.0,,2026-11-24T06:00:05.013Z\n"
         );
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        let text = render(
+            Format::Csv,
+            &[tick(8, "1", None)].map(|mut t| {
+                t.quote.symbol = "a,b".into();
+                t
+            }),
+        );
+        assert!(text.ends_with("\n8,bitmex,\"a,b\",fair,1,,2026-11-24T06:00:05.013Z\n"));
         let text = render(Format::Csv, &[]);
         assert_eq!(
             text,

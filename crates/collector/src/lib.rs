@@ -72,6 +72,7 @@ pub mod links;
 mod messages;
 pub mod nats;
 mod outbox;
+pub mod quote_text;
 pub mod record;
 pub mod replay;
 mod reports;

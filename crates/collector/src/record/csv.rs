@@ -55,26 +55,12 @@ pub fn write_rfc3339_nanos(out: &mut impl Write, time: Timestamp) -> io::Result<
 
 impl Tick {
     /// Writes the tick as one CSV row of [`CSV_HEADER`]'s columns,
-    /// newline included. See the module docs.
+    /// newline included. See the module docs; many rows in a row:
+    /// [`QuoteText::record_csv`](crate::quote_text::QuoteText::record_csv).
     pub fn write_csv<W: Write>(&self, out: &mut W) -> io::Result<()> {
-        let q = &self.quote;
-        write!(
-            out,
-            "{},{},{},{},{},{},{},",
-            self.seq,
-            self.connection.0,
-            self.conn_seq,
-            csv_field(q.exchange.as_str()),
-            csv_field(q.symbol.as_str()),
-            q.kind.as_str(),
-            q.price
-        )?;
-        if let Some(time) = q.exchange_time {
-            write_rfc3339_nanos(out, time)?;
-        }
-        out.write_all(b",")?;
-        write_rfc3339_nanos(out, q.received_at)?;
-        writeln!(out, ",{}", self.after_gap)
+        let mut row = Vec::with_capacity(192);
+        crate::quote_text::QuoteText::new().record_csv(&mut row, self);
+        out.write_all(&row)
     }
 }
 

@@ -90,6 +90,9 @@ pub const ROW_GROUP_ROWS: usize = 64 << 10;
 pub const ROW_GROUP_AGE: Duration = Duration::from_secs(60);
 /// … or when the open Parquet files together hold this many rows.
 pub const BUFFERED_ROWS: usize = 256 << 10;
+/// The exchange, symbol and kind columns are written this many values
+/// at a time (from one run of copies of the file's name).
+const NAME_RUN: usize = 1024;
 /// How often at most a refused quote is logged (after the first).
 const REFUSAL_LOG_EVERY: Duration = Duration::from_secs(60);
 
@@ -265,12 +268,21 @@ fn write_columns(
                     .write_batch(&ints(pick), None, None)?;
             }
             3..=5 => {
-                let name = vec![names[index - 3].clone(); rows.len()];
-                column
-                    .typed::<ByteArrayType>()
-                    .write_batch(&name, None, None)?;
+                // The same name on every row: written from one short run
+                // of copies, not a clone per row.
+                let typed = column.typed::<ByteArrayType>();
+                let run = vec![names[index - 3].clone(); rows.len().min(NAME_RUN)];
+                let mut left = rows.len();
+                while left > 0 {
+                    let take = left.min(run.len());
+                    typed.write_batch(&run[..take], None, None)?;
+                    left -= take;
+                }
             }
             6 => {
+                // A buffer of its own per price: the column chunk's
+                // statistics keep their min and max values (and so their
+                // buffer) as long as the file is open.
                 let prices: Vec<FixedLenByteArray> = rows
                     .iter()
                     .map(|r| FixedLenByteArray::from(r.price.to_be_bytes().to_vec()))

@@ -30,6 +30,7 @@ use super::files::{PartialFile, Rotation, quote_partition};
 use super::parquet::{ParquetFiles, ParquetOptions};
 use super::{Files, OpenFiles, RecordError, RecordSummary, SinkStats, WriterHandle};
 use crate::messages::Tick;
+use crate::quote_text::QuoteText;
 use mercury_core::{ExchangeId, QuoteKind, Symbol, Timestamp};
 use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
@@ -103,6 +104,7 @@ pub fn start_quotes_as(
         }),
         config,
         line: Vec::with_capacity(256),
+        text: QuoteText::new(),
     };
     super::spawn("quotes", ticks, files, stats)
 }
@@ -115,6 +117,8 @@ struct QuoteFiles {
     csv: Option<OpenFiles<Key>>,
     parquet: Option<ParquetFiles>,
     line: Vec<u8>,
+    /// The text of the last second of each time column, kept across lines.
+    text: QuoteText,
 }
 
 /// Appends `line` to the text file of `tick`'s partition in `open`.
@@ -147,14 +151,14 @@ impl Files<Tick> for QuoteFiles {
         let encoded = |e| RecordError::io("encode a quote for", root, e);
         if let Some(open) = &mut self.jsonl {
             self.line.clear();
-            tick.write_json(&mut self.line).map_err(encoded)?;
+            self.text.json(&mut self.line, &tick).map_err(encoded)?;
             self.line.push(b'\n');
             let extension = if compress { "jsonl.zst" } else { "jsonl" };
             write_text(open, root, &tick, &self.line, (extension, compress, None))?;
         }
         if let Some(open) = &mut self.csv {
             self.line.clear();
-            tick.write_csv(&mut self.line).map_err(encoded)?;
+            self.text.record_csv(&mut self.line, &tick);
             let extension = if compress { "csv.zst" } else { "csv" };
             let how = (extension, compress, Some(CSV_HEADER));
             write_text(open, root, &tick, &self.line, how)?;
