@@ -124,6 +124,12 @@ pub struct SourceArgs {
     /// Use the exchanges' testnet endpoints.
     #[arg(long)]
     pub testnet: bool,
+    /// Collect only this process's share of the targets: shard K of N
+    /// (e.g. `1/2`), each target's shard fixed by a hash of its exchange,
+    /// symbol and kind (docs/scaling.md). Give N processes the same list
+    /// and `--shard 1/N` … `N/N`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<mercury_core::Shard>,
     /// Seed of every connection's reconnect jitter, for tests that check
     /// the schedule [default: each connection draws one from the OS].
     #[arg(long, hide = true)]
@@ -482,6 +488,10 @@ pub(crate) fn size(text: &str) -> Result<u64, String> {
 }
 
 pub(crate) fn parse_kind(text: &str) -> Result<QuoteKind, String> {
+    text.parse().map_err(|e: mercury_core::Error| e.to_string())
+}
+
+pub(crate) fn parse_shard(text: &str) -> Result<mercury_core::Shard, String> {
     text.parse().map_err(|e: mercury_core::Error| e.to_string())
 }
 
