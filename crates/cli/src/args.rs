@@ -77,6 +77,10 @@ pub enum Command {
     /// crash left.
     #[command(after_help = AUDIT_HELP)]
     Audit(AuditArgs),
+    /// Read quotes back from a NATS JetStream stream (what `record --nats`
+    /// publishes) and print them like fetch; a durable consumer resumes
+    /// where it stopped (docs/scaling.md).
+    Consume(crate::consume::ConsumeArgs),
     /// List the registered exchanges with their default endpoints and quote kinds.
     Exchanges,
     /// Print shell completions for `collector`.

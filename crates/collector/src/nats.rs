@@ -7,3 +7,6 @@
 pub mod stats;
 
 pub use stats::{NatsSnapshot, NatsStats};
+
+/// `collector consume`: reading quotes back from the stream.
+pub mod consume;
