@@ -8,5 +8,5 @@ pub mod stats;
 
 pub use stats::{NatsSnapshot, NatsStats};
 
-/// `collector consume`: reading quotes back from the stream.
+// `collector consume`: reading quotes back from the stream.
 pub mod consume;
