@@ -75,6 +75,13 @@ fn publish(url: &str, messages: &[(String, String)]) {
                 .await
                 .unwrap();
             acks.push(ack);
+            // A bounded window of unacknowledged publications, as the
+            // client allows only so many in flight.
+            if acks.len() >= 256 {
+                for ack in acks.drain(..) {
+                    ack.await.unwrap();
+                }
+            }
         }
         for ack in acks {
             ack.await.unwrap();
@@ -151,6 +158,19 @@ fn a_durable_consumer_resumes_after_what_it_printed() {
     assert_eq!(seqs(&first), [1, 2, 3, 4, 5]);
     let second = consume(&nats.url(), &["-n", "5", "--durable", "reader"]);
     assert_eq!(seqs(&second), [6, 7, 8, 9, 10], "none repeated, none lost");
+    // The durable keeps its filter: another one is refused, not ignored.
+    let other = consume(
+        &nats.url(),
+        &[
+            "-n",
+            "1",
+            "--durable",
+            "reader",
+            "--subject",
+            "mercury.bitmex.>",
+        ],
+    );
+    assert!(other.one_error_line(1).contains("durable reader reads"));
     // Without --durable: the whole stream again.
     assert_eq!(
         seqs(&consume(&nats.url(), &["-n", "10"])),

@@ -41,6 +41,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one pull waits for messages before it is asked again (so an
 /// idle stream costs one request per this, and a stop is seen as soon).
 pub const PULL_WAIT: Duration = Duration::from_secs(1);
+/// How much longer than [`PULL_WAIT`] a pull is waited for when the server
+/// does not end it (it went away): then the pull is over anyway.
+pub const PULL_GRACE: Duration = Duration::from_secs(2);
 
 /// How to reach the NATS server: the same options as the publishing sink.
 #[derive(Debug, Clone, Default)]
@@ -270,6 +273,23 @@ impl QuoteConsumer {
             what: "the consumer",
             reason: mercury_core::excerpt(&e.to_string()),
         })?;
+        // An existing durable keeps its own filter: reading it with another
+        // would silently read what it was made for.
+        let has = &consumer.cached_info().config.filter_subject;
+        let wants = config.subject.clone().unwrap_or_default();
+        if let Some(name) = &config.durable
+            && *has != wants
+        {
+            return Err(ConsumeError::JetStream {
+                what: "the consumer",
+                reason: format!(
+                    "durable {} reads {:?}, not {:?}: use another --durable name, or its own --subject",
+                    mercury_core::excerpt(name),
+                    mercury_core::excerpt(has),
+                    mercury_core::excerpt(&wants)
+                ),
+            });
+        }
         Ok(QuoteConsumer {
             client,
             consumer,
@@ -283,7 +303,8 @@ impl QuoteConsumer {
     }
 
     /// Pulls up to `max` (at most [`MAX_BATCH`]) quotes, waiting at most
-    /// [`PULL_WAIT`] for the first; an empty batch when none came.
+    /// [`PULL_WAIT`] (plus [`PULL_GRACE`] when the server is silent); an
+    /// empty batch when none came.
     pub async fn next_batch(&mut self, max: usize) -> Result<Batch, ConsumeError> {
         let max = max.clamp(1, MAX_BATCH);
         let mut messages = self
@@ -295,7 +316,10 @@ impl QuoteConsumer {
             .await
             .map_err(|e| ConsumeError::Pull(mercury_core::excerpt(&e.to_string())))?;
         let mut entries = Vec::with_capacity(max);
-        while let Some(message) = messages.next().await {
+        // The server ends the pull after PULL_WAIT; if it is gone and says
+        // nothing, this deadline does.
+        let deadline = tokio::time::Instant::now() + PULL_WAIT + PULL_GRACE;
+        while let Ok(Some(message)) = tokio::time::timeout_at(deadline, messages.next()).await {
             let message =
                 message.map_err(|e| ConsumeError::Pull(mercury_core::excerpt(&e.to_string())))?;
             match decode_record(&message.payload) {
