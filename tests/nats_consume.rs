@@ -7,13 +7,16 @@
 //! `error:` line (exit 1); a closed stdout ends the run quietly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
-use mercury_testkit::nats::NatsServer;
+use mercury_testkit::nats::{NatsOptions, NatsServer};
+use mercury_tests::recorded::terminate;
 use mercury_tests::{Fetched, collector, drain};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const LIMIT: Duration = Duration::from_secs(30);
+/// The next message id [`publish`] gives.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// A server of its own, or `None` (with why) where none is installed.
 fn server() -> Option<(tempfile::TempDir, NatsServer)> {
@@ -56,8 +59,13 @@ fn quotes(count: u64) -> Vec<(String, String)> {
 /// Creates the stream `MERCURY` (subjects `mercury.>`) and publishes
 /// `messages` into it, each acknowledged.
 fn publish(url: &str, messages: &[(String, String)]) {
+    publish_as(async_nats::ConnectOptions::new(), url, messages);
+}
+
+/// [`publish`] with connect `options` (a token).
+fn publish_as(options: async_nats::ConnectOptions, url: &str, messages: &[(String, String)]) {
     actix_rt::System::new().block_on(async {
-        let client = async_nats::connect(url).await.unwrap();
+        let client = options.connect(url).await.unwrap();
         let js = async_nats::jetstream::new(client);
         js.get_or_create_stream(async_nats::jetstream::stream::Config {
             name: "MERCURY".into(),
@@ -67,9 +75,11 @@ fn publish(url: &str, messages: &[(String, String)]) {
         .await
         .unwrap();
         let mut acks = Vec::new();
-        for (i, (subject, payload)) in messages.iter().enumerate() {
+        for (subject, payload) in messages {
             let mut headers = async_nats::HeaderMap::new();
-            headers.insert("Nats-Msg-Id", format!("test-{i}").as_str());
+            // Unique per message published by this process.
+            let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            headers.insert("Nats-Msg-Id", format!("test-{id}").as_str());
             let ack = js
                 .publish_with_headers(subject.clone(), headers, payload.clone().into())
                 .await
@@ -251,4 +261,133 @@ fn a_closed_stdout_ends_the_run_quietly() {
     let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(stderr.is_empty(), "quietly: {stderr}");
+}
+
+#[test]
+fn without_n_it_follows_new_quotes_until_sigterm_then_exits_0() {
+    let Some((_dir, nats)) = server() else { return };
+    let sent = quotes(5);
+    publish(&nats.url(), &sent[..3]);
+    let mut child = collector()
+        .args(["consume", "--nats", &nats.url(), "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = drain(child.stderr.take());
+    let (lines, received) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let _ = lines.send(line.unwrap());
+        }
+    });
+    let mut got = Vec::new();
+    let next = || received.recv_timeout(LIMIT).expect("a quote line");
+    for _ in 0..3 {
+        got.push(next());
+    }
+    // Published while it follows: they arrive too.
+    publish(&nats.url(), &sent[3..]);
+    for _ in 0..2 {
+        got.push(next());
+    }
+    let expected: Vec<String> = sent.iter().map(|(_, p)| p.clone()).collect();
+    assert_eq!(got, expected);
+    let status = terminate(&mut child);
+    let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn a_token_comes_from_a_file_or_the_environment_and_a_refused_one_is_one_error_line() {
+    if let Err(why) = NatsServer::available() {
+        #[allow(clippy::print_stderr)] // why the test is skipped
+        {
+            eprintln!("{why}");
+        }
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let options = NatsOptions {
+        token: Some("s3cret-token".into()),
+        ..NatsOptions::default()
+    };
+    let nats = NatsServer::start_with(dir.path(), options);
+    let token = async_nats::ConnectOptions::with_token("s3cret-token".into());
+    publish_as(token, &nats.url(), &quotes(2));
+    let run = |env: Option<&str>, args: &[&str]| {
+        let mut command = collector();
+        command
+            .args([
+                "consume",
+                "--nats",
+                &nats.url(),
+                "--format",
+                "json",
+                "-n",
+                "2",
+            ])
+            .args(["--timeout", "20"])
+            .args(args)
+            .env_remove("MERCURY_NATS_TOKEN");
+        if let Some(token) = env {
+            command.env("MERCURY_NATS_TOKEN", token);
+        }
+        Fetched::run(&mut command, LIMIT)
+    };
+    assert_eq!(seqs(&run(Some("s3cret-token"), &[])), [1, 2]);
+    let file = dir.path().join("token");
+    std::fs::write(&file, "s3cret-token\n").unwrap();
+    let from_file = run(None, &["--nats-token-file", file.to_str().unwrap()]);
+    assert_eq!(seqs(&from_file), [1, 2]);
+    let refused = run(Some("wrong"), &[]);
+    let line = refused.one_error_line(1);
+    assert!(line.contains("cannot connect to NATS"), "{line}");
+    assert!(!line.contains("wrong"), "the token is not printed: {line}");
+    let missing = run(None, &[]);
+    assert!(missing.one_error_line(1).contains("cannot connect to NATS"));
+}
+
+#[test]
+fn a_follower_whose_server_is_gone_still_ends_at_sigterm_and_says_what_was_not_acknowledged() {
+    let Some((_dir, mut nats)) = server() else {
+        return;
+    };
+    publish(&nats.url(), &quotes(2));
+    let mut child = collector()
+        .args(["consume", "--nats", &nats.url(), "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = drain(child.stderr.take());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..2 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        assert!(line.contains(r#""exchange""#), "{line}");
+    }
+    nats.kill();
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    let status = terminate(&mut child);
+    let waited = started.elapsed();
+    let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+    assert!(waited < Duration::from_secs(15), "{waited:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    match status.code() {
+        Some(0) => {}
+        Some(1) => {
+            // Told, not silent: the last acknowledgements did not go out.
+            let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+            assert_eq!(errors.len(), 1, "{stderr}");
+            assert!(
+                errors[0].contains("acknowledgements were not sent"),
+                "{stderr}"
+            );
+        }
+        other => panic!("{other:?}: {stderr}"),
+    }
 }

@@ -38,6 +38,8 @@ pub const MAX_BATCH: usize = 256;
 pub const MAX_RECORD_BYTES: usize = 4096;
 /// How long connecting (TCP, TLS, handshake) may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the last acknowledgements may take to reach the server.
+pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long one pull waits for messages before it is asked again (so an
 /// idle stream costs one request per this, and a stop is seen as soon).
 pub const PULL_WAIT: Duration = Duration::from_secs(1);
@@ -72,8 +74,9 @@ pub struct ConsumeConfig {
 }
 
 /// Why consuming failed: none of them is retried by `collector consume`
-/// (a user must change something), except [`ConsumeError::Pull`], which
-/// is transient (the server went away) and retried by the client itself.
+/// (a user must change something), except [`ConsumeError::Pull`] and
+/// [`ConsumeError::Unacknowledged`], which are transient (the server went
+/// away).
 #[derive(Debug, thiserror::Error)]
 pub enum ConsumeError {
     /// The server could not be reached or refused us (bad URL, refused
@@ -112,12 +115,21 @@ pub enum ConsumeError {
     /// A pull failed.
     #[error("pulling from the stream failed: {0}")]
     Pull(String),
+    /// The last acknowledgements could not be sent before exiting (the
+    /// server is away): a durable consumer will get those quotes again.
+    #[error(
+        "the NATS server is away: the last acknowledgements were not sent ({0}); a durable consumer will print those quotes again"
+    )]
+    Unacknowledged(String),
 }
 
 impl ConsumeError {
     /// Whether trying again later may work.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ConsumeError::Pull(_))
+        matches!(
+            self,
+            ConsumeError::Pull(_) | ConsumeError::Unacknowledged(_)
+        )
     }
 }
 
@@ -307,18 +319,28 @@ impl QuoteConsumer {
     /// empty batch when none came.
     pub async fn next_batch(&mut self, max: usize) -> Result<Batch, ConsumeError> {
         let max = max.clamp(1, MAX_BATCH);
-        let mut messages = self
+        // The server ends the pull after PULL_WAIT; if it is gone and says
+        // nothing, this deadline does (the client reconnects meanwhile: the
+        // next pull may find it back).
+        let deadline = tokio::time::Instant::now() + PULL_WAIT + PULL_GRACE;
+        let request = self
             .consumer
             .batch()
             .max_messages(max)
             .expires(PULL_WAIT)
-            .messages()
-            .await
-            .map_err(|e| ConsumeError::Pull(mercury_core::excerpt(&e.to_string())))?;
+            .messages();
+        let mut messages = match tokio::time::timeout_at(deadline, request).await {
+            Ok(messages) => {
+                messages.map_err(|e| ConsumeError::Pull(mercury_core::excerpt(&e.to_string())))?
+            }
+            Err(_) => {
+                tracing::warn!("the NATS server did not take a pull request in time; trying again");
+                return Ok(Batch {
+                    entries: Vec::new(),
+                });
+            }
+        };
         let mut entries = Vec::with_capacity(max);
-        // The server ends the pull after PULL_WAIT; if it is gone and says
-        // nothing, this deadline does.
-        let deadline = tokio::time::Instant::now() + PULL_WAIT + PULL_GRACE;
         while let Ok(Some(message)) = tokio::time::timeout_at(deadline, messages.next()).await {
             let message =
                 message.map_err(|e| ConsumeError::Pull(mercury_core::excerpt(&e.to_string())))?;
@@ -340,14 +362,16 @@ impl QuoteConsumer {
     }
 
     /// Sends what is buffered (the acknowledgements) to the server and
-    /// waits for it, at most [`CONNECT_TIMEOUT`]: call before exiting.
+    /// waits for it, at most [`FLUSH_TIMEOUT`]: call before exiting.
     pub async fn close(self) -> Result<(), ConsumeError> {
-        match tokio::time::timeout(CONNECT_TIMEOUT, self.client.flush()).await {
+        match tokio::time::timeout(FLUSH_TIMEOUT, self.client.flush()).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(ConsumeError::Pull(mercury_core::excerpt(&e.to_string()))),
-            Err(_) => Err(ConsumeError::Pull(
-                "the acknowledgements could not be flushed in time".into(),
-            )),
+            Ok(Err(e)) => Err(ConsumeError::Unacknowledged(mercury_core::excerpt(
+                &e.to_string(),
+            ))),
+            Err(_) => Err(ConsumeError::Unacknowledged(format!(
+                "no answer within {FLUSH_TIMEOUT:?}"
+            ))),
         }
     }
 }
