@@ -391,3 +391,52 @@ fn a_follower_whose_server_is_gone_still_ends_at_sigterm_and_says_what_was_not_a
         other => panic!("{other:?}: {stderr}"),
     }
 }
+
+/// How many messages the durable consumer `name` has had delivered.
+fn delivered(url: &str, name: &str) -> u64 {
+    actix_rt::System::new().block_on(async {
+        let client = async_nats::connect(url).await.unwrap();
+        let js = async_nats::jetstream::new(client);
+        let stream = js.get_stream("MERCURY").await.unwrap();
+        let mut consumer: async_nats::jetstream::consumer::PullConsumer =
+            stream.get_consumer(name).await.unwrap();
+        consumer.info().await.unwrap().delivered.stream_sequence
+    })
+}
+
+#[test]
+fn a_reader_that_does_not_read_stops_the_pulls() {
+    let Some((_dir, nats)) = server() else { return };
+    let total = 3000;
+    publish(&nats.url(), &quotes(total));
+    let mut child = collector()
+        .args(["consume", "--nats", &nats.url(), "--format", "json"])
+        .args(["--durable", "slow"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = drain(child.stderr.take());
+    // Nobody reads stdout for a while: the pipe (64 KiB) and the writer's
+    // buffer (64 KiB) fill, and then no pull is asked for. At ~165 bytes a
+    // record that is at most ~800 quotes, plus one batch (256) pulled.
+    std::thread::sleep(Duration::from_secs(2));
+    let pulled = delivered(&nats.url(), "slow");
+    assert!(
+        (256..=1300).contains(&pulled),
+        "{pulled} of {total} pulled while stdout was not read"
+    );
+    // Reading resumes the pulls: every quote, in order.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut seqs = Vec::new();
+    while seqs.len() < total as usize {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "ended early");
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        seqs.push(value["seq"].as_u64().unwrap());
+    }
+    assert_eq!(seqs, (1..=total).collect::<Vec<_>>());
+    let status = terminate(&mut child);
+    let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+}

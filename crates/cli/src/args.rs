@@ -36,6 +36,10 @@ Examples:
   collector serve --sim bitmex:XBTUSD --out data/
                                                  Watch and record at once (the page shows each file sink)
   collector audit data/                          Check a recording: files, coverage, gaps, problems
+  collector record --config deploy.toml --shard 1/2
+                                                 This process's half of the targets (docs/scaling.md)
+  collector consume --nats nats://127.0.0.1:4222 --durable archive --format json
+                                                 Read quotes back from NATS JetStream; resumes where it stopped
   collector exchanges                            The exchanges, endpoints and quote kinds
   collector completions bash > /etc/bash_completion.d/collector
 
