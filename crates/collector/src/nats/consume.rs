@@ -18,7 +18,8 @@
 //! stopped mid-batch loses nothing and repeats nothing it acknowledged.
 //!
 //! A payload that is not a quote record (the JSON object `collector fetch
-//! --format json` prints) is skipped with one excerpted warning, counted
+//! --format json` prints) is skipped with one excerpted warning (the
+//! first [`LOGGED_SKIPS`]; then one line per thousand), counted
 //! ([`QuoteConsumer::skipped`]) and terminated at the server (never
 //! redelivered), never a panic.
 
@@ -38,6 +39,8 @@ pub const MAX_BATCH: usize = 256;
 pub const MAX_RECORD_BYTES: usize = 4096;
 /// How long connecting (TCP, TLS, handshake) may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Skipped payloads logged one by one; past these, one line per thousand.
+pub const LOGGED_SKIPS: u64 = 100;
 /// How long the last acknowledgements may take to reach the server.
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long one pull waits for messages before it is asked again (so an
@@ -348,11 +351,7 @@ impl QuoteConsumer {
                 Ok(tick) => entries.push((tick, message)),
                 Err(reason) => {
                     self.skipped += 1;
-                    tracing::warn!(
-                        subject = %mercury_core::excerpt(message.subject.as_str()),
-                        payload = %mercury_core::excerpt(&String::from_utf8_lossy(&message.payload)),
-                        "skipped a message that is not a quote record: {reason}"
-                    );
+                    log_skip(self.skipped, &message, &reason);
                     // Never redelivered: it will not become a quote.
                     let _ = message.ack_with(AckKind::Term).await;
                 }
@@ -373,6 +372,21 @@ impl QuoteConsumer {
                 "no answer within {FLUSH_TIMEOUT:?}"
             ))),
         }
+    }
+}
+
+/// Logs the `skipped`th payload that is not a quote record: the first
+/// [`LOGGED_SKIPS`] one by one, then one line per thousand, so a stream of
+/// junk cannot flood the log.
+fn log_skip(skipped: u64, message: &async_nats::Message, reason: &str) {
+    if skipped <= LOGGED_SKIPS {
+        tracing::warn!(
+            subject = %mercury_core::excerpt(message.subject.as_str()),
+            payload = %mercury_core::excerpt(&String::from_utf8_lossy(&message.payload)),
+            "skipped a message that is not a quote record: {reason}"
+        );
+    } else if skipped.is_multiple_of(1000) {
+        tracing::warn!("skipped {skipped} messages that are not quote records so far");
     }
 }
 
