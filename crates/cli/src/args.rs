@@ -36,6 +36,10 @@ Examples:
   collector serve --sim bitmex:XBTUSD --out data/
                                                  Watch and record at once (the page shows each file sink)
   collector audit data/                          Check a recording: files, coverage, gaps, problems
+  collector record --config deploy.toml --shard 1/2
+                                                 This process's half of the targets (docs/scaling.md)
+  collector consume --nats nats://127.0.0.1:4222 --durable archive --format json
+                                                 Read quotes back from NATS JetStream; resumes where it stopped
   collector exchanges                            The exchanges, endpoints and quote kinds
   collector completions bash > /etc/bash_completion.d/collector
 
@@ -77,6 +81,10 @@ pub enum Command {
     /// crash left.
     #[command(after_help = AUDIT_HELP)]
     Audit(AuditArgs),
+    /// Read quotes back from a NATS JetStream stream (what `record --nats`
+    /// publishes) and print them like fetch; a durable consumer resumes
+    /// where it stopped (docs/scaling.md).
+    Consume(crate::consume::ConsumeArgs),
     /// List the registered exchanges with their default endpoints and quote kinds.
     Exchanges,
     /// Print shell completions for `collector`.
@@ -124,6 +132,12 @@ pub struct SourceArgs {
     /// Use the exchanges' testnet endpoints.
     #[arg(long)]
     pub testnet: bool,
+    /// Collect only this process's share of the targets: shard K of N
+    /// (e.g. `1/2`), each target's shard fixed by a hash of its exchange,
+    /// symbol and kind (docs/scaling.md). Give N processes the same list
+    /// and `--shard 1/N` … `N/N`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<mercury_core::Shard>,
     /// Seed of every connection's reconnect jitter, for tests that check
     /// the schedule [default: each connection draws one from the OS].
     #[arg(long, hide = true)]
@@ -488,6 +502,10 @@ pub(crate) fn size(text: &str) -> Result<u64, String> {
 }
 
 pub(crate) fn parse_kind(text: &str) -> Result<QuoteKind, String> {
+    text.parse().map_err(|e: mercury_core::Error| e.to_string())
+}
+
+pub(crate) fn parse_shard(text: &str) -> Result<mercury_core::Shard, String> {
     text.parse().map_err(|e: mercury_core::Error| e.to_string())
 }
 

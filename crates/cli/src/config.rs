@@ -4,6 +4,8 @@
 //! instruments a real one collects.
 //!
 //! ```toml
+//! shard = "1/2"                # optional, before any table: --shard K/N
+//!
 //! [connection]                 # for every target; all optional
 //! testnet = false              # or sim = true (tls, replay), ca_cert = ["ca.pem"]
 //! heartbeat = "10s"
@@ -31,7 +33,8 @@
 //! [`SourceArgs`], [`Target`]s and [`FileArgs`] values, which then go
 //! through the one path the flags take ([`merge`]). **Precedence:** a
 //! flag given on the command line wins over the file (`--out`, `--rotate`,
-//! `--rotate-size`, a `--url` for the same exchange, `--heartbeat`);
+//! `--rotate-size`, a `--url` for the same exchange, `--heartbeat`,
+//! `--shard`);
 //! switches add up (`--sim`, `--testnet`, `--compress`, `--no-raw` turn on
 //! what the file leaves off, never off what it turns on); `--ca-cert`
 //! files are added to the file's; `--kind` applies to the command line's
@@ -61,6 +64,7 @@ const MAX_CONFIG_BYTES: u64 = 1 << 20;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
+    shard: Option<Spanned<String>>,
     #[serde(default)]
     connection: ConnectionTable,
     #[serde(default, rename = "target")]
@@ -184,6 +188,12 @@ pub fn parse(text: &str, name: &str) -> Result<Config, UsageError> {
         path: name.to_owned(),
         ..Config::default()
     };
+    if let Some(shard) = &file.shard {
+        config.source.shard = Some(
+            crate::args::parse_shard(shard.get_ref())
+                .map_err(|e| at(Some(shard.span()), &format!("shard: {e}")))?,
+        );
+    }
     let connection = &file.connection;
     config.source.sim = connection.sim;
     config.source.tls = connection.tls;
@@ -326,6 +336,7 @@ pub fn merge(
     merged.replay |= config.source.replay;
     merged.testnet |= config.source.testnet;
     merged.ca_cert.extend(config.source.ca_cert);
+    merged.shard = source.shard.or(config.source.shard);
     let flag_names: Vec<&str> = source
         .url
         .iter()

@@ -192,3 +192,34 @@ fn no_target_and_options_without_a_directory_are_usage_errors() {
         None
     );
 }
+
+#[test]
+fn shard_comes_from_the_file_unless_the_flag_gives_it() {
+    let text = "shard = \"2/3\"\n[[target]]\nexchange = \"bitmex\"\nsymbols = [\"XBTUSD\"]\n";
+    let config = parse(text, "deploy.toml").unwrap();
+    assert_eq!(
+        config.source.shard.map(|s| s.to_string()),
+        Some("2/3".into())
+    );
+    let from_file = record_args("record --out d");
+    let merged = merge(
+        &from_file.source,
+        &from_file.files,
+        None,
+        Some(config.clone()),
+    )
+    .unwrap();
+    assert_eq!(
+        merged.source.shard.map(|s| s.to_string()),
+        Some("2/3".into())
+    );
+    let flag = record_args("record --out d --shard 1/3");
+    let merged = merge(&flag.source, &flag.files, None, Some(config)).unwrap();
+    assert_eq!(
+        merged.source.shard.map(|s| s.to_string()),
+        Some("1/3".into())
+    );
+    let error = error_of("shard = \"4/3\"\n");
+    assert!(error.starts_with("deploy.toml:1:9: shard: "), "{error}");
+    assert!(error.contains("K must be 1 to 3"), "{error}");
+}

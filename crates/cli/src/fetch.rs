@@ -209,13 +209,13 @@ pub(crate) async fn pump(
 }
 
 /// SIGINT and SIGTERM, as [`Interrupt`]s.
-struct Signals {
+pub(crate) struct Signals {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
 }
 
 impl Signals {
-    fn new() -> std::io::Result<Self> {
+    pub(crate) fn new() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
         Ok(Signals {
             interrupt: signal(SignalKind::interrupt())?,
@@ -223,7 +223,7 @@ impl Signals {
         })
     }
 
-    async fn next(&mut self) -> Interrupt {
+    pub(crate) async fn next(&mut self) -> Interrupt {
         tokio::select! {
             _ = self.interrupt.recv() => Interrupt::Int,
             _ = self.terminate.recv() => Interrupt::Term,

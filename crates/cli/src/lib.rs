@@ -8,6 +8,7 @@
 pub mod args;
 mod audit;
 pub mod config;
+mod consume;
 mod exchanges;
 mod fetch;
 mod output;
@@ -82,6 +83,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Command::Record(args) => record::run(args),
         Command::Replay(args) => replay::run(args, out),
         Command::Audit(args) => audit::run(args, out),
+        Command::Consume(args) => consume::run(args, out),
         Command::Exchanges => exchanges::print(out).map(|()| Outcome::Done),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "collector", out);

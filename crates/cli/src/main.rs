@@ -9,8 +9,10 @@ use tracing_subscriber::EnvFilter;
 /// Logs by default: our own warnings, others' errors only.
 /// actix-http's dispatcher logs one ERROR per malformed or oversized
 /// request, already answered with a 4xx: anyone who reaches the dashboard's
-/// port could flood stderr with them, so they show only with -v.
-const DEFAULT_LOG: &str = "error,actix_http::h1::dispatcher=off,mercury_core=warn,mercury_exchange_bitmex=warn,mercury_collector=warn,mercury_cli=warn";
+/// port could flood stderr with them, so they show only with -v. So do
+/// async-nats's own lines (a refused connection is also our one `error:`
+/// line; theirs carry the server's words unexcerpted).
+const DEFAULT_LOG: &str = "error,actix_http::h1::dispatcher=off,async_nats=off,mercury_core=warn,mercury_exchange_bitmex=warn,mercury_collector=warn,mercury_cli=warn";
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors exit with 2

@@ -14,6 +14,23 @@ use mercury_simulator::{CaptureSource, SimCertificates, Simulator, SimulatorConf
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The targets `shard` owns ([`mercury_core::shard`]); none is a usage
+/// error: a process that would collect nothing is a mistake in the plan.
+fn shard_of(shard: mercury_core::Shard, targets: Vec<Target>) -> Result<Vec<Target>, UsageError> {
+    let all = targets.len();
+    let mine: Vec<Target> = targets
+        .into_iter()
+        .filter(|t| shard.owns(&t.subscription()))
+        .collect();
+    if mine.is_empty() {
+        return Err(UsageError(format!(
+            "--shard {shard}: none of the {all} targets falls in this shard; use fewer shards or more targets"
+        )));
+    }
+    tracing::info!(shard = %shard, targets = mine.len(), of = all, "collecting this shard's targets");
+    Ok(mine)
+}
+
 /// How long to wait for polite closes before leaving anyway.
 const STOP_GRACE: Duration = Duration::from_millis(1500);
 /// How often to look whether the connectors have ended.
@@ -73,7 +90,9 @@ impl SourceOptions {
 
     /// [`plan`](Self::plan) for targets already made (from the command
     /// line and a config file, [`crate::config::merge`]); `args.targets`
-    /// is not read. No target at all is a usage error.
+    /// is not read. No target at all is a usage error; with `--shard K/N`
+    /// only shard K's targets are kept, and a shard with none is a usage
+    /// error too (fewer shards, or more targets, are needed).
     pub fn for_targets(
         args: &SourceArgs,
         targets: Vec<Target>,
@@ -86,6 +105,10 @@ impl SourceOptions {
                 "nothing to collect: give TARGET… (e.g. bitmex:XBTUSD), or with record and serve a --config FILE with [[target]] tables".into(),
             ));
         }
+        let targets = match args.shard {
+            Some(shard) => shard_of(shard, targets)?,
+            None => targets,
+        };
         if args.sim {
             for target in &targets {
                 crate::sim::check_venue(target.exchange)?;

@@ -23,3 +23,6 @@ pub use config::{NatsAuth, NatsConfig, Storage, StreamSettings};
 pub use error::NatsError;
 pub use publisher::{NatsConnection, NatsPublisher, NatsSummary};
 pub use stats::{NatsSnapshot, NatsStats};
+
+// `collector consume`: reading quotes back from the stream.
+pub mod consume;

@@ -30,6 +30,7 @@ mod quote;
 pub mod raw_line;
 mod rng;
 mod session;
+pub mod shard;
 mod source;
 mod text;
 mod timestamp;
@@ -44,6 +45,7 @@ pub use price::Price;
 pub use quote::{Quote, QuoteKind, Subscription};
 pub use rng::SplitMix64;
 pub use session::{Decoder, Emitter, Session};
+pub use shard::Shard;
 pub use source::{
     Control, Endpoints, ExchangeError, HeartbeatPolicy, MAX_REPLIES_PER_FRAME, MAX_RETRY_AFTER,
     Outgoing, SkipReason, SourceEvent, WireFrame,

@@ -50,6 +50,8 @@ pub struct Hub {
     /// A recording run's file sinks, and the clock their lag is taken by.
     sinks: Vec<SinkStats>,
     clock: DashboardClock,
+    /// The NATS sink, if any.
+    nats: Option<mercury_collector::nats::NatsStats>,
 }
 
 impl Hub {
@@ -66,6 +68,7 @@ impl Hub {
             freshness: Freshness::new(&[], DEFAULT_STALE_AFTER, DashboardClock::default()),
             sinks: Vec::new(),
             clock: DashboardClock::default(),
+            nats: None,
         }
     }
 
@@ -74,6 +77,12 @@ impl Hub {
     pub fn with_sinks(mut self, sinks: Vec<SinkStats>, clock: DashboardClock) -> Self {
         self.sinks = sinks;
         self.clock = clock;
+        self
+    }
+
+    /// The same hub, showing the NATS sink's counters `nats`.
+    pub fn with_nats(mut self, nats: Option<mercury_collector::nats::NatsStats>) -> Self {
+        self.nats = nats;
         self
     }
 
@@ -132,6 +141,7 @@ impl Hub {
         let stale_after_ms =
             u64::try_from(self.freshness.stale_after().as_millis()).unwrap_or(u64::MAX);
         let sinks = self.sink_views();
+        let nats = crate::nats::view(self.nats.as_ref());
         for client in &mut self.clients {
             let event = serde_json::json!({
                 "type": "stats",
@@ -143,6 +153,7 @@ impl Hub {
                 "freshness": freshness,
                 "stale_after_ms": stale_after_ms,
                 "sinks": sinks,
+                "nats": nats,
                 "latency": latency,
             });
             if client.queue.try_send(Arc::from(event.to_string())).is_err() {
@@ -266,6 +277,8 @@ pub struct Snapshot {
     pub stale_after: Duration,
     /// The file sinks of a recording run (none otherwise).
     pub sinks: Vec<SinkView>,
+    /// The NATS sink, if any.
+    pub nats: Option<crate::nats::NatsView>,
 }
 
 /// Ask the hub for a [`Snapshot`].
@@ -287,6 +300,7 @@ impl Handler<GetSnapshot> for Hub {
             quote_ages: self.freshness.ages(),
             stale_after: self.freshness.stale_after(),
             sinks: self.sink_views(),
+            nats: crate::nats::view(self.nats.as_ref()),
         })
     }
 }

@@ -36,6 +36,7 @@ mod guard;
 mod hosts;
 pub mod hub;
 pub mod latency;
+pub mod nats;
 pub mod sinks;
 mod web;
 
@@ -64,6 +65,9 @@ pub struct DashboardOptions {
     /// The file sinks of a recording run (`serve --out`), shown on the
     /// page and in `/metrics`; a failed or lagging one degrades `/health`.
     pub sinks: Vec<mercury_collector::record::SinkStats>,
+    /// The NATS sink (`serve --nats`), shown on the page and in
+    /// `/metrics`; a disconnected one degrades `/health`.
+    pub nats: Option<mercury_collector::nats::NatsStats>,
 }
 
 impl Default for DashboardOptions {
@@ -76,6 +80,7 @@ impl Default for DashboardOptions {
             clock: DashboardClock::default(),
             auth_token: AuthToken::default(),
             sinks: Vec::new(),
+            nats: None,
         }
     }
 }
@@ -129,6 +134,7 @@ impl Dashboard {
         let hub = Hub::new(collector, targets)
             .with_freshness(freshness)
             .with_sinks(options.sinks, options.clock)
+            .with_nats(options.nats)
             .start();
         let data = aweb::Data::new(hub.clone());
         let allowed = aweb::Data::new(options.allowed_hosts);

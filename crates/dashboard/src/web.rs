@@ -159,7 +159,11 @@ async fn health(hub: web::Data<Addr<Hub>>) -> HttpResponse {
         .filter(|s| s.degraded)
         .map(|s| s.sink)
         .collect();
-    let status = if status == "ok" && !(stale.is_empty() && sinks_degraded.is_empty()) {
+    // So does a disconnected NATS sink (quotes wait for it).
+    let nats_degraded = snapshot.nats.as_ref().and_then(|n| n.degraded);
+    let status = if status == "ok"
+        && !(stale.is_empty() && sinks_degraded.is_empty() && nats_degraded.is_none())
+    {
         "degraded"
     } else {
         status
@@ -172,6 +176,8 @@ async fn health(hub: web::Data<Addr<Hub>>) -> HttpResponse {
         "stale_after_s": snapshot.stale_after.as_secs(),
         "sinks": snapshot.sinks,
         "sinks_degraded": sinks_degraded,
+        "nats": snapshot.nats,
+        "nats_degraded": nats_degraded,
     });
     let mut response = if status == "down" {
         HttpResponse::ServiceUnavailable()
@@ -258,6 +264,7 @@ pub fn prometheus(snapshot: &Snapshot) -> String {
         crate::latency::prometheus(&mut text, &stats.latency);
     }
     crate::sinks::prometheus(&mut text, &snapshot.sinks);
+    crate::nats::prometheus(&mut text, snapshot.nats.as_ref());
     let _ = writeln!(
         text,
         "# HELP mercury_dashboard_clients Browsers connected.\n# TYPE mercury_dashboard_clients gauge\nmercury_dashboard_clients {}",
