@@ -57,8 +57,8 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             }
             None => None,
         };
-        // The NATS sink's counters, for the page (not shown yet).
-        let _nats_stats = publishing.as_ref().map(Publishing::stats);
+        // The NATS sink's counters, for the page, /metrics and /health.
+        let nats_stats = publishing.as_ref().map(Publishing::stats);
         let mut recording = match &settings {
             Some(settings) => {
                 let subscriptions = targets.iter().map(|t| t.subscription()).collect();
@@ -81,6 +81,7 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             stale_after: args.stale_after,
             auth_token: token,
             sinks: recording.as_ref().map(Recording::stats).unwrap_or_default(),
+            nats: nats_stats,
             ..Default::default()
         };
         let dashboard = Dashboard::start(collector.clone(), names, args.listen, page)?;
