@@ -416,8 +416,16 @@ impl WriteHandler<(Generation, WsProtocolError)> for Connector {
         ctx: &mut Context<Self>,
     ) -> Running {
         let error = ConnectorError::Protocol(error.to_string());
-        self.feed(Input::StreamFailed(generation, error), ctx);
-        Running::Continue
+        // The writer is done (a sink that failed must not be polled
+        // again). The link hears it right after, not from inside the
+        // writer's poll, which holds the writer's state: the teardown it
+        // may cause closes the writer (a RefCell borrowed twice would
+        // panic). The generation keeps a late verdict from counting
+        // against a newer connection.
+        ctx.run_later(Duration::ZERO, move |act, ctx| {
+            act.feed(Input::StreamFailed(generation, error), ctx);
+        });
+        Running::Stop
     }
 
     /// The sink closed (our teardown, or the peer). The default would stop
