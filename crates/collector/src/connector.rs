@@ -295,6 +295,8 @@ impl Connector {
         info!("connecting");
         // A new connection, a new session: nothing of the last one survives.
         self.decoder = Decoder::new(self.exchange);
+        // Frames that cannot carry a wanted quote may be skipped unparsed.
+        self.decoder.want(&self.plan.subscriptions);
         self.reassembler.clear();
         let timeouts = self.config.timeouts;
         let max_frame_size = self.config.max_frame_size;

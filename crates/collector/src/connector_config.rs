@@ -79,7 +79,8 @@ pub struct ConnectionCounters {
     pub frames: u64,
     /// Messages that could not be decoded and were skipped.
     pub skipped: u64,
-    /// Quotes the sessions decoded, wanted or not.
+    /// Quotes the sessions decoded, wanted or not (frames a session
+    /// skipped unparsed, having no wanted quote, yield none).
     pub decoded: u64,
     /// Quotes forwarded (those the subscriptions ask for).
     pub quotes: u64,
