@@ -3,6 +3,8 @@
 # (valgrind), not seconds, for two fixed workloads of the release build:
 #   decode/EXCHANGE  every real fixture frame of EXCHANGE decoded by a fresh
 #                    session (crates/bench/src/bin/decode_frames.rs), per frame;
+#   decode/bitmex+want-fair  the same, the sessions told only fair prices are
+#                    kept (the BitMEX pre-scan skips what it can), per frame;
 #   e2e/firehose     the in-process BitMEX simulator's firehose through the
 #                    connector, the collector and a null consumer
 #                    (mercury-bench), per message (4 messages a quote).
@@ -50,6 +52,9 @@ per_unit() {
     per_unit "decode/$exchange" "$frames" $((frames * 5)) \
       "$BIN/decode_frames" "$exchange" 1 -- "$BIN/decode_frames" "$exchange" 5
   done
+  frames=$("$BIN/decode_frames" bitmex 1 --want fair | sed 's/.*"frames":\([0-9]*\).*/\1/')
+  per_unit "decode/bitmex+want-fair" "$frames" $((frames * 5)) \
+    "$BIN/decode_frames" bitmex 1 --want fair -- "$BIN/decode_frames" bitmex 5 --want fair
   # 20 000 and 60 000 quotes (4 messages each). --fair-sched=yes (threads
   # take turns in a fixed order) makes the end-to-end count repeat within
   # ~0.2 %; without it, batching followed the thread schedule (±4 %).

@@ -21,6 +21,7 @@ echo "== building (release)" >&2
 cargo build --release --quiet -p mercury-cli -p mercury-bench
 COLLECTOR=target/release/collector
 BENCH=target/release/mercury-bench
+AWC=target/release/awc_reader
 
 if [ ! -x bench/.venv/bin/python ]; then
   echo "== making bench/.venv" >&2
@@ -53,6 +54,15 @@ echo "== firehose" >&2
 # shellcheck disable=SC2046 # the options are two words each
 "$BENCH" --quotes "$QUOTES" --json $(sim_tls fh1tls --firehose) > "$OUT/mercury-tls.json"
 "$BENCH" --quotes "$QUOTES" --json --tls > "$OUT/mercury-inprocess-tls.json"
+# The floor: awc alone reading the same firehose (frames counted, nothing
+# decoded), in the same run; and mercury with a fair price in every frame
+# (share 1.0), one in 4 (0.25, the default above) and one in 20 (0.05).
+AWC_FRAMES=$((QUOTES * 4))
+"$AWC" --frames "$AWC_FRAMES" --json > "$OUT/awc-inprocess.json"
+"$AWC" --frames "$AWC_FRAMES" --json --url "$(sim fh0 --firehose)" > "$OUT/awc.json"
+for n in 1 20; do
+  "$BENCH" --quotes $((QUOTES * 4 / n)) --frames-per-quote "$n" --json --url "$(sim "fhs$n" --firehose --frames-per-quote "$n")" > "$OUT/mercury-share$n.json"
+done
 "$PY" bench/peers/aiohttp_client.py firehose "$(sim fh2 --firehose)" "$PY_QUOTES" > "$OUT/aiohttp.json"
 "$PY" bench/peers/bitmex_ws_client.py firehose "$(sim fh3 --firehose)" "$((PY_QUOTES / 10))" > "$OUT/bitmex-ws.json"
 
@@ -106,6 +116,16 @@ for name, label in [("mercury", "mercury (external simulator)"), ("mercury-tls",
         ratio = "" if name.startswith("mercury") else f"{m['messages_per_s'] / r['messages_per_s']:.1f}× msgs/s, {r['peak_rss_kib'] / m['peak_rss_kib']:.1f}× less memory"
     p99 = r.get("latency_us", {}).get("p99", "-")
     print(f"{label:34} {r['messages_per_s']:>11,} {r['quotes_per_s']:>10,} {r['cpu_ns_per_message']:>11,} {r['peak_rss_kib'] / 1024:>8.1f} MB {p99:>7}   {ratio}")
+print()
+awc = {name: json.loads((out / f"{name}.json").read_text()) for name in ["awc", "awc-inprocess"]}
+share = {n: json.loads((out / f"mercury-share{n}.json").read_text()) for n in [1, 20]}
+share[4] = m
+print(f"{'the engine against awc alone':34} {'messages/s':>11} {'quotes/s':>10} {'CPU ns/msg':>11} {'peak RSS':>10} {'p99 µs':>7}   share of awc's rate")
+for label, r, floor in [("awc alone (external simulator)", awc["awc"], None), ("awc alone (in-process)", awc["awc-inprocess"], None), ("mercury (in-process)", runs["mercury-inprocess"], awc["awc-inprocess"])] + [(f"mercury, fair in 1 of {n} frames", share[n], awc["awc"]) for n in [1, 4, 20]]:
+    p99 = r.get("latency_us", {}).get("p99", "-")
+    quotes = r.get("quotes_per_s", 0)
+    ratio = "" if floor is None else f"{r['messages_per_s'] / floor['messages_per_s']:.0%}"
+    print(f"{label:34} {r['messages_per_s']:>11,} {quotes:>10,} {r['cpu_ns_per_message']:>11,} {r['peak_rss_kib'] / 1024:>8.1f} MB {p99:>7}   {ratio}")
 print()
 print(f"{'fetch to a file (whole process)':34} {'quotes':>11} {'quotes/s':>10} {'peak RSS':>10}   mercury's ratio")
 rows = {name: (int(n), float(wall), int(rss)) for name, n, wall, rss in (l.split() for l in (out / "file.txt").read_text().splitlines())}

@@ -11,8 +11,9 @@ use std::time::Duration;
 /// The default largest WebSocket message: 16 MiB (BitMEX book partials
 /// reach ~700 KB; awc's own default of 64 KiB is far too small).
 pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 << 20;
-/// The default bound on quote batches on their way to the collector; past
-/// it the connector stops reading the socket until the collector catches up.
+/// The default bound on frames whose quotes are on their way to the
+/// collector (a batch weighs the frames it carries); past it the connector
+/// stops reading the socket until the collector catches up.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 /// The default longest time what we must send (a pong, a heartbeat
 /// ping) may wait unread by the peer before the link counts as dead.
@@ -28,7 +29,7 @@ pub struct ConnectorConfig {
     pub heartbeat: Option<HeartbeatPolicy>,
     /// Overrides the plan's maximum connection age (tests use short ones).
     pub max_connection_age: Option<Duration>,
-    /// The bound on quote batches in flight to the collector.
+    /// The bound on frames whose quotes are in flight to the collector.
     pub max_in_flight: usize,
     /// How long what we must send may wait, the peer reading none of it,
     /// before the link fails with
@@ -78,7 +79,8 @@ pub struct ConnectionCounters {
     pub frames: u64,
     /// Messages that could not be decoded and were skipped.
     pub skipped: u64,
-    /// Quotes the sessions decoded, wanted or not.
+    /// Quotes the sessions decoded, wanted or not (frames a session
+    /// skipped unparsed, having no wanted quote, yield none).
     pub decoded: u64,
     /// Quotes forwarded (those the subscriptions ask for).
     pub quotes: u64,

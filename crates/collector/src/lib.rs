@@ -27,7 +27,7 @@
 //!    only quotes matching its subscriptions.
 //!
 //! Memory is bounded: a connector stops reading its socket when more than
-//! [`ConnectorConfig::max_in_flight`] batches wait for the collector, and
+//! [`ConnectorConfig::max_in_flight`] frames' quotes wait for the collector, and
 //! every sink has a bounded queue with a [`Delivery`] rule: a full
 //! `Lossless` sink (a stream, a fetch, a file) makes the collector wait —
 //! back-pressure that reaches TCP — and a full `Lossy` one (a dashboard)
@@ -87,7 +87,7 @@ pub use backoff::{Backoff, Schedule, os_seed};
 pub use collector::Collector;
 pub use connector::{
     ConnectionCounters, Connector, ConnectorConfig, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_IN_FLIGHT,
-    DEFAULT_MAX_WRITE_STALL, StopConnector,
+    DEFAULT_MAX_WRITE_STALL, READ_BATCH, StopConnector,
 };
 pub use error::{ConnectorError, FetchError, FetchFailed};
 pub use guard::{GuardedCodec, MAX_HEADER_LEN, declared_len};

@@ -93,22 +93,28 @@ impl fmt::Display for ConnectionState {
     }
 }
 
-/// Counts one message in flight from a connector to the collector; the
-/// count drops when the collector has handled (dropped) the message.
+/// Counts one message in flight from a connector to the collector (or
+/// the frames it carries); the count drops when the collector has handled
+/// (dropped) the message.
 #[derive(Debug)]
-pub struct InFlight(Arc<AtomicUsize>);
+pub struct InFlight(Arc<AtomicUsize>, usize);
 
 impl InFlight {
     /// Counts one more message in flight on `counter` until dropped.
     pub fn new(counter: &Arc<AtomicUsize>) -> Self {
-        counter.fetch_add(1, Ordering::AcqRel);
-        InFlight(counter.clone())
+        Self::weighted(counter, 1)
+    }
+
+    /// Counts `weight` more (a batch's frames) on `counter` until dropped.
+    pub fn weighted(counter: &Arc<AtomicUsize>, weight: usize) -> Self {
+        counter.fetch_add(weight, Ordering::AcqRel);
+        InFlight(counter.clone(), weight)
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.fetch_sub(self.1, Ordering::AcqRel);
     }
 }
 
@@ -116,7 +122,8 @@ impl Drop for InFlight {
 /// in the order they happened (one mailbox, first in first out).
 #[derive(Debug)]
 pub enum ConnectorOutput {
-    /// The quotes of one frame, in row order.
+    /// The quotes of a batch of frames (one read of the socket's worth),
+    /// in frame and row order.
     Quotes {
         /// The connection.
         connection: ConnectionId,

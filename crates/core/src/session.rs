@@ -19,7 +19,7 @@
 
 use crate::{
     Control, DecodeError, ExchangeError, ExchangeId, MAX_REPLIES_PER_FRAME, Outgoing, Price, Quote,
-    QuoteKind, SkipReason, SourceEvent, Symbol, Timestamp, WireFrame,
+    QuoteKind, SkipReason, SourceEvent, Subscription, Symbol, Timestamp, WireFrame,
 };
 
 /// The sans-I/O protocol state of one connection: the frames it has seen
@@ -35,6 +35,16 @@ pub trait Session: Send {
         received_at: Timestamp,
         out: &mut Emitter<'_>,
     ) -> Result<(), DecodeError>;
+
+    /// Says which quotes the driver keeps (its subscriptions on this
+    /// connection; empty: all of them). A session may then skip, unparsed,
+    /// frames that cannot carry one of those — it must never skip a frame
+    /// that does, nor one that changes what later frames yield (a
+    /// snapshot). Skipped frames yield no event at all. By default every
+    /// frame is decoded.
+    fn want(&mut self, wanted: &[Subscription]) {
+        let _ = wanted;
+    }
 }
 
 /// Where a session puts what one frame carried. Quotes are numbered here;
@@ -162,6 +172,12 @@ impl<S: Session + ?Sized> Decoder<S> {
     /// The exchange decoded.
     pub fn exchange(&self) -> &ExchangeId {
         &self.exchange
+    }
+
+    /// Tells the session which quotes are kept (see [`Session::want`]):
+    /// frames that cannot carry one may be skipped unparsed.
+    pub fn want(&mut self, wanted: &[Subscription]) {
+        self.session.want(wanted);
     }
 
     /// Decodes one frame, appending its events to `out` only if it decodes.

@@ -17,6 +17,7 @@
 //! - heartbeat is the text `ping`, answered by the text `pong`.
 #![deny(missing_docs)]
 
+mod prescan;
 mod rows;
 mod session;
 mod stream;

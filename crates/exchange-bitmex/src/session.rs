@@ -1,6 +1,7 @@
 //! [`BitmexSession`]: one connection of the BitMEX realtime protocol.
 
 use crate::EXCHANGE_ID;
+use crate::prescan::Prescan;
 use crate::rows::RowsSeed;
 use crate::tables::{Table, Tables};
 use crate::wire::{
@@ -8,7 +9,7 @@ use crate::wire::{
 };
 use mercury_core::{
     Control, DecodeError, Decoder, Emitter, ExchangeError, Price, QuoteKind, Session, SkipReason,
-    Timestamp, WireFrame, excerpt,
+    Subscription, Timestamp, WireFrame, excerpt,
 };
 use serde::de::DeserializeSeed;
 use serde_json::value::RawValue;
@@ -65,6 +66,8 @@ pub struct BitmexSession {
     config: BitmexConfig,
     pub(crate) tables: Tables,
     welcomed: bool,
+    /// Skips frames without a wanted field, once told what is wanted.
+    prescan: Option<Prescan>,
 }
 
 impl Default for BitmexSession {
@@ -95,6 +98,7 @@ impl BitmexSession {
             tables: Tables::new(config.max_symbols),
             config,
             welcomed: false,
+            prescan: None,
         }
     }
 
@@ -133,6 +137,10 @@ impl BitmexSession {
                 len: text.len(),
                 max: self.config.max_frame_len,
             });
+        }
+        // Frames that cannot carry a wanted quote: not parsed (prescan.rs).
+        if self.prescan.as_ref().is_some_and(|p| p.skips(text)) {
+            return Ok(());
         }
         // The hot path: a table frame (`{"table":…` first) read in one pass.
         if text.starts_with(r#"{"table":"#) {
@@ -296,5 +304,11 @@ impl Session for BitmexSession {
             WireFrame::Text(text) => self.decode_text(text, out),
             WireFrame::Binary(bytes) => Err(DecodeError::UnexpectedBinary { len: bytes.len() }),
         }
+    }
+
+    /// Updates and inserts without a wanted field are skipped unparsed
+    /// (`prescan.rs`: exact, never a frame with a wanted quote).
+    fn want(&mut self, wanted: &[Subscription]) {
+        self.prescan = Prescan::for_wanted(wanted);
     }
 }

@@ -2,7 +2,9 @@
 //! exchange's fixtures (`crates/exchange-*/tests/fixtures/*.jsonl`, one
 //! frame per line) PASSES times, each file on a fresh session per pass,
 //! and prints how many frames and quotes one pass holds; `decode_frames
-//! --list` prints the registered exchanges' ids.
+//! --list` prints the registered exchanges' ids. With `--want KIND`
+//! (e.g. `fair`) each session is told that only KIND is kept
+//! (`Decoder::want`), so a session's pre-scan (BitMEX) skips what it can.
 //!
 //! A fixed workload for counting instructions (`bench/instructions.sh`
 //! runs it under callgrind twice, with two pass counts, so the difference
@@ -11,7 +13,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line tool: its output
 
-use mercury_core::{Decoder, SourceEvent, Timestamp, WireFrame};
+use mercury_core::{Decoder, QuoteKind, SourceEvent, Subscription, Timestamp, WireFrame};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -24,8 +26,22 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let (Some(id), Some(passes)) = (args.first(), args.get(1).and_then(|p| p.parse().ok())) else {
-        eprintln!("usage: decode_frames EXCHANGE PASSES");
+        eprintln!("usage: decode_frames EXCHANGE PASSES [--want KIND]");
         return ExitCode::from(2);
+    };
+    let want: Option<QuoteKind> = match (args.get(2).map(String::as_str), args.get(3)) {
+        (None, _) => None,
+        (Some("--want"), Some(kind)) => match kind.parse() {
+            Ok(kind) => Some(kind),
+            Err(error) => {
+                eprintln!("{error}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => {
+            eprintln!("usage: decode_frames EXCHANGE PASSES [--want KIND]");
+            return ExitCode::from(2);
+        }
     };
     let Some(exchange) = mercury_cli::registry::find(id) else {
         eprintln!("unknown exchange {id}");
@@ -46,6 +62,9 @@ fn main() -> ExitCode {
     for pass in 0..passes {
         for file in &files {
             let mut decoder = Decoder::new(exchange);
+            if let Some(kind) = want {
+                decoder.want(&[Subscription::new(exchange.id(), "XBTUSD", kind)]);
+            }
             let mut events = Vec::new();
             for frame in file {
                 events.clear();

@@ -65,7 +65,9 @@ impl Connector {
 
     fn on_message(&mut self, generation: Generation, message: Assembled, ctx: &mut Context<Self>) {
         self.counters.frames += 1;
-        let received_at = self.receive_time();
+        // The one clock read of this frame.
+        let (now, wall) = self.clock.read();
+        let received_at = self.receive_time(wall);
         self.capture_received(&message, received_at);
         let decoded = match &message {
             Assembled::Text(bytes) => match std::str::from_utf8(bytes) {
@@ -87,13 +89,21 @@ impl Connector {
             debug!(%error, skipped = self.counters.skipped, "skipping a frame that does not decode");
         }
         let (decoded_quotes, errors, restarted) = self.sort_events();
+        if !errors.is_empty() {
+            // The exchange's errors reach the collector after the quotes
+            // of the frames before this one, as they happened.
+            self.flush_quotes(ctx);
+            for error in &errors {
+                self.reports.exchange_error(error, &mut self.counters);
+            }
+        }
         let input = Input::Message {
             generation,
             decoded: decoded_quotes,
             forwarded: self.quotes.len(),
             undecodable: decoded.is_err(),
         };
-        self.feed(input, ctx);
+        self.feed_at(now, input, ctx);
         self.quotes.clear();
         // In order, behind what was queued before; one per frame at most
         // (the Emitter's bound), through the bounded outbox.
@@ -134,10 +144,7 @@ impl Connector {
                 }
                 SourceEvent::Control(Control::SessionRestarted) => restarted = true,
                 SourceEvent::Control(control) => debug!(?control, "control"),
-                SourceEvent::ExchangeError(error) => {
-                    self.reports.exchange_error(&error, &mut self.counters);
-                    errors.push(error);
-                }
+                SourceEvent::ExchangeError(error) => errors.push(error),
                 SourceEvent::Reply(reply) => self.replies.push(reply),
             }
         }
@@ -145,21 +152,42 @@ impl Connector {
         (decoded, errors, restarted)
     }
 
-    /// Sends the pending quotes without waiting while few batches are in
-    /// flight; past the bound, waits until the collector has handled this
-    /// one, which stops this actor from reading its socket meanwhile
+    /// Adds the quotes of the message just handled to the batch; a gap
+    /// starts a batch of its own (it marks the batch's first quote).
+    pub(super) fn stage_quotes(&mut self, gap: Option<Duration>, ctx: &mut Context<Self>) {
+        if gap.is_some() {
+            self.flush_quotes(ctx);
+        }
+        if self.batch.is_empty() {
+            self.batch_gap = gap;
+            // Reuses the message's buffer: no copy for a batch of one.
+            std::mem::swap(&mut self.batch, &mut self.quotes);
+        } else {
+            self.batch.append(&mut self.quotes);
+        }
+        self.batch_frames += 1;
+    }
+
+    /// Sends the batch's quotes without waiting while few frames are in
+    /// flight; past the bound, waits until the collector has handled
+    /// them, which stops this actor from reading its socket meanwhile
     /// (backpressure).
-    pub(super) fn forward_quotes(&mut self, gap: Option<Duration>, ctx: &mut Context<Self>) {
+    pub(super) fn flush_quotes(&mut self, ctx: &mut Context<Self>) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let gap = self.batch_gap.take();
         if let Some(gap) = gap {
             info!(?gap, "quotes flow again after a gap");
         }
-        let quotes = std::mem::take(&mut self.quotes);
+        let quotes = std::mem::take(&mut self.batch);
+        let frames = std::mem::take(&mut self.batch_frames);
         self.counters.quotes += quotes.len() as u64;
         let message = ConnectorOutput::Quotes {
             connection: self.id,
             quotes,
             gap,
-            in_flight: InFlight::new(&self.in_flight),
+            in_flight: InFlight::weighted(&self.in_flight, frames),
         };
         if self.in_flight.load(Ordering::Acquire) <= self.config.max_in_flight {
             self.output.do_send(message);

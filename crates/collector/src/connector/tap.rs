@@ -12,7 +12,7 @@ impl Connector {
     /// Records `event` in the raw capture, if there is one.
     pub(super) fn capture(&mut self, event: RawEvent) {
         if let Some(tap) = self.tap.as_mut() {
-            let at = tap.capture_time(self.clock.now());
+            let at = tap.capture_time(self.clock.wall());
             tap.record(at, event);
         }
     }
@@ -46,10 +46,11 @@ impl Connector {
     /// The receive time of a message: with a raw capture, its
     /// [`RawSink::capture_time`](crate::record::raw::RawSink::capture_time), so the quotes'
     /// `received_at` is their `recv` record's `at_ns`.
-    pub(super) fn receive_time(&self) -> Timestamp {
+    /// `wall` is the frame's time by the connector's clock.
+    pub(super) fn receive_time(&self, wall: Timestamp) -> Timestamp {
         match &self.tap {
-            Some(tap) => tap.capture_time(self.clock.now()),
-            None => self.clock.now(),
+            Some(tap) => tap.capture_time(wall),
+            None => wall,
         }
     }
 
