@@ -287,10 +287,20 @@ fn without_n_it_follows_new_quotes_until_sigterm_then_exits_0() {
     for _ in 0..3 {
         got.push(next());
     }
-    // Published while it follows: they arrive too.
-    publish(&nats.url(), &sent[3..]);
-    for _ in 0..2 {
+    // Published while it follows: they arrive too, each as soon as it is
+    // stored — not held back to fill a pull of 256 or until the pull's
+    // 1 s wait ends (a follower streams; the limit is far above the few
+    // milliseconds it takes, and below that wait).
+    for quote in &sent[3..] {
+        std::thread::sleep(Duration::from_millis(300));
+        let published = Instant::now();
+        publish(&nats.url(), std::slice::from_ref(quote));
         got.push(next());
+        let took = published.elapsed();
+        assert!(
+            took < Duration::from_millis(700),
+            "a followed quote took {took:?}"
+        );
     }
     let expected: Vec<String> = sent.iter().map(|(_, p)| p.clone()).collect();
     assert_eq!(got, expected);

@@ -16,17 +16,11 @@ use crate::fetch::Signals;
 use crate::output::QuoteWriter;
 use clap::Args;
 use mercury_collector::nats::consume::{
-    Batch, ConsumeConfig, DEFAULT_STREAM, MAX_BATCH, NatsAccess, QuoteConsumer,
+    Batch, ConsumeConfig, DEFAULT_STREAM, MAX_BATCH, QuoteConsumer,
 };
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-/// The environment variable holding a NATS token (when no
-/// `--nats-token-file` is given).
-pub const NATS_TOKEN_ENV: &str = "MERCURY_NATS_TOKEN";
-/// The largest token file read.
-const MAX_TOKEN_BYTES: u64 = 4096;
 
 /// `collector consume`.
 #[derive(Debug, Args)]
@@ -60,23 +54,19 @@ pub struct ConsumeArgs {
     /// A NATS credentials file (JWT and NKey seed).
     #[arg(long, value_name = "FILE")]
     pub nats_creds: Option<PathBuf>,
-    /// A file holding the NATS token (else MERCURY_NATS_TOKEN is used).
+    /// A file holding the NATS token (or MERCURY_NATS_TOKEN, MERCURY_NATS_USER
+    /// + MERCURY_NATS_PASSWORD, MERCURY_NATS_NKEY in the environment).
     #[arg(long, value_name = "FILE")]
     pub nats_token_file: Option<PathBuf>,
-    /// Trust this certificate authority (PEM) for TLS to NATS, and require TLS.
+    /// Also trust this CA (PEM) for a tls:// NATS server; repeatable.
     #[arg(long, value_name = "FILE")]
-    pub nats_ca_cert: Option<PathBuf>,
+    pub nats_ca_cert: Vec<PathBuf>,
 }
 
 /// Consumes; see the module docs.
 pub fn run(args: &ConsumeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let config = ConsumeConfig {
-        access: NatsAccess {
-            url: args.nats.clone(),
-            token: token(args.nats_token_file.as_deref())?,
-            creds: args.nats_creds.clone(),
-            ca_cert: args.nats_ca_cert.clone(),
-        },
+        access: access(args)?,
         stream: args.stream.clone(),
         subject: args.subject.clone(),
         durable: args.durable.clone(),
@@ -100,20 +90,19 @@ pub fn run(args: &ConsumeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     })
 }
 
-/// The token from `file`, else from the environment.
-fn token(file: Option<&std::path::Path>) -> anyhow::Result<Option<String>> {
-    let Some(path) = file else {
-        return Ok(std::env::var(NATS_TOKEN_ENV).ok().filter(|t| !t.is_empty()));
+/// How to reach NATS: the same flags and environment as the publishing
+/// sink's (`crate::publishing::NatsArgs`), read by the same code.
+fn access(args: &ConsumeArgs) -> anyhow::Result<mercury_collector::nats::NatsConfig> {
+    let flags = crate::publishing::NatsArgs {
+        nats: Some(args.nats.clone()),
+        nats_creds: args.nats_creds.clone(),
+        nats_token_file: args.nats_token_file.clone(),
+        nats_ca_cert: args.nats_ca_cert.clone(),
+        ..Default::default()
     };
-    let read = std::fs::metadata(path).and_then(|meta| match meta.len() {
-        n if n > MAX_TOKEN_BYTES => Err(std::io::Error::other("too large for a token")),
-        _ => std::fs::read_to_string(path),
-    });
-    match read {
-        Ok(text) => Ok(Some(text.trim().to_owned())),
-        Err(e) => {
-            Err(crate::UsageError(format!("--nats-token-file {}: {e}", path.display())).into())
-        }
+    match flags.resolve(None)? {
+        Some(settings) => Ok(settings.config),
+        None => Err(crate::UsageError("--nats URL is needed".into()).into()),
     }
 }
 

@@ -40,6 +40,8 @@ pub const USER_ENV: &str = "MERCURY_NATS_USER";
 pub const PASSWORD_ENV: &str = "MERCURY_NATS_PASSWORD";
 /// The environment variable holding an NKey seed.
 pub const NKEY_ENV: &str = "MERCURY_NATS_NKEY";
+/// The largest token file read: a token is a line.
+const MAX_TOKEN_BYTES: u64 = 4096;
 /// Ticks the stream into the sink holds before the collector waits.
 const NATS_CAPACITY: usize = 4096;
 /// How long the end waits for the last acks, unless told otherwise.
@@ -290,7 +292,7 @@ impl NatsArgs {
             found.push(("--nats-creds", NatsAuth::CredsFile(path.clone())));
         }
         if let Some(path) = &self.nats_token_file {
-            let text = std::fs::read_to_string(path)
+            let text = read_token_file(path)
                 .map_err(|e| UsageError(format!("--nats-token-file {}: {e}", path.display())))?;
             found.push((
                 "--nats-token-file",
@@ -396,3 +398,11 @@ impl Publishing {
 #[cfg(test)]
 #[path = "publishing_tests.rs"]
 mod tests;
+
+/// A token file's text, refused past [`MAX_TOKEN_BYTES`].
+fn read_token_file(path: &std::path::Path) -> std::io::Result<String> {
+    match std::fs::metadata(path)?.len() {
+        n if n > MAX_TOKEN_BYTES => Err(std::io::Error::other("too large for a token")),
+        _ => std::fs::read_to_string(path),
+    }
+}

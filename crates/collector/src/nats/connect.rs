@@ -19,6 +19,22 @@ pub(crate) async fn connect(
     config: &NatsConfig,
     stats: &NatsStats,
 ) -> Result<Connected, NatsError> {
+    let client = client(config, stats).await?;
+    let js = async_nats::jetstream::ContextBuilder::new()
+        .timeout(config.ack_timeout)
+        .max_ack_inflight(config.window.saturating_mul(4).max(64))
+        .build(client);
+    stream::ensure_stream(&js, config).await?;
+    Ok(Connected { js })
+}
+
+/// A client connected with `config`'s credentials and trust (bounded by
+/// `connect_timeout`), its connection events counted in `stats`: the one
+/// way both the publisher and `collector consume` reach NATS.
+pub(crate) async fn client(
+    config: &NatsConfig,
+    stats: &NatsStats,
+) -> Result<async_nats::Client, NatsError> {
     config.check()?;
     let options = options(config, stats).await?;
     let urls = config.urls.join(",");
@@ -34,12 +50,7 @@ pub(crate) async fn connect(
         }
     };
     stats.set_connected(true);
-    let js = async_nats::jetstream::ContextBuilder::new()
-        .timeout(config.ack_timeout)
-        .max_ack_inflight(config.window.saturating_mul(4).max(64))
-        .build(client);
-    stream::ensure_stream(&js, config).await?;
-    Ok(Connected { js })
+    Ok(client)
 }
 
 /// The client's options for `config`.

@@ -1,8 +1,8 @@
 //! Reading quotes back from a JetStream stream: the I/O of
 //! `collector consume`, a reference consumer (`docs/scaling.md`).
 //!
-//! A [`QuoteConsumer`] connects ([`NatsAccess`]: URL, token, creds file,
-//! CA), finds the stream (it never creates one: a missing stream is an
+//! A [`QuoteConsumer`] connects (with the publishing sink's
+//! [`NatsConfig`]: URLs, credentials, trust), finds the stream (it never creates one: a missing stream is an
 //! error, [`ConsumeError::NoStream`]) and pulls from a consumer on it:
 //! a **durable** one (`durable`, resumed where the last run acknowledged)
 //! or an **ephemeral** one that starts at the stream's first message and
@@ -23,12 +23,12 @@
 //! ([`QuoteConsumer::skipped`]) and terminated at the server (never
 //! redelivered), never a panic.
 
+use super::{NatsConfig, NatsError};
 use crate::messages::{ConnectionId, Tick};
 use async_nats::jetstream::{self, AckKind, consumer::pull};
 use futures_util::StreamExt;
 use mercury_core::{ExchangeId, Price, Quote, QuoteKind, Symbol, Timestamp};
 use serde::Deserialize;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// The stream `collector consume` reads unless told otherwise.
@@ -50,24 +50,13 @@ pub const PULL_WAIT: Duration = Duration::from_secs(1);
 /// does not end it (it went away): then the pull is over anyway.
 pub const PULL_GRACE: Duration = Duration::from_secs(2);
 
-/// How to reach the NATS server: the same options as the publishing sink.
-#[derive(Debug, Clone, Default)]
-pub struct NatsAccess {
-    /// `nats://HOST:PORT` (or `tls://`, user and password allowed in it).
-    pub url: String,
-    /// A token (from a file or the environment, never the command line).
-    pub token: Option<String>,
-    /// A `.creds` file (JWT and NKey seed).
-    pub creds: Option<PathBuf>,
-    /// A CA to trust for TLS to NATS (and TLS is then required).
-    pub ca_cert: Option<PathBuf>,
-}
-
 /// What to read and how.
 #[derive(Debug, Clone)]
 pub struct ConsumeConfig {
-    /// Where the server is.
-    pub access: NatsAccess,
+    /// Where the server is and how to log in: the publishing sink's
+    /// [`NatsConfig`] (URLs, credentials, trust, timeouts); its stream
+    /// settings are not used (the stream is never created here).
+    pub access: NatsConfig,
     /// The stream's name.
     pub stream: String,
     /// Only subjects matching this filter (`mercury.bitmex.>`).
@@ -91,14 +80,9 @@ pub enum ConsumeError {
         /// Why, excerpted.
         reason: String,
     },
-    /// A credentials or CA file could not be read.
-    #[error("cannot read {path}: {reason}")]
-    File {
-        /// The file.
-        path: String,
-        /// Why.
-        reason: String,
-    },
+    /// A credentials or CA file could not be read or used.
+    #[error("NATS credentials or CA file: {0}")]
+    Credentials(String),
     /// The stream does not exist.
     #[error(
         "no stream {stream} on the NATS server: publish into it first (collector record --nats URL), or name another with --stream"
@@ -322,16 +306,36 @@ impl QuoteConsumer {
     /// empty batch when none came.
     pub async fn next_batch(&mut self, max: usize) -> Result<Batch, ConsumeError> {
         let max = max.clamp(1, MAX_BATCH);
+        // What the stream holds now, up to `max`, without waiting; if
+        // nothing, wait (at most PULL_WAIT) for the next one: a quote is
+        // printed as soon as it is stored, never held back to fill a batch.
+        let available = self.pull(max, false).await?;
+        if !available.entries.is_empty() {
+            return Ok(available);
+        }
+        self.pull(1, true).await
+    }
+
+    /// One pull of at most `max` messages; `wait`: until one arrives or
+    /// [`PULL_WAIT`] passes, else only what is there now.
+    async fn pull(&mut self, max: usize, wait: bool) -> Result<Batch, ConsumeError> {
         // The server ends the pull after PULL_WAIT; if it is gone and says
         // nothing, this deadline does (the client reconnects meanwhile: the
         // next pull may find it back).
         let deadline = tokio::time::Instant::now() + PULL_WAIT + PULL_GRACE;
-        let request = self
-            .consumer
-            .batch()
-            .max_messages(max)
-            .expires(PULL_WAIT)
-            .messages();
+        let request = async {
+            match wait {
+                true => {
+                    self.consumer
+                        .batch()
+                        .max_messages(max)
+                        .expires(PULL_WAIT)
+                        .messages()
+                        .await
+                }
+                false => self.consumer.fetch().max_messages(max).messages().await,
+            }
+        };
         let mut messages = match tokio::time::timeout_at(deadline, request).await {
             Ok(messages) => {
                 messages.map_err(|e| ConsumeError::Pull(mercury_core::excerpt(&e.to_string())))?
@@ -392,33 +396,17 @@ fn log_skip(skipped: u64, message: &async_nats::Message, reason: &str) {
 
 /// A client connected with `access`'s options; a failed first connect is
 /// an error (not retried: a wrong URL or credential will not fix itself).
-async fn connect(access: &NatsAccess) -> Result<async_nats::Client, ConsumeError> {
-    let mut options = async_nats::ConnectOptions::new()
-        .connection_timeout(CONNECT_TIMEOUT)
-        .name("mercury consume");
-    if let Some(token) = &access.token {
-        options = options.token(token.clone());
-    }
-    if let Some(path) = &access.creds {
-        options = options
-            .credentials_file(path)
-            .await
-            .map_err(|e| ConsumeError::File {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
-    }
-    if let Some(path) = &access.ca_cert {
-        options = options
-            .add_root_certificates(path.clone())
-            .require_tls(true);
-    }
-    options
-        .connect(access.url.as_str())
+async fn connect(access: &NatsConfig) -> Result<async_nats::Client, ConsumeError> {
+    let mut access = access.clone();
+    access.connect_timeout = CONNECT_TIMEOUT;
+    super::connect::client(&access, &super::NatsStats::new())
         .await
-        .map_err(|e| ConsumeError::Connect {
-            url: mercury_core::excerpt(&access.url),
-            reason: mercury_core::excerpt(&e.to_string()),
+        .map_err(|error| match error {
+            NatsError::Credentials(reason) => ConsumeError::Credentials(reason),
+            other => ConsumeError::Connect {
+                url: mercury_core::excerpt(&access.urls.join(",")),
+                reason: other.to_string(),
+            },
         })
 }
 
