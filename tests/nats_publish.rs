@@ -1,7 +1,7 @@
 //! `collector record --nats` against a real `nats-server -js` (never a
 //! mock), each test with a server of its own on a free port and a store in
 //! a temporary directory, stopped by pid: the round trip against the
-//! simulators' frame logs, a server killed and restarted on its store, a
+//! simulators' frame logs (then read back by `collector consume` too), a server killed and restarted on its store, a
 //! server paused behind a firehose, two collectors on one feed, and the
 //! start-up failures (bad URL, refused auth, untrusted TLS, a stream that
 //! would lose data). The stream is read back by an independent async-nats
@@ -71,6 +71,33 @@ fn record_nats_round_trip_publishes_every_quote_once_in_order() {
         total += mine.len();
     }
     assert_eq!(total, stored.len(), "nothing else in the stream");
+
+    // The round trip as a user runs it: `collector consume` prints exactly
+    // the stream's quotes, in the stream's order (so per subject the frame
+    // logs' order checked above), each once.
+    let consumed = run_bounded(
+        collector().args([
+            "consume",
+            "--nats",
+            &nats.url(),
+            "-n",
+            &total.to_string(),
+            "--format",
+            "json",
+            "--timeout",
+            "20",
+        ]),
+        Duration::from_secs(40),
+    );
+    let stderr = String::from_utf8_lossy(&consumed.stderr);
+    assert_eq!(consumed.status.code(), Some(0), "{stderr}");
+    let printed: Vec<serde_json::Value> = String::from_utf8(consumed.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let stored: Vec<&serde_json::Value> = stored.iter().map(|m| &m.quote).collect();
+    assert_eq!(printed.iter().collect::<Vec<_>>(), stored);
 }
 
 #[test]
