@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 SECONDS_EACH=${1:-60}
-TARGETS=${FUZZ_TARGETS:-"bitmex_session binance_session bybit_session deribit_session okx_session hyperliquid_session krakenfutures_session frame_guard cli_targets"}
+TARGETS=${FUZZ_TARGETS:-"bitmex_session bitmex_prescan binance_session bybit_session deribit_session okx_session hyperliquid_session krakenfutures_session frame_guard cli_targets"}
 
 # FUZZ_TOOLCHAIN=stable forces the stable path (how CI without nightly runs).
 if [ "${FUZZ_TOOLCHAIN:-}" != stable ] && rustup toolchain list 2>/dev/null | grep -q '^nightly'; then

@@ -30,6 +30,10 @@ for at in 200 600 1000 1400 1800 2100; do
   window ../crates/exchange-bitmex/tests/fixtures/cryptofeed_2021-07-22_session.jsonl "$at" \
     "corpus/bitmex_session/seed-cryptofeed_2021-07-22_session-$at"
 done
+# The pre-scan's target reads the same BitMEX frames (its first byte picks the wanted kinds).
+mkdir -p corpus/bitmex_prescan
+rm -f corpus/bitmex_prescan/seed-*
+cp corpus/bitmex_session/seed-* corpus/bitmex_prescan/
 for target in frame_guard cli_targets; do
   mkdir -p "corpus/$target"
   rm -f "corpus/$target"/seed-*
