@@ -4,7 +4,8 @@
 //! stderr, leaving stdout pure data.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
-use mercury_tests::{Fetched, collector, drain, scrape, terminate};
+use mercury_tests::recorded::terminate;
+use mercury_tests::{Fetched, collector, drain, scrape};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
@@ -126,7 +127,7 @@ fn serve(targets: &[&str]) -> (Child, String, std::thread::JoinHandle<Vec<u8>>) 
 
 #[test]
 fn serve_metrics_has_latency_histograms_per_exchange_and_kind() {
-    let (serve, page, stderr) = serve(&["bitmex:XBTUSD", "binance:BTCUSDT"]);
+    let (mut serve, page, stderr) = serve(&["bitmex:XBTUSD", "binance:BTCUSDT"]);
     let series = [
         ("bitmex", "exchange=\"bitmex\",kind=\"fair\""),
         ("binance", "exchange=\"binance\",kind=\"mark\""),
@@ -173,7 +174,7 @@ fn serve_metrics_has_latency_histograms_per_exchange_and_kind() {
             .any(|l| l == "mercury_latency_series_over_limit_total 0"),
         "{body}"
     );
-    let status = terminate(serve, Duration::from_secs(30));
+    let status = terminate(&mut serve);
     let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
     assert_eq!(status.code(), Some(0), "{stderr}");
 }

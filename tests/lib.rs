@@ -213,34 +213,6 @@ pub fn two_sims_dropping_once(name: &str, interval: &str) -> (SimProcess, SimPro
     (bitmex, binance, args)
 }
 
-/// Sends SIGTERM to `child` and waits for it to end, killing it (and
-/// failing the test) if it takes longer than `limit`.
-pub fn terminate(mut child: std::process::Child, limit: Duration) -> std::process::ExitStatus {
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    assert!(
-        term.is_ok_and(|s| s.success()),
-        "kill -TERM {} failed",
-        child.id()
-    );
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return status,
-            Ok(None) if started.elapsed() < limit => std::thread::sleep(Duration::from_millis(10)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "process {} did not stop within {limit:?} of SIGTERM",
-                    child.id()
-                );
-            }
-        }
-    }
-}
-
 /// Reads `pipe` to its end on a thread of its own, so that a child never
 /// blocks on a full pipe.
 pub fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {

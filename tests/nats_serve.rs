@@ -9,7 +9,8 @@
 mod support;
 
 use mercury_testkit::nats::NatsOptions;
-use mercury_tests::{collector, drain, scrape, terminate};
+use mercury_tests::recorded::terminate;
+use mercury_tests::{collector, drain, scrape};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -73,7 +74,7 @@ fn the_page_shows_the_sink_down_while_the_server_is_killed_and_nothing_is_lost()
     nats.restart();
     wait_connected(&page, 1);
     std::thread::sleep(Duration::from_secs(1));
-    let status = terminate(serve, Duration::from_secs(60));
+    let status = terminate(&mut serve);
     let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
     assert_eq!(status.code(), Some(0), "{stderr}");
 

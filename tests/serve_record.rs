@@ -3,8 +3,9 @@
 //! they grow, `/health` lists the sinks — and SIGTERM finishes every file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
+use mercury_tests::recorded::terminate;
 use mercury_tests::recorded::{files_under, lines_of, no_partial_left};
-use mercury_tests::{collector, drain, scrape, terminate};
+use mercury_tests::{collector, drain, scrape};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
@@ -96,7 +97,7 @@ fn serve_out_records_while_serving_and_metrics_count_each_sink() {
     assert_eq!(sinks, ["raw", "jsonl", "parquet"], "{health}");
     assert_eq!(health["sinks_degraded"], serde_json::json!([]), "{health}");
 
-    let status = terminate(serve, Duration::from_secs(30));
+    let status = terminate(&mut serve);
     let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
     assert_eq!(status.code(), Some(0), "{stderr}");
     no_partial_left(out.path());
