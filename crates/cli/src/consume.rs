@@ -19,7 +19,6 @@ use mercury_collector::nats::consume::{
     Batch, ConsumeConfig, DEFAULT_STREAM, MAX_BATCH, QuoteConsumer,
 };
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// `collector consume`.
@@ -51,16 +50,9 @@ pub struct ConsumeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// A NATS credentials file (JWT and NKey seed).
-    #[arg(long, value_name = "FILE")]
-    pub nats_creds: Option<PathBuf>,
-    /// A file holding the NATS token (or MERCURY_NATS_TOKEN, MERCURY_NATS_USER
-    /// + MERCURY_NATS_PASSWORD, MERCURY_NATS_NKEY in the environment).
-    #[arg(long, value_name = "FILE")]
-    pub nats_token_file: Option<PathBuf>,
-    /// Also trust this CA (PEM) for a tls:// NATS server; repeatable.
-    #[arg(long, value_name = "FILE")]
-    pub nats_ca_cert: Vec<PathBuf>,
+    /// Credentials and trust, as for publishing.
+    #[command(flatten)]
+    pub login: crate::publishing::NatsLogin,
 }
 
 /// Consumes; see the module docs.
@@ -95,9 +87,7 @@ pub fn run(args: &ConsumeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
 fn access(args: &ConsumeArgs) -> anyhow::Result<mercury_collector::nats::NatsConfig> {
     let flags = crate::publishing::NatsArgs {
         nats: Some(args.nats.clone()),
-        nats_creds: args.nats_creds.clone(),
-        nats_token_file: args.nats_token_file.clone(),
-        nats_ca_cert: args.nats_ca_cert.clone(),
+        login: args.login.clone(),
         ..Default::default()
     };
     match flags.resolve(None)? {

@@ -47,6 +47,23 @@ const NATS_CAPACITY: usize = 4096;
 /// How long the end waits for the last acks, unless told otherwise.
 const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
 
+/// How to log in to NATS and whom to trust: the flags `record`, `serve`
+/// and `consume` share (with the environment, read by [`NatsArgs::resolve`]).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct NatsLogin {
+    /// A NATS credentials file (JWT and NKey seed).
+    #[arg(long, value_name = "FILE")]
+    pub nats_creds: Option<PathBuf>,
+    /// A file holding the NATS token (one line); or MERCURY_NATS_TOKEN,
+    /// MERCURY_NATS_USER + MERCURY_NATS_PASSWORD, MERCURY_NATS_NKEY in the
+    /// environment.
+    #[arg(long, value_name = "FILE")]
+    pub nats_token_file: Option<PathBuf>,
+    /// Also trust this CA (PEM) for a tls:// NATS server; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub nats_ca_cert: Vec<PathBuf>,
+}
+
 /// Publishing to NATS JetStream (`record` and `serve`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct NatsArgs {
@@ -57,15 +74,9 @@ pub struct NatsArgs {
     /// MERCURY_NATS_USER + MERCURY_NATS_PASSWORD, MERCURY_NATS_NKEY).
     #[arg(long, value_name = "URL")]
     pub nats: Option<String>,
-    /// A NATS credentials file (JWT and NKey seed).
-    #[arg(long, value_name = "FILE")]
-    pub nats_creds: Option<PathBuf>,
-    /// A file holding the NATS token (one line).
-    #[arg(long, value_name = "FILE")]
-    pub nats_token_file: Option<PathBuf>,
-    /// Also trust this CA (PEM) for a tls:// NATS server; repeatable.
-    #[arg(long, value_name = "FILE")]
-    pub nats_ca_cert: Vec<PathBuf>,
+    /// Credentials and trust.
+    #[command(flatten)]
+    pub login: NatsLogin,
     /// The subjects' first token(s) [default: mercury].
     #[arg(long, value_name = "PREFIX")]
     pub nats_prefix: Option<String>,
@@ -200,17 +211,21 @@ impl NatsArgs {
         let file = file.unwrap_or(&empty);
         let merged = NatsArgs {
             nats: self.nats.clone().or_else(|| file.url.clone()),
-            nats_creds: self.nats_creds.clone().or_else(|| file.creds.clone()),
-            nats_token_file: self
-                .nats_token_file
-                .clone()
-                .or_else(|| file.token_file.clone()),
-            nats_ca_cert: self
-                .nats_ca_cert
-                .iter()
-                .chain(&file.ca_cert)
-                .cloned()
-                .collect(),
+            login: NatsLogin {
+                nats_creds: self.login.nats_creds.clone().or_else(|| file.creds.clone()),
+                nats_token_file: self
+                    .login
+                    .nats_token_file
+                    .clone()
+                    .or_else(|| file.token_file.clone()),
+                nats_ca_cert: self
+                    .login
+                    .nats_ca_cert
+                    .iter()
+                    .chain(&file.ca_cert)
+                    .cloned()
+                    .collect(),
+            },
             nats_prefix: self.nats_prefix.clone().or_else(|| file.prefix.clone()),
             nats_stream: self.nats_stream.clone().or_else(|| file.stream.clone()),
             ..self.clone()
@@ -244,9 +259,9 @@ impl NatsArgs {
     /// The settings of the flags alone.
     fn resolve_flags(&self) -> Result<Option<NatsSettings>, UsageError> {
         let Some(urls) = &self.nats else {
-            let given = self.nats_creds.is_some()
-                || self.nats_token_file.is_some()
-                || !self.nats_ca_cert.is_empty()
+            let given = self.login.nats_creds.is_some()
+                || self.login.nats_token_file.is_some()
+                || !self.login.nats_ca_cert.is_empty()
                 || self.nats_prefix.is_some()
                 || self.nats_stream.is_some();
             return match given {
@@ -257,9 +272,9 @@ impl NatsArgs {
         let urls: Vec<String> = urls.split(',').map(|u| u.trim().to_string()).collect();
         let mut config = NatsConfig::new(urls);
         config.auth = self.auth(|name| std::env::var(name).ok())?;
-        if !self.nats_ca_cert.is_empty() {
+        if !self.login.nats_ca_cert.is_empty() {
             let mut cas = Vec::new();
-            for path in &self.nats_ca_cert {
+            for path in &self.login.nats_ca_cert {
                 cas.extend(
                     load_ca_file(path).map_err(|e| UsageError(format!("--nats-ca-cert: {e}")))?,
                 );
@@ -288,10 +303,10 @@ impl NatsArgs {
     /// The credentials from the files and `env`; two sources are refused.
     fn auth(&self, env: impl Fn(&str) -> Option<String>) -> Result<NatsAuth, UsageError> {
         let mut found = Vec::new();
-        if let Some(path) = &self.nats_creds {
+        if let Some(path) = &self.login.nats_creds {
             found.push(("--nats-creds", NatsAuth::CredsFile(path.clone())));
         }
-        if let Some(path) = &self.nats_token_file {
+        if let Some(path) = &self.login.nats_token_file {
             let text = read_token_file(path)
                 .map_err(|e| UsageError(format!("--nats-token-file {}: {e}", path.display())))?;
             found.push((
