@@ -160,3 +160,30 @@ pub fn pem(label: &str, der: &[u8]) -> String {
     out.push_str(&format!("-----END {label}-----\n"));
     out
 }
+
+/// `collector consume --nats URL EXTRA… -n N --format json` prints exactly
+/// the `stored` quotes (N of them), in the stream's order, and exits 0.
+pub fn assert_consume_prints(url: &str, extra: &[&str], stored: &[&Value]) {
+    let consumed = mercury_tests::run_bounded(
+        collector()
+            .args(["consume", "--nats", url])
+            .args(extra)
+            .args([
+                "-n",
+                &stored.len().to_string(),
+                "--format",
+                "json",
+                "--timeout",
+                "20",
+            ]),
+        Duration::from_secs(40),
+    );
+    let stderr = String::from_utf8_lossy(&consumed.stderr);
+    assert_eq!(consumed.status.code(), Some(0), "{stderr}");
+    let printed: Vec<Value> = String::from_utf8(consumed.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(printed.iter().collect::<Vec<_>>(), stored);
+}

@@ -14,7 +14,7 @@ use mercury_testkit::tls::TestPki;
 use mercury_tests::recorded::terminate;
 use mercury_tests::{collector, run_bounded};
 use std::time::Duration;
-use support::{owned, pem, read_stream_as, server, spawn_record};
+use support::{assert_consume_prints, owned, pem, read_stream_as, server, spawn_record};
 
 #[test]
 fn record_and_consume_speak_tls_to_nats_trusting_the_given_ca() {
@@ -57,28 +57,8 @@ fn record_and_consume_speak_tls_to_nats_trusting_the_given_ca() {
     let stored = read_stream_as(reader, &url, "MERCURY");
     assert!(stored.len() >= 5, "only {} quotes stored", stored.len());
 
-    let consumed = run_bounded(
-        collector()
-            .args(["consume", "--nats", &url, "--nats-ca-cert", &ca])
-            .args([
-                "-n",
-                &stored.len().to_string(),
-                "--format",
-                "json",
-                "--timeout",
-                "20",
-            ]),
-        Duration::from_secs(40),
-    );
-    let stderr = String::from_utf8_lossy(&consumed.stderr);
-    assert_eq!(consumed.status.code(), Some(0), "{stderr}");
-    let printed: Vec<serde_json::Value> = String::from_utf8(consumed.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
-    let stored: Vec<serde_json::Value> = stored.into_iter().map(|m| m.quote).collect();
-    assert_eq!(printed, stored);
+    let stored: Vec<&serde_json::Value> = stored.iter().map(|m| &m.quote).collect();
+    assert_consume_prints(&url, &["--nats-ca-cert", &ca], &stored);
 
     // Without the CA, consume refuses the server's certificate: one line.
     let untrusted = run_bounded(

@@ -4,31 +4,18 @@
 //! reason while the connection streams, and a reconnected one `ok` again.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
+mod common;
+
 use actix::Actor;
+use common::{get, quotes};
 use mercury_collector::nats::NatsStats;
 use mercury_collector::{Collector, Connector, ConnectorConfig};
 use mercury_core::{ConnectionPlan, QuoteKind, Subscription};
 use mercury_dashboard::{Dashboard, DashboardOptions};
 use mercury_exchange_bitmex::{Bitmex, EXCHANGE_ID};
-use mercury_testkit::bitmex::{fair_update, opening};
-use mercury_testkit::{MockServer, Script, Step};
+use mercury_testkit::MockServer;
 use serde_json::Value;
 use std::time::{Duration, Instant};
-
-/// A quote every 100 ms for 10 s.
-fn quotes() -> Script {
-    let mut steps = opening();
-    for i in 0..100 {
-        steps.push(Step::Send(fair_update("XBTUSD", &format!("9300.{i}"), i)));
-        steps.push(Step::Pause(Duration::from_millis(100)));
-    }
-    Script::new(steps)
-}
-
-async fn get(url: String) -> String {
-    let mut response = awc::Client::new().get(url).send().await.unwrap();
-    String::from_utf8(response.body().await.unwrap().to_vec()).unwrap()
-}
 
 #[actix::test]
 async fn a_disconnected_nats_sink_degrades_health_and_its_counters_show_in_metrics() {
